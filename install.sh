@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs everything the kiosk needs on a fresh Debian/Ubuntu machine:
+# Debian packages (only those missing), a virtualenv at .venv, and the project.
+#   ./install.sh          runtime only (then: .venv/bin/kiosk demo)
+#   ./install.sh --dev    runtime + test tools (then: .venv/bin/python -m pytest)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+dev=0
+[ "${1:-}" = "--dev" ] && dev=1
+
+# Runtime: a C toolchain and kernel headers for evdev's build, the GL and GLib
+# libraries OpenCV (pulled in by mediapipe) links against, a CJK font for the
+# screens and the proof sheets.
+apt_runtime="python3 python3-venv python3-dev gcc linux-libc-dev libgl1 libglib2.0-0 fonts-wqy-zenhei"
+# Tests: pdftoppm to render proof sheets, systemd-analyze for the units,
+# shellcheck for the scripts.
+apt_dev="poppler-utils systemd shellcheck"
+
+wanted="$apt_runtime"
+[ "$dev" = 1 ] && wanted="$wanted $apt_dev"
+
+missing=""
+for pkg in $wanted; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "install.sh: installing Debian packages:$missing"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+python="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+if [ "$dev" = 1 ]; then
+  .venv/bin/python -m pip install -q -e ".[dev]"
+else
+  .venv/bin/python -m pip install -q -e .
+fi
+echo "install.sh: ready: .venv/bin/kiosk"

@@ -1,0 +1,1 @@
+"""Shooting-room kiosk: photographs graduating students for the degree-certificate registry."""

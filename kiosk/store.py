@@ -1,0 +1,273 @@
+"""The kiosk's one SQLite file: schema, migrations, transactions.
+
+Why SQLite in WAL mode with ``synchronous=FULL``: one process writes (the
+station), others read (the crew screen, ``kiosk sync``, ``kiosk export``);
+WAL lets them read while it writes, and FULL makes a commit survive a power
+cut, which NORMAL does not promise in WAL mode. At one shot every 15-30 s the
+extra fsync costs nothing.
+
+Schema changes are appended to :data:`MIGRATIONS` and never edited once they
+have shipped: a kiosk in the field upgrades by running the ones it lacks, in
+one transaction each, and ``PRAGMA user_version`` records how far it got.
+
+Transactions: :meth:`Store.transaction` is ``BEGIN IMMEDIATE`` ... ``COMMIT``
+on a connection in autocommit mode, so what belongs together (a shot row and
+its outbox entry; a whole roster import) commits together or not at all.
+Inside a transaction use ``store.db.execute``/``executemany`` (plain SQL):
+sqlite-utils' write helpers commit on their own and would end it early.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+# Each entry is one schema version; index 0 takes a new database to version 1.
+MIGRATIONS: list[str] = [
+    # 1: the foundation.
+    """
+    CREATE TABLE students (
+        id              INTEGER PRIMARY KEY,
+        id_number       TEXT UNIQUE,          -- canonical 18 chars; NULL for walk-ins without one
+        student_number  TEXT,                 -- 学号, kept as text (leading zeros, letters)
+        name            TEXT NOT NULL DEFAULT '',
+        sex             TEXT NOT NULL DEFAULT '',
+        school_name     TEXT NOT NULL DEFAULT '',
+        school_code     TEXT NOT NULL DEFAULT '',
+        degree          TEXT NOT NULL DEFAULT '',   -- 学历
+        major           TEXT NOT NULL DEFAULT '',   -- 专业名称
+        department      TEXT NOT NULL DEFAULT '',   -- 院系
+        category        TEXT NOT NULL DEFAULT '',   -- 类型: 普通生 / 成人生 / 研究生
+        roster_seq      TEXT NOT NULL DEFAULT '',   -- 拍摄序号 as given by the school
+        birth_date      TEXT,
+        collection_code TEXT UNIQUE,          -- 学信网 图像采集码, byte-exact
+        origin          TEXT NOT NULL DEFAULT 'roster',  -- roster | walk_in | collection_code
+        source_file     TEXT,
+        source_row      INTEGER,
+        imported_at     TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+    );
+    CREATE INDEX students_student_number ON students(student_number);
+    CREATE INDEX students_school ON students(school_code, category, department);
+
+    CREATE TABLE roster_imports (
+        id          INTEGER PRIMARY KEY,
+        file        TEXT NOT NULL,
+        sha256      TEXT NOT NULL,
+        rows        INTEGER NOT NULL,
+        imported    INTEGER NOT NULL,
+        rejected    INTEGER NOT NULL,
+        at          TEXT NOT NULL
+    );
+
+    CREATE TABLE sessions (
+        id          INTEGER PRIMARY KEY,
+        uuid        TEXT NOT NULL UNIQUE,
+        station_id  TEXT NOT NULL,
+        school_code TEXT NOT NULL,
+        school_name TEXT NOT NULL DEFAULT '',
+        category    TEXT NOT NULL DEFAULT '',
+        department  TEXT NOT NULL DEFAULT '',
+        opened_at   TEXT NOT NULL,
+        closed_at   TEXT,
+        next_seq    INTEGER NOT NULL DEFAULT 1  -- 拍摄序号 counter; bumped in the shot's transaction
+    );
+
+    CREATE TABLE shots (
+        id              INTEGER PRIMARY KEY,
+        uuid            TEXT NOT NULL UNIQUE,   -- made when the shot is taken; the sync's record id
+        student_id      INTEGER NOT NULL REFERENCES students(id),
+        session_id      INTEGER NOT NULL REFERENCES sessions(id),
+        seq             INTEGER,                -- 拍摄序号 within the session (accepted shots)
+        collection_code TEXT,
+        file            TEXT NOT NULL,          -- path relative to the data folder
+        sha256          TEXT NOT NULL,
+        size            INTEGER NOT NULL,
+        width           INTEGER NOT NULL,
+        height          INTEGER NOT NULL,
+        taken_at        TEXT NOT NULL,
+        status          TEXT NOT NULL,          -- accepted | refused | flagged
+        reasons         TEXT NOT NULL DEFAULT '[]',
+        measures        TEXT NOT NULL DEFAULT '{}',
+        camera          TEXT NOT NULL DEFAULT '{}',
+        supersedes      TEXT,                   -- uuid of the shot this retake replaces
+        UNIQUE (session_id, seq)
+    );
+    CREATE INDEX shots_student ON shots(student_id, taken_at);
+
+    CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY,
+        shot_uuid       TEXT NOT NULL UNIQUE REFERENCES shots(uuid),
+        state           TEXT NOT NULL DEFAULT 'pending',  -- pending | batched | synced | quarantined
+        batch_uuid      TEXT,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        next_attempt_at TEXT,
+        synced_at       TEXT
+    );
+    CREATE INDEX outbox_state ON outbox(state, id);
+
+    CREATE TABLE corrections (
+        id          INTEGER PRIMARY KEY,
+        student_id  INTEGER NOT NULL REFERENCES students(id),
+        session_id  INTEGER REFERENCES sessions(id),
+        field       TEXT NOT NULL,      -- column of students, or 'walk_in' for an added student
+        old_value   TEXT,
+        new_value   TEXT,
+        note        TEXT NOT NULL DEFAULT '',
+        at          TEXT NOT NULL
+    );
+
+    CREATE TABLE events (
+        id          INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        level       TEXT NOT NULL DEFAULT 'info',
+        kind        TEXT NOT NULL,
+        session_id  INTEGER,
+        student_id  INTEGER,
+        message     TEXT NOT NULL DEFAULT '',
+        detail      TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX events_at ON events(at);
+    """,
+]
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used; the message says what to do."""
+
+
+def now() -> str:
+    """Timestamps are ISO 8601 in UTC with milliseconds, so text order is time order."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+class Store:
+    """One connection to the kiosk database. Not shared between threads."""
+
+    def __init__(self, path: Path | str, *, migrate: bool = True) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(str(path), isolation_level=None, timeout=30.0)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the database {path}: {exc}") from exc
+        conn.row_factory = sqlite3.Row
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            if migrate:
+                self.migrate()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(
+                f"{path} is not a usable kiosk database ({exc}); "
+                "point --data at the right folder or restore it from the backup"
+            ) from exc
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> int:
+        """Run the migrations this file lacks; returns the new version."""
+        current = self.version
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path} was written by a newer kiosk (schema {current}, this one knows "
+                f"{len(MIGRATIONS)}); update the kiosk software"
+            )
+        for number in range(current, len(MIGRATIONS)):
+            with self.transaction():
+                for statement in _statements(MIGRATIONS[number]):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {number + 1}")
+        return self.version
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any exception.
+
+        IMMEDIATE takes the write lock at the start, so two writers queue on
+        the busy timeout instead of failing half way with SQLITE_BUSY.
+        """
+        if self.conn.in_transaction:
+            # Nested use joins the outer transaction: it commits with it.
+            yield self.conn
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # -- small shared helpers ----------------------------------------------
+
+    def log_event(
+        self,
+        kind: str,
+        message: str = "",
+        *,
+        level: str = "info",
+        session_id: int | None = None,
+        student_id: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """An event row for the crew's history; never put ID numbers in ``message``."""
+        self.conn.execute(
+            "INSERT INTO events (at, level, kind, session_id, student_id, message, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (now(), level, kind, session_id, student_id, message, json.dumps(detail or {})),
+        )
+
+    def integrity_problems(self) -> list[str]:
+        rows = self.conn.execute("PRAGMA integrity_check").fetchall()
+        problems = [row[0] for row in rows if row[0] != "ok"]
+        problems += [
+            f"foreign key: {row[0]} row {row[1]} points at missing {row[2]}"
+            for row in self.conn.execute("PRAGMA foreign_key_check").fetchall()
+        ]
+        return problems
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration script into statements (``sqlite3.complete_statement``)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statement = buffer.strip()
+            if statement:
+                yield statement
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()
+
+
+def open_store(data_dir: Path) -> Store:
+    return Store(Path(data_dir) / "kiosk.db")
