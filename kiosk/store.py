@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
+import os
 import sqlite3
+import uuid as uuid_module
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlite_utils
 
@@ -144,6 +148,41 @@ class StoreError(RuntimeError):
     """The database cannot be used; the message says what to do."""
 
 
+ShotStatus = Literal["accepted", "refused", "flagged"]
+# Statuses whose photo is delivered: they get a 拍摄序号 and an outbox entry.
+DELIVERED: tuple[ShotStatus, ...] = ("accepted", "flagged")
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    id: int
+    uuid: str
+    station_id: str
+    school_code: str
+    school_name: str
+    category: str
+    department: str
+    opened_at: str
+    closed_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Shot:
+    """A saved shot as stored (``file`` is relative to the data folder)."""
+
+    id: int
+    uuid: str
+    student_id: int
+    session_id: int
+    seq: int | None
+    file: str
+    sha256: str
+    size: int
+    taken_at: str
+    status: str
+    supersedes: str | None
+
+
 def now() -> str:
     """Timestamps are ISO 8601 in UTC with milliseconds, so text order is time order."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
@@ -245,6 +284,181 @@ class Store:
             (now(), level, kind, session_id, student_id, message, json.dumps(detail or {})),
         )
 
+    # -- sessions ------------------------------------------------------------
+
+    def open_session(
+        self,
+        *,
+        station_id: str,
+        school_code: str,
+        school_name: str = "",
+        category: str = "",
+        department: str = "",
+    ) -> Session:
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO sessions (uuid, station_id, school_code, school_name, category, "
+                "department, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    str(uuid_module.uuid4()),
+                    station_id,
+                    school_code,
+                    school_name,
+                    category,
+                    department,
+                    now(),
+                ),
+            )
+            self.log_event(
+                "session_opened",
+                f"{school_code} {category} {department}".strip(),
+                session_id=cursor.lastrowid,
+            )
+        return self.session(int(cursor.lastrowid or 0))
+
+    def close_session(self, session_id: int) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE sessions SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
+                (now(), session_id),
+            )
+            self.log_event("session_closed", session_id=session_id)
+
+    def session(self, session_id: int) -> Session:
+        row = self.conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no session {session_id}")
+        return Session(**{k: row[k] for k in Session.__dataclass_fields__})
+
+    def open_sessions(self) -> list[Session]:
+        rows = self.conn.execute("SELECT * FROM sessions WHERE closed_at IS NULL ORDER BY id")
+        return [Session(**{k: r[k] for k in Session.__dataclass_fields__}) for r in rows]
+
+    # -- shots ---------------------------------------------------------------
+
+    def save_shot(
+        self,
+        *,
+        student_id: int,
+        session_id: int,
+        jpeg: bytes,
+        status: ShotStatus,
+        width: int = 480,
+        height: int = 640,
+        reasons: list[str] | tuple[str, ...] = (),
+        measures: dict[str, Any] | None = None,
+        camera: dict[str, Any] | None = None,
+        collection_code: str | None = None,
+        shot_uuid: str | None = None,
+        taken_at: str | None = None,
+    ) -> Shot:
+        """Store a photo so that a crash at any instant leaves all of it or none.
+
+        The file goes to a temporary name, is fsynced, renamed to its final
+        name and the directory fsynced; only then one transaction writes the
+        shot row, bumps the session's 拍摄序号 counter and (for delivered
+        shots) the outbox entry. A crash before the commit leaves an orphan
+        file, which :meth:`remove_orphans` deletes at start; never a row
+        without its file.
+        """
+        shot_uuid = shot_uuid or str(uuid_module.uuid4())
+        taken_at = taken_at or now()
+        session = self.session(session_id)
+        relative = Path("photos") / session.uuid / f"{shot_uuid}.jpg"
+        final = self.data_dir / relative
+        write_durably(final, jpeg)
+        digest = hashlib.sha256(jpeg).hexdigest()
+        delivered = status in DELIVERED
+        try:
+            with self.transaction() as conn:
+                seq = None
+                supersedes = None
+                if delivered:
+                    seq = conn.execute(
+                        "UPDATE sessions SET next_seq = next_seq + 1 WHERE id = ? "
+                        "RETURNING next_seq - 1",
+                        (session_id,),
+                    ).fetchone()[0]
+                    previous = conn.execute(
+                        "SELECT uuid FROM shots WHERE student_id = ? AND status IN "
+                        "('accepted', 'flagged') ORDER BY taken_at DESC, id DESC LIMIT 1",
+                        (student_id,),
+                    ).fetchone()
+                    supersedes = previous[0] if previous else None
+                cursor = conn.execute(
+                    "INSERT INTO shots (uuid, student_id, session_id, seq, collection_code, file, "
+                    "sha256, size, width, height, taken_at, status, reasons, measures, camera, "
+                    "supersedes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        shot_uuid,
+                        student_id,
+                        session_id,
+                        seq,
+                        collection_code,
+                        relative.as_posix(),
+                        digest,
+                        len(jpeg),
+                        width,
+                        height,
+                        taken_at,
+                        status,
+                        json.dumps(list(reasons)),
+                        json.dumps(measures or {}, default=float),
+                        json.dumps(camera or {}),
+                        supersedes,
+                    ),
+                )
+                if delivered:
+                    conn.execute("INSERT INTO outbox (shot_uuid) VALUES (?)", (shot_uuid,))
+                self.log_event(
+                    "shot_saved",
+                    status,
+                    session_id=session_id,
+                    student_id=student_id,
+                    detail={"seq": seq, "uuid": shot_uuid},
+                )
+        except BaseException:
+            with contextlib.suppress(OSError):
+                final.unlink()
+            raise
+        return Shot(
+            id=int(cursor.lastrowid or 0),
+            uuid=shot_uuid,
+            student_id=student_id,
+            session_id=session_id,
+            seq=seq,
+            file=relative.as_posix(),
+            sha256=digest,
+            size=len(jpeg),
+            taken_at=taken_at,
+            status=status,
+            supersedes=supersedes,
+        )
+
+    @property
+    def data_dir(self) -> Path:
+        return self.path.parent
+
+    def remove_orphans(self) -> list[Path]:
+        """Delete photo files with no shot row and leftover temporary files.
+
+        A crash between the file's rename and the commit leaves such a file;
+        it holds no data the kiosk ever confirmed, so it goes.
+        """
+        photos = self.data_dir / "photos"
+        if not photos.exists():
+            return []
+        known = {row[0] for row in self.conn.execute("SELECT file FROM shots")}
+        removed = []
+        for path in photos.rglob("*"):
+            if not path.is_file():
+                continue
+            relative = path.relative_to(self.data_dir).as_posix()
+            if path.name.startswith(".tmp-") or relative not in known:
+                path.unlink()
+                removed.append(path)
+        return removed
+
     def integrity_problems(self) -> list[str]:
         rows = self.conn.execute("PRAGMA integrity_check").fetchall()
         problems = [row[0] for row in rows if row[0] != "ok"]
@@ -253,6 +467,31 @@ class Store:
             for row in self.conn.execute("PRAGMA foreign_key_check").fetchall()
         ]
         return problems
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """temp file + fsync + rename + directory fsync: the file is whole or absent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".tmp-{path.name}-{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    os.close(fd)
+    os.replace(temporary, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def _statements(script: str) -> Iterator[str]:
