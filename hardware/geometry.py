@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kiosk import geometry  # noqa: E402
+from kiosk import geometry
 
 
 def main(argv: list[str] | None = None) -> int:

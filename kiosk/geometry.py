@@ -183,8 +183,7 @@ def report(placement: Placement) -> str:
     standing = "–".join(f"{h:.2f}" for h in EYE_HEIGHT_STANDING_M)
     lines += [
         "camera height: lens at the student's eye level, optical axis level",
-        f"  seated on a 45 cm stool: {seated} m (women–men, median); "
-        f"standing: {standing} m",
+        f"  seated on a 45 cm stool: {seated} m (women–men, median); standing: {standing} m",
         "  a stool is better: eye heights spread less seated, so one mount height fits.",
     ]
     return "\n".join(lines)

@@ -42,7 +42,11 @@ def test_pi5_layout_with_the_screen_on_card2(tmp_path: Path) -> None:
     # Pi 5: the display controller can come up as card1 or card2, DSI on its own card.
     sysfs = fake_sysfs(
         tmp_path,
-        {"card2-HDMI-A-1": "connected", "card2-HDMI-A-2": "connected", "card1-DSI-1": "disconnected"},
+        {
+            "card2-HDMI-A-1": "connected",
+            "card2-HDMI-A-2": "connected",
+            "card1-DSI-1": "disconnected",
+        },
         extra=("card0", "card1", "card2"),
     )
     card = kmsdrm.pick_card(sysfs)

@@ -71,5 +71,5 @@ def test_a_pin_already_in_use_is_a_clear_error() -> None:
 
 
 def test_pin_out_of_range_is_refused_by_the_config() -> None:
-    with pytest.raises(config_module.ConfigError, match="deployment.shutter_pin"):
+    with pytest.raises(config_module.ConfigError, match=r"deployment\.shutter_pin"):
         config_module.from_dict({"deployment": {"shutter_pin": 40}})
