@@ -1,0 +1,496 @@
+"""``kiosk doctor``: is this kiosk ready to shoot? One line per check, with the fix.
+
+Why a list of small checks: each one answers a question the crew asks when
+something is off (is the camera delivering? is the clock right?) and most are
+pure functions of a few facts (free bytes, a date, a sysfs tree), tested on
+their own. The device checks reuse the modules that run the devices, so the
+doctor sees what the station would see. A check whose module is not part of
+this build says so ("not available in this build") instead of pretending.
+
+Exit code: 0 when nothing failed, 1 when something did (``kiosk.cli``'s rule).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import importlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from kiosk.config import Config
+from kiosk.display import kmsdrm
+
+Status = Literal["pass", "fail", "n/a"]
+
+# Text a student sees; the font must draw every character of it.
+CJK_SAMPLE = "请正视镜头睁眼拍摄完成姓名学号身份证号"
+FONT_CANDIDATES = (
+    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+)
+TIMESYNC_FLAG = Path("/run/systemd/timesync/synchronized")
+# A clock this far behind the newest saved record has jumped back (a Pi without
+# a battery clock boots at the last saved time until NTP answers).
+CLOCK_BACKWARD_SLACK = dt.timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+
+@dataclass
+class Context:
+    """What the checks look at; tests put fakes here, the CLI the real things."""
+
+    config: Config
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    sysfs_drm: Path = kmsdrm.SYSFS_DRM
+    font_candidates: tuple[Path, ...] = FONT_CANDIDATES
+    timesync_flag: Path = TIMESYNC_FLAG
+
+    @property
+    def zh(self) -> bool:
+        return self.config.station.crew_language == "zh"
+
+    def t(self, zh: str, en: str) -> str:
+        return zh if self.zh else en
+
+
+Check = Callable[[Context], Finding]
+
+
+def not_in_build(ctx: Context, check: str, module: str) -> Finding:
+    return Finding(
+        check,
+        "n/a",
+        ctx.t(
+            f"本版本不含此检查（缺少模块 {module}）",
+            f"not available in this build (module {module} is not part of it)",
+        ),
+    )
+
+
+def _has_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+# -- camera, scanner, central: through their own modules --------------------
+
+
+def check_camera(ctx: Context) -> Finding:
+    if not _has_module("kiosk.capture.camera"):
+        return not_in_build(ctx, "camera", "kiosk.capture.camera")
+    camera_module = importlib.import_module("kiosk.capture.camera")
+    opener = getattr(camera_module, "open_camera", None)
+    if opener is None:
+        return not_in_build(ctx, "camera", "kiosk.capture.camera.open_camera")
+    try:
+        camera = opener(ctx.config)
+        camera.start()
+    except Exception as exc:
+        return Finding(
+            "camera",
+            "fail",
+            ctx.t(f"相机打不开：{exc}", f"camera does not open: {exc}"),
+            ctx.t(
+                "检查排线两端是否插紧（蓝面朝向），然后重启；`rpicam-hello --list-cameras` 应列出相机",
+                "reseat the ribbon cable at both ends (blue side as in hardware/wiring.md) "
+                "and reboot; `rpicam-hello --list-cameras` must list the camera",
+            ),
+        )
+    try:
+        deadline = time.monotonic() + ctx.config.deployment.doctor_timeout_s
+        frames = 0
+        while time.monotonic() < deadline and frames < 3:
+            if camera.latest() is not None:
+                frames += 1
+            time.sleep(0.05)
+    finally:
+        camera.stop()
+    if frames == 0:
+        return Finding(
+            "camera",
+            "fail",
+            ctx.t("相机已找到，但没有画面", "camera found but delivers no frames"),
+            ctx.t(
+                "停止 kiosk.service 后再试（相机同时只能被一个程序使用）",
+                "stop kiosk.service first (one program at a time owns the camera), then retry",
+            ),
+        )
+    return Finding("camera", "pass", ctx.t("相机有画面", "camera delivering frames"))
+
+
+def check_scanner(ctx: Context) -> Finding:
+    if not _has_module("kiosk.scanner.devices"):
+        return not_in_build(ctx, "scanner", "kiosk.scanner.devices")
+    devices = importlib.import_module("kiosk.scanner.devices")
+    probe = getattr(devices, "probe", None)
+    if probe is None:
+        return not_in_build(ctx, "scanner", "kiosk.scanner.devices.probe")
+    problems = probe(ctx.config, timeout=ctx.config.deployment.doctor_timeout_s)
+    if problems:
+        return Finding(
+            "scanner",
+            "fail",
+            "; ".join(problems),
+            ctx.t(
+                "重新插拔扫描枪/读卡器；`ls -l /dev/kiosk-*` 应有两个设备（hardware/70-kiosk.rules）",
+                "replug the scanner / card reader; `ls -l /dev/kiosk-*` must show them "
+                "(udev rules hardware/70-kiosk.rules)",
+            ),
+        )
+    return Finding(
+        "scanner", "pass", ctx.t("扫描枪和读卡器有应答", "scanner and ID-card reader answer")
+    )
+
+
+def check_central(ctx: Context) -> Finding:
+    if not _has_module("kiosk.sync.client"):
+        return not_in_build(ctx, "central", "kiosk.sync.client")
+    client_module = importlib.import_module("kiosk.sync.client")
+    from_config = getattr(client_module, "client_from_config", None)
+    if from_config is None:
+        return not_in_build(ctx, "central", "kiosk.sync.client.client_from_config")
+    try:
+        client = from_config(ctx.config, timeout=ctx.config.deployment.doctor_timeout_s)
+        try:
+            who = client.whoami()
+        finally:
+            client.close()
+    except Exception as exc:
+        return Finding(
+            "central",
+            "fail",
+            ctx.t(f"中心服务器不可达或拒绝本机令牌：{exc}", f"central receiver: {exc}"),
+            ctx.t(
+                "检查网络和 /etc/kiosk/kiosk.toml 中的 [sync] 地址与令牌",
+                "check the network and [sync] url and token in /etc/kiosk/kiosk.toml",
+            ),
+        )
+    return Finding(
+        "central",
+        "pass",
+        ctx.t(f"中心服务器已接受本机（{who}）", f"central receiver accepts this kiosk ({who})"),
+    )
+
+
+# -- pure checks ------------------------------------------------------------
+
+
+def check_display(ctx: Context) -> Finding:
+    env = dict(ctx.environ)
+    choice = kmsdrm.prepare(env, ctx.sysfs_drm)
+    if choice.driver != kmsdrm.WANTED_DRIVER:
+        return Finding(
+            "display",
+            "pass",
+            ctx.t(
+                f"显示：{choice.message}（非 KMS/DRM）", f"display: {choice.message} (not KMS/DRM)"
+            ),
+        )
+    if choice.card is None:
+        return Finding(
+            "display",
+            "fail",
+            ctx.t(f"未检测到已连接的屏幕（{choice.message}）", choice.message),
+            ctx.t(
+                "接上屏幕（Pi 4/5 的 HDMI 0 口）后重启", "plug the screen into HDMI 0 and restart"
+            ),
+        )
+    device = choice.card.device
+    if device.exists() and not os.access(device, os.R_OK | os.W_OK):
+        return Finding(
+            "display",
+            "fail",
+            ctx.t(f"无权打开 {device}", f"no permission to open {device}"),
+            ctx.t(
+                "把 kiosk 用户加入 video 和 render 组",
+                "add the kiosk user to the video and render groups",
+            ),
+        )
+    return Finding("display", "pass", choice.message)
+
+
+def missing_glyphs(font_path: Path, text: str) -> str | None:
+    """The characters of ``text`` the font draws as its "missing" box; None if unreadable."""
+    from PIL import ImageFont
+
+    try:
+        font = ImageFont.truetype(str(font_path), 32)
+    except OSError:
+        return None
+    notdef = font.getmask("\U0010fffd")
+    blank = (bytes(notdef), notdef.size)
+    return "".join(ch for ch in text if (bytes(m := font.getmask(ch)), m.size) == blank)
+
+
+def check_font(ctx: Context) -> Finding:
+    candidates = list(ctx.font_candidates)
+    if shutil.which("fc-match"):
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            found = subprocess.run(
+                ["fc-match", "-f", "%{file}", "sans:lang=zh-cn"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
+            if found:
+                candidates.append(Path(found))
+    tried = []
+    for path in candidates:
+        if not path.is_file():
+            continue
+        missing = missing_glyphs(path, CJK_SAMPLE)
+        if missing == "":
+            return Finding("font", "pass", ctx.t(f"中文字体：{path}", f"CJK font: {path}"))
+        tried.append(f"{path.name} lacks {missing}" if missing else f"{path.name} unreadable")
+    return Finding(
+        "font",
+        "fail",
+        ctx.t("没有能显示中文的字体", "no font draws Chinese")
+        + (f" ({'; '.join(tried)})" if tried else ""),
+        ctx.t(
+            "安装字体：apt install fonts-wqy-zenhei", "install one: apt install fonts-wqy-zenhei"
+        ),
+    )
+
+
+def disk_finding(ctx: Context, free_bytes: int, where: Path) -> Finding:
+    cfg = ctx.config.deployment
+    needed = cfg.day_shots * cfg.shot_bytes
+    gib = 1024**3
+    detail = ctx.t(
+        f"{where} 剩余 {free_bytes / gib:.1f} GiB，一天 {cfg.day_shots} 张约需 {needed / gib:.1f} GiB",
+        f"{free_bytes / gib:.1f} GiB free on {where}; a day of {cfg.day_shots} shots needs "
+        f"{needed / gib:.1f} GiB",
+    )
+    if free_bytes >= needed:
+        return Finding("disk", "pass", detail)
+    return Finding(
+        "disk",
+        "fail",
+        detail,
+        ctx.t(
+            "先同步（kiosk sync --once）并导出已完成的院系，再清理；或换更大的存储卡",
+            "sync (kiosk sync --once) and export finished departments, then free space; "
+            "or use a larger card",
+        ),
+    )
+
+
+def check_disk(ctx: Context) -> Finding:
+    where = ctx.config.data_dir
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    return disk_finding(ctx, shutil.disk_usage(where).free, ctx.config.data_dir)
+
+
+def clock_finding(
+    ctx: Context, latest_record: dt.datetime | None, ntp_synchronised: bool
+) -> Finding:
+    try:
+        not_before = dt.date.fromisoformat(ctx.config.deployment.clock_not_before)
+    except ValueError:
+        return Finding(
+            "clock",
+            "fail",
+            f"deployment.clock_not_before: {ctx.config.deployment.clock_not_before!r} is not a date",
+            ctx.t("写成 YYYY-MM-DD", "write it as YYYY-MM-DD"),
+        )
+    now = ctx.now
+    shown = now.strftime("%Y-%m-%d %H:%M UTC")
+    fix = ctx.t(
+        "连上网络等待校时（timedatectl 显示 System clock synchronized: yes），或手动设置：sudo date -s '…'",
+        "connect the network and wait for NTP (timedatectl: System clock synchronized: yes), "
+        "or set it: sudo date -s '...'",
+    )
+    if now.date() < not_before:
+        return Finding(
+            "clock",
+            "fail",
+            ctx.t(f"时钟未设置：{shown}", f"clock not set: {shown} is before {not_before}"),
+            fix,
+        )
+    if latest_record is not None and now < latest_record - CLOCK_BACKWARD_SLACK:
+        return Finding(
+            "clock",
+            "fail",
+            ctx.t(
+                f"时钟倒退：{shown} 早于最近的记录 {latest_record:%Y-%m-%d %H:%M}",
+                f"clock went back: {shown} is before the newest record "
+                f"({latest_record:%Y-%m-%d %H:%M UTC})",
+            ),
+            fix,
+        )
+    sync = (
+        ctx.t("已由 NTP 校时", "synchronised by NTP")
+        if ntp_synchronised
+        else ctx.t("未经 NTP 校时", "not confirmed by NTP")
+    )
+    return Finding("clock", "pass", f"{shown} ({sync})")
+
+
+def _latest_record(db_path: Path) -> dt.datetime | None:
+    import sqlite3
+
+    if not db_path.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+        try:
+            row = conn.execute(
+                "SELECT max(t) FROM (SELECT max(taken_at) AS t FROM shots "
+                "UNION ALL SELECT max(at) FROM events)"
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    if not row or not row[0]:
+        return None
+    return dt.datetime.fromisoformat(row[0])
+
+
+def check_clock(ctx: Context) -> Finding:
+    return clock_finding(ctx, _latest_record(ctx.config.db_path), ctx.timesync_flag.exists())
+
+
+def check_database(ctx: Context) -> Finding:
+    from kiosk.store import Store, StoreError
+
+    path = ctx.config.db_path
+    if not path.exists():
+        return Finding(
+            "database",
+            "fail",
+            ctx.t(f"没有数据库 {path}", f"no database at {path}"),
+            ctx.t(
+                "导入学校名单：kiosk roster import 名单.xlsx（并确认数据分区已挂载）",
+                "import the school's roster: kiosk roster import FILE.xlsx "
+                "(and check the data partition is mounted)",
+            ),
+        )
+    try:
+        with Store(path, migrate=False) as store:
+            problems = store.integrity_problems()
+    except (StoreError, OSError) as exc:
+        problems = [str(exc)]
+    if problems:
+        return Finding(
+            "database",
+            "fail",
+            ctx.t("数据库损坏：", "database damaged: ") + "; ".join(problems[:3]),
+            ctx.t(
+                "停止 kiosk.service，备份数据文件夹，联系技术支持；不要删除照片",
+                "stop kiosk.service, copy the data folder somewhere safe, call support; "
+                "do not delete photos",
+            ),
+        )
+    return Finding("database", "pass", ctx.t(f"数据库完好：{path}", f"database intact: {path}"))
+
+
+def check_shutter(ctx: Context) -> Finding:
+    cfg = ctx.config.deployment
+    if cfg.shutter_pin is None:
+        return Finding("pedal", "pass", ctx.t("未配置脚踏开关", "no shutter pedal configured"))
+    from kiosk.shutter import ShutterError, ShutterPedal
+
+    try:
+        pedal = ShutterPedal(
+            cfg.shutter_pin, lambda: None, pull_up=cfg.shutter_pull_up, bounce_ms=0
+        )
+    except ShutterError as exc:
+        return Finding(
+            "pedal", "fail", str(exc), ctx.t("见 hardware/wiring.md", "see hardware/wiring.md")
+        )
+    try:
+        held = pedal.pressed
+    finally:
+        pedal.close()
+    if held:
+        return Finding(
+            "pedal",
+            "fail",
+            ctx.t(
+                f"GPIO{cfg.shutter_pin} 一直处于按下状态", f"GPIO{cfg.shutter_pin} reads pressed"
+            ),
+            ctx.t("松开脚踏，或检查是否短路", "release the pedal or look for a short"),
+        )
+    return Finding(
+        "pedal", "pass", ctx.t(f"脚踏开关 GPIO{cfg.shutter_pin}", f"pedal on GPIO{cfg.shutter_pin}")
+    )
+
+
+CHECKS: tuple[tuple[str, Check], ...] = (
+    ("camera", check_camera),
+    ("scanner", check_scanner),
+    ("display", check_display),
+    ("font", check_font),
+    ("disk", check_disk),
+    ("clock", check_clock),
+    ("database", check_database),
+    ("central", check_central),
+    ("pedal", check_shutter),
+)
+
+
+def run(ctx: Context, only: tuple[str, ...] = ()) -> list[Finding]:
+    """Every check (or those named); a check that crashes is a failure, not a crash."""
+    findings = []
+    for name, check in CHECKS:
+        if only and name not in only:
+            continue
+        try:
+            findings.append(check(ctx))
+        except Exception as exc:
+            findings.append(
+                Finding(
+                    name,
+                    "fail",
+                    f"{type(exc).__name__}: {exc}",
+                    ctx.t("请联系技术支持", "call support"),
+                )
+            )
+    return findings
+
+
+def exit_code(findings: list[Finding]) -> int:
+    return 1 if any(f.status == "fail" for f in findings) else 0
+
+
+def render(findings: list[Finding], zh: bool) -> list[str]:
+    marks = {"pass": "PASS", "fail": "FAIL", "n/a": "N/A "}
+    lines = []
+    for f in findings:
+        lines.append(f"{marks[f.status]}  {f.check:<9} {f.detail}")
+        if f.status == "fail" and f.fix:
+            lines.append(f"      {'处理' if zh else 'fix'}: {f.fix}")
+    failed = sum(f.status == "fail" for f in findings)
+    unavailable = sum(f.status == "n/a" for f in findings)
+    if zh:
+        summary = f"{len(findings)} 项检查，{failed} 项失败"
+        if unavailable:
+            summary += f"，{unavailable} 项本版本不可用"
+    else:
+        summary = f"{len(findings)} checks, {failed} failed"
+        if unavailable:
+            summary += f", {unavailable} not available in this build"
+    lines.append(summary)
+    return lines

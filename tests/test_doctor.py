@@ -1,0 +1,257 @@
+"""``kiosk doctor``: each check on its own, then the command end to end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk import config as config_module
+from kiosk import doctor
+from kiosk.store import Store
+from tests.test_kmsdrm import fake_sysfs
+
+WQY = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+NOW = dt.datetime(2026, 6, 10, 9, 30, tzinfo=dt.UTC)
+
+
+def make_ctx(tmp_path: Path, language: str = "en", **deployment: object) -> doctor.Context:
+    config = config_module.from_dict(
+        {"station": {"crew_language": language}, "deployment": deployment}
+    ).with_data_dir(tmp_path / "data")
+    return doctor.Context(
+        config=config,
+        environ={},
+        now=NOW,
+        sysfs_drm=tmp_path / "no-sysfs",
+        font_candidates=(),
+        timesync_flag=tmp_path / "synchronized",
+    )
+
+
+# -- the result and its rendering -------------------------------------------
+
+
+def test_exit_code_is_one_only_when_something_failed() -> None:
+    ok = doctor.Finding("disk", "pass", "fine")
+    na = doctor.Finding("camera", "n/a", "not available in this build")
+    bad = doctor.Finding("clock", "fail", "not set", "wait for NTP")
+    assert doctor.exit_code([ok, na]) == 0
+    assert doctor.exit_code([ok, na, bad]) == 1
+
+
+def test_render_gives_one_line_per_check_and_the_fix_under_a_failure() -> None:
+    lines = doctor.render(
+        [
+            doctor.Finding("disk", "pass", "fine"),
+            doctor.Finding("clock", "fail", "not set", "wait for NTP"),
+            doctor.Finding("camera", "n/a", "not available in this build"),
+        ],
+        zh=False,
+    )
+    assert lines[0].startswith("PASS  disk")
+    assert lines[1].startswith("FAIL  clock") and lines[2] == "      fix: wait for NTP"
+    assert lines[3].startswith("N/A   camera")
+    assert lines[-1] == "3 checks, 1 failed, 1 not available in this build"
+
+
+def test_a_check_that_crashes_is_a_failure_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(ctx: doctor.Context) -> doctor.Finding:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(doctor, "CHECKS", (("disk", broken),))
+    [finding] = doctor.run(make_ctx(tmp_path))
+    assert finding.status == "fail" and "RuntimeError: boom" in finding.detail
+
+
+def test_device_checks_without_their_module_say_not_available(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(doctor, "_has_module", lambda name: False)
+    findings = doctor.run(make_ctx(tmp_path), only=("camera", "scanner", "central"))
+    assert [f.status for f in findings] == ["n/a"] * 3
+    assert all("not available in this build" in f.detail for f in findings)
+    zh = doctor.run(make_ctx(tmp_path, "zh"), only=("camera",))
+    assert "本版本不含此检查" in zh[0].detail
+
+
+# -- display ----------------------------------------------------------------
+
+
+def test_display_passes_with_a_connected_screen(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    ctx.sysfs_drm = fake_sysfs(tmp_path, {"card1-HDMI-A-1": "connected"})
+    finding = doctor.check_display(ctx)
+    assert finding.status == "pass" and "/dev/dri/card1" in finding.detail
+
+
+def test_display_fails_without_a_screen(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    ctx.sysfs_drm = fake_sysfs(tmp_path, {"card1-HDMI-A-1": "disconnected"})
+    finding = doctor.check_display(ctx)
+    assert finding.status == "fail" and "HDMI" in finding.fix
+
+
+def test_display_with_the_simulated_driver_passes_and_says_so(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    ctx.environ = {"SDL_VIDEODRIVER": "dummy"}
+    finding = doctor.check_display(ctx)
+    assert finding.status == "pass" and "dummy" in finding.detail
+
+
+# -- font -------------------------------------------------------------------
+
+
+def test_a_latin_only_font_lacks_the_chinese_glyphs() -> None:
+    if not DEJAVU.exists():
+        pytest.skip("DejaVu Sans not installed")
+    assert doctor.missing_glyphs(DEJAVU, "请正视A") == "请正视"
+
+
+def test_font_check_passes_with_wenquanyi_and_fails_with_latin_only(tmp_path: Path) -> None:
+    if not WQY.exists() or not DEJAVU.exists():
+        pytest.skip("fonts-wqy-zenhei / DejaVu not installed (install.sh installs them)")
+    ctx = make_ctx(tmp_path)
+    ctx.font_candidates = (DEJAVU, WQY)
+    assert doctor.check_font(ctx).status == "pass"
+    ctx.font_candidates = (DEJAVU,)
+    finding = doctor.check_font(ctx)
+    # fc-match may still find the installed CJK font; without it, a clear failure.
+    if finding.status == "fail":
+        assert "DejaVuSans.ttf lacks" in finding.detail and "fonts-wqy-zenhei" in finding.fix
+    else:
+        assert "wqy" in finding.detail.lower()
+
+
+# -- disk -------------------------------------------------------------------
+
+
+def test_disk_needs_a_days_shots(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path, day_shots=100, shot_bytes=1_000_000)
+    assert doctor.disk_finding(ctx, 100_000_000, tmp_path).status == "pass"
+    short = doctor.disk_finding(ctx, 99_999_999, tmp_path)
+    assert short.status == "fail" and "kiosk sync --once" in short.fix
+
+
+def test_disk_check_measures_the_nearest_existing_folder(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path, day_shots=1, shot_bytes=1)
+    assert doctor.check_disk(ctx).status == "pass"  # data folder not made yet
+
+
+# -- clock ------------------------------------------------------------------
+
+
+def test_clock_before_the_release_date_was_never_set(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    ctx.now = dt.datetime(1970, 1, 1, 0, 1, tzinfo=dt.UTC)
+    finding = doctor.clock_finding(ctx, None, ntp_synchronised=False)
+    assert finding.status == "fail" and "NTP" in finding.fix
+
+
+def test_clock_behind_the_newest_record_went_back(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    later = NOW + dt.timedelta(hours=3)
+    assert doctor.clock_finding(ctx, later, True).status == "fail"
+    slightly = NOW + dt.timedelta(minutes=2)  # within the slack: fine
+    assert doctor.clock_finding(ctx, slightly, True).status == "pass"
+
+
+def test_clock_sane_says_whether_ntp_confirmed_it(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    assert "synchronised by NTP" in doctor.clock_finding(ctx, None, True).detail
+    assert "not confirmed by NTP" in doctor.clock_finding(ctx, None, False).detail
+
+
+def test_clock_check_reads_the_newest_record_from_the_database(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    with Store(ctx.config.db_path) as store:
+        store.log_event("test", "a record written now")
+    ctx.now = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)  # the clock jumped back
+    assert doctor.check_clock(ctx).status == "fail"
+    ctx.now = dt.datetime.now(dt.UTC)
+    assert doctor.check_clock(ctx).status == "pass"
+
+
+def test_a_bad_clock_setting_is_named(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path, clock_not_before="June")
+    finding = doctor.clock_finding(ctx, None, False)
+    assert finding.status == "fail" and "clock_not_before" in finding.detail
+
+
+# -- database ---------------------------------------------------------------
+
+
+def test_database_missing_intact_and_damaged(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    missing = doctor.check_database(ctx)
+    assert missing.status == "fail" and "roster import" in missing.fix
+    Store(ctx.config.db_path).close()
+    assert doctor.check_database(ctx).status == "pass"
+    ctx.config.db_path.write_bytes(b"this is not a database" * 200)
+    damaged = doctor.check_database(ctx)
+    assert damaged.status == "fail" and "do not delete photos" in damaged.fix
+
+
+# -- pedal ------------------------------------------------------------------
+
+
+def test_no_pedal_configured_passes(tmp_path: Path) -> None:
+    assert doctor.check_shutter(make_ctx(tmp_path)).status == "pass"
+
+
+def test_a_configured_pedal_on_mock_pins(tmp_path: Path) -> None:
+    mock = pytest.importorskip("gpiozero.pins.mock")
+    from gpiozero import Device
+
+    class ShortedPin(mock.MockPin):
+        """A pin wired straight to ground: the pull-up cannot lift it."""
+
+        def drive_high(self) -> None:
+            self.drive_low()
+
+    try:
+        Device.pin_factory = mock.MockFactory()
+        ctx = make_ctx(tmp_path, shutter_pin=17)
+        assert doctor.check_shutter(ctx).status == "pass"
+        Device.pin_factory = mock.MockFactory(pin_class=ShortedPin)
+        stuck = doctor.check_shutter(ctx)  # a short, or a foot resting on it
+        assert stuck.status == "fail" and "GPIO17" in stuck.detail
+    finally:
+        Device.pin_factory = None
+
+
+# -- the command ------------------------------------------------------------
+
+
+def _kiosk(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("KIOSK_CONFIG", "KIOSK_DATA")}
+    env["SDL_VIDEODRIVER"] = "dummy"
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "--data", str(tmp_path / "data"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_kiosk_doctor_end_to_end(tmp_path: Path) -> None:
+    first = _kiosk(tmp_path, "doctor", "--only", "database", "--only", "disk")
+    assert first.returncode == 1
+    assert "FAIL  database" in first.stdout and "PASS  disk" in first.stdout
+    assert _kiosk(tmp_path, "demo", "--students", "5").returncode == 0
+    done = _kiosk(tmp_path, "doctor", "--json")
+    findings = {f["check"]: f for f in json.loads(done.stdout)}
+    assert set(findings) == {name for name, _ in doctor.CHECKS}
+    assert findings["database"]["status"] == "pass"
+    assert findings["display"]["status"] == "pass"
+    failed = [f for f in findings.values() if f["status"] == "fail"]
+    assert done.returncode == (1 if failed else 0), failed
