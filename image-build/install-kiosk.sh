@@ -113,6 +113,12 @@ else
       --exclude=__pycache__ pyproject.toml README.md kiosk central) | tar -xf - -C "$stage/src"
   in_root "${pip[@]}" /tmp/kiosk-install/src
 fi
+# pip's pygame wheel bundles an SDL2 built without kmsdrm; Debian's has it.
+# With apt's python3-pygame in ROOT, the venv uses that one.
+if [ -d "$root/usr/lib/python3/dist-packages/pygame" ]; then
+  log "using apt's pygame (Debian's SDL2 has kmsdrm): removing pip's copy from the venv"
+  in_root "$venv/bin/python" -m pip uninstall --quiet --yes pygame
+fi
 install -d "$root$prefix/docs"
 install -m 0644 "$source_tree"/docs/*.md "$root$prefix/docs/"
 

@@ -13,7 +13,6 @@ skipped with the reason otherwise.
 
 from __future__ import annotations
 
-import configparser
 import os
 import re
 import shutil
@@ -26,10 +25,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.test_deploy_files import Unit, read_unit
 
 pytestmark = pytest.mark.slow
 
 CACHE = REPO / ".cache"
+# python3-pygame: the kiosk must use apt's pygame (Debian's SDL2 has kmsdrm).
 BASE_ROOT = CACHE / "debian12-root"
 WHEELHOUSE = CACHE / "wheelhouse"
 MIRROR = "http://deb.debian.org/debian"
@@ -56,7 +57,7 @@ def _run(*args: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str
 
 def _base_root() -> Path:
     """The cached Debian 12 root; made once with debootstrap."""
-    if (BASE_ROOT / "usr/bin/python3").exists():
+    if (BASE_ROOT / "usr/lib/python3/dist-packages/pygame").exists():
         return BASE_ROOT
     partial = CACHE / "debian12-root.partial"
     shutil.rmtree(partial, ignore_errors=True)
@@ -64,13 +65,14 @@ def _base_root() -> Path:
     done = _run(
         "debootstrap",
         "--variant=minbase",
-        "--include=python3,python3-venv,systemd",
+        "--include=python3,python3-venv,python3-pygame,systemd",
         "bookworm",
         partial,
         MIRROR,
     )
     if done.returncode != 0:
         pytest.skip(f"debootstrap could not make a Debian 12 root: {done.stdout[-500:]}")
+    shutil.rmtree(BASE_ROOT, ignore_errors=True)  # an older cache without pygame
     partial.rename(BASE_ROOT)
     return BASE_ROOT
 
@@ -120,11 +122,8 @@ def _in_root(root: Path, *args: str, user: str | None = None) -> subprocess.Comp
     return _run("chroot", *spec, root, "/usr/bin/env", "-i", "PATH=/usr/bin:/bin", *args)
 
 
-def _unit(root: Path, name: str) -> configparser.RawConfigParser:
-    parser = configparser.RawConfigParser(strict=False, interpolation=None)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
-    parser.read(root / "usr/lib/systemd/system" / name)
-    return parser
+def _unit(root: Path, name: str) -> Unit:
+    return read_unit(root / "usr/lib/systemd/system" / name)
 
 
 def _has_central_command() -> bool:
@@ -142,6 +141,15 @@ def test_the_venv_imports_kiosk_and_sees_apt_packages(root: Path) -> None:
     done = _in_root(root, "/opt/kiosk/.venv/bin/python", "-c", code)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("/opt/kiosk/.venv/lib/python3.11/site-packages/kiosk/")
+
+
+def test_the_venv_uses_apts_pygame_whose_sdl_has_kmsdrm(root: Path) -> None:
+    code = "import pygame; print(pygame.__file__)"
+    done = _in_root(root, "/opt/kiosk/.venv/bin/python", "-c", code)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1].startswith("/usr/lib/python3/dist-packages/pygame/")
+    [sdl] = list(root.glob("usr/lib/*/libSDL2-2.0.so.0"))
+    assert b"KMSDRM" in sdl.resolve().read_bytes().upper()
 
 
 def test_the_kiosk_user_reads_its_config_from_etc(root: Path) -> None:
@@ -181,19 +189,15 @@ def test_verify_fails_when_the_program_is_missing(root: Path) -> None:
 def test_every_exec_start_and_path_the_units_name_is_installed(root: Path) -> None:
     for name in UNITS:
         unit = _unit(root, name)
-        if not unit.has_section("Service"):
+        if "Service" not in unit.sections:
             continue
         service = dict(unit.items("Service"))
         program = service["ExecStart"].split()[0]
         if name == "central.service" and not _has_central_command():
             continue
         assert os.access(root / program.lstrip("/"), os.X_OK), f"{name}: {program} missing"
-        env = dict(
-            item.split("=", 1)
-            for line in unit.get("Service", "Environment", fallback="").splitlines()
-            for item in line.split()
-        )
-        if "KIOSK_CONFIG" in env:
+        env = unit.environment()
+        if name.startswith("kiosk"):
             assert (root / env["KIOSK_CONFIG"].lstrip("/")).is_file()
         for path in service.get("ReadWritePaths", "").split():
             assert (root / path.lstrip("/")).is_dir(), f"{name}: ReadWritePaths {path} missing"
