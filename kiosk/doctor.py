@@ -102,7 +102,7 @@ def check_camera(ctx: Context) -> Finding:
     if opener is None:
         return not_in_build(ctx, "camera", "kiosk.capture.camera.open_camera")
     try:
-        camera = opener(ctx.config)
+        camera = opener(ctx.config.camera)  # type: ignore[attr-defined]
         camera.start()
     except Exception as exc:
         return Finding(
@@ -138,56 +138,127 @@ def check_camera(ctx: Context) -> Finding:
 
 
 def check_scanner(ctx: Context) -> Finding:
+    """Open every configured reader (or the simulated twins) and wait for each "ok"."""
     if not _has_module("kiosk.scanner.devices"):
         return not_in_build(ctx, "scanner", "kiosk.scanner.devices")
-    devices = importlib.import_module("kiosk.scanner.devices")
-    probe = getattr(devices, "probe", None)
-    if probe is None:
-        return not_in_build(ctx, "scanner", "kiosk.scanner.devices.probe")
-    problems = probe(ctx.config, timeout=ctx.config.deployment.doctor_timeout_s)
-    if problems:
+    import queue
+
+    from kiosk.scanner.base import DeviceStatus
+    from kiosk.scanner.devices import open_backends
+
+    fix = ctx.t(
+        "重新插拔扫描枪/读卡器；`ls -l /dev/kiosk-*` 应列出它们（hardware/70-kiosk.rules），"
+        "并核对配置 [scanner] devices",
+        "replug the scanner / card reader; `ls -l /dev/kiosk-*` must list them "
+        "(hardware/70-kiosk.rules); check [scanner] devices in the config",
+    )
+    settings = ctx.config.scanner  # type: ignore[attr-defined]
+    backends = open_backends(settings)
+    if not backends:
         return Finding(
             "scanner",
             "fail",
-            "; ".join(problems),
-            ctx.t(
-                "重新插拔扫描枪/读卡器；`ls -l /dev/kiosk-*` 应有两个设备（hardware/70-kiosk.rules）",
-                "replug the scanner / card reader; `ls -l /dev/kiosk-*` must show them "
-                "(udev rules hardware/70-kiosk.rules)",
-            ),
+            ctx.t("没有配置扫描设备", "no scanner configured and simulation off"),
+            fix,
         )
+    state: dict[str, tuple[str, str]] = {b.source: ("silent", "") for b in backends}
+    events: queue.Queue[object] = queue.Queue()
+    deadline = time.monotonic() + ctx.config.deployment.doctor_timeout_s
+    try:
+        for backend in backends:
+            backend.start(events.put)
+        while time.monotonic() < deadline and any(s != "ok" for s, _ in state.values()):
+            try:
+                event = events.get(timeout=max(0.01, min(0.2, deadline - time.monotonic())))
+            except queue.Empty:
+                continue
+            if isinstance(event, DeviceStatus) and event.source in state:
+                state[event.source] = (event.state, event.message)
+    finally:
+        for backend in backends:
+            backend.stop()
+        simulation = getattr(backends[0], "simulation", None)
+        if simulation is not None:
+            simulation.close()
+    bad = [f"{source}: {s} {m}".strip() for source, (s, m) in state.items() if s != "ok"]
+    if bad:
+        return Finding("scanner", "fail", "; ".join(bad), fix)
+    simulated = " (simulated)" if getattr(backends[0], "simulation", None) else ""
     return Finding(
-        "scanner", "pass", ctx.t("扫描枪和读卡器有应答", "scanner and ID-card reader answer")
+        "scanner",
+        "pass",
+        ctx.t("读卡设备均有应答", "every reader answers") + simulated + ": " + ", ".join(state),
     )
 
 
 def check_central(ctx: Context) -> Finding:
+    """Ask the receiver who this kiosk's token belongs to (``/whoami``)."""
     if not _has_module("kiosk.sync.client"):
         return not_in_build(ctx, "central", "kiosk.sync.client")
-    client_module = importlib.import_module("kiosk.sync.client")
-    from_config = getattr(client_module, "client_from_config", None)
-    if from_config is None:
-        return not_in_build(ctx, "central", "kiosk.sync.client.client_from_config")
+    from kiosk.sync.client import ReceiverClient, SyncProblem
+
+    settings = ctx.config.sync  # type: ignore[attr-defined]
+    fix = ctx.t(
+        "检查网络，以及 /etc/kiosk/kiosk.toml 中 [sync] 的 server_url 和 token（或 token_file）",
+        "check the network and [sync] server_url and token (or token_file) in "
+        "/etc/kiosk/kiosk.toml",
+    )
+    if not settings.server_url:
+        return Finding(
+            "central", "fail", ctx.t("未设置 sync.server_url", "sync.server_url is not set"), fix
+        )
+    token = settings.token
+    if not token and settings.token_file is not None:
+        try:
+            token = Path(settings.token_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            return Finding("central", "fail", f"sync.token_file {settings.token_file}: {exc}", fix)
+    timeout = ctx.config.deployment.doctor_timeout_s
     try:
-        client = from_config(ctx.config, timeout=ctx.config.deployment.doctor_timeout_s)
+        client = ReceiverClient(
+            settings.server_url,
+            token,
+            allow_http=settings.allow_http,
+            ca_file=settings.ca_file,
+            connect_timeout=timeout,
+            io_timeout=timeout,
+            connections=1,
+        )
         try:
             who = client.whoami()
         finally:
             client.close()
-    except Exception as exc:
+    except SyncProblem as exc:
         return Finding(
             "central",
             "fail",
-            ctx.t(f"中心服务器不可达或拒绝本机令牌：{exc}", f"central receiver: {exc}"),
             ctx.t(
-                "检查网络和 /etc/kiosk/kiosk.toml 中的 [sync] 地址与令牌",
-                "check the network and [sync] url and token in /etc/kiosk/kiosk.toml",
+                f"中心服务器 {settings.server_url}：{exc}",
+                f"central receiver {settings.server_url}: {exc}",
+            ),
+            fix,
+        )
+    station = ctx.config.station.station_id
+    if who != station:
+        return Finding(
+            "central",
+            "fail",
+            ctx.t(
+                f"令牌属于 {who}，本机是 {station}",
+                f"the token belongs to {who}, this kiosk is {station}",
+            ),
+            ctx.t(
+                f"在服务器上执行 central token add {station}，把新令牌写入配置",
+                f"on the server run `central token add {station}` and put that token in the config",
             ),
         )
     return Finding(
         "central",
         "pass",
-        ctx.t(f"中心服务器已接受本机（{who}）", f"central receiver accepts this kiosk ({who})"),
+        ctx.t(
+            f"中心服务器接受本机令牌（{who}）",
+            f"central receiver accepts this kiosk's token ({who})",
+        ),
     )
 
 
