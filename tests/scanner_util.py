@@ -30,7 +30,9 @@ class Events:
     def statuses(self) -> list[DeviceStatus]:
         return [e for e in self.items if isinstance(e, DeviceStatus)]
 
-    def wait_for(self, predicate: Callable[[Any], bool], timeout: float = 3.0, after: int = 0) -> Any:
+    def wait_for(
+        self, predicate: Callable[[Any], bool], timeout: float = 3.0, after: int = 0
+    ) -> Any:
         """The first event from index ``after`` on that matches, or AssertionError."""
         deadline = time.monotonic() + timeout
         with self._cond:

@@ -68,7 +68,7 @@ def test_shift_either_side_and_symbols() -> None:
 
 
 def test_caps_lock_flips_letters_only_and_shift_undoes_it() -> None:
-    pairs = [(ecodes.KEY_CAPSLOCK, 1), (ecodes.KEY_CAPSLOCK, 0)] + keystrokes("ab1")[:-2]
+    pairs = [(ecodes.KEY_CAPSLOCK, 1), (ecodes.KEY_CAPSLOCK, 0), *keystrokes("ab1")[:-2]]
     pairs += [(ecodes.KEY_LEFTSHIFT, 1), (ecodes.KEY_C, 1), (ecodes.KEY_C, 0)]
     pairs += [(ecodes.KEY_LEFTSHIFT, 0), (ecodes.KEY_ENTER, 1), (ecodes.KEY_ENTER, 0)]
     assert decode(events(pairs))[0].text == "AB1c"
@@ -87,7 +87,7 @@ def test_keypad_digits_and_keypad_enter() -> None:
 
 
 def test_unknown_key_refuses_the_whole_scan() -> None:
-    pairs = keystrokes("12")[:-2] + [(ecodes.KEY_F13, 1), (ecodes.KEY_F13, 0)] + keystrokes("3")
+    pairs = [*keystrokes("12")[:-2], (ecodes.KEY_F13, 1), (ecodes.KEY_F13, 0), *keystrokes("3")]
     (result,) = decode(events(pairs))
     assert result.problem is not None and "keyboard country" in result.problem
     # the next scan is clean again
@@ -209,7 +209,7 @@ def test_backend_reports_a_wrong_layout_scan_without_emitting_it() -> None:
     backend.start(got)
     try:
         got.wait_status("ok")
-        keyboard.send(keystrokes("12")[:-2] + [(ecodes.KEY_F20, 1)] + keystrokes("3"))
+        keyboard.send([*keystrokes("12")[:-2], (ecodes.KEY_F20, 1), *keystrokes("3")])
         status = got.wait_status("error")
         assert "US" in status.message
         keyboard.scan("77")

@@ -129,7 +129,7 @@ def test_bad_patterns_are_config_errors_naming_the_key(
 def test_patterns_come_from_the_toml_config() -> None:
     config = from_dict({"scanner": {"payload_patterns": [r"NO\.(?P<student_number>\d+)"]}})
     assert identify(b"NO.0042", config.scanner).value == "0042"
-    with pytest.raises(ConfigError, match="scanner.idcard_baud"):
+    with pytest.raises(ConfigError, match=r"scanner\.idcard_baud"):
         from_dict({"scanner": {"idcard_baud": 300}})
 
 

@@ -85,7 +85,7 @@ def test_backend_reads_scans_from_the_pty(scanner: SimulatedSerialScanner) -> No
         scan = got.wait_scan()
         assert scan.payload == b"0020210007"
         assert scan.source == f"serial:{scanner.port}"
-        code = "https://example.chsi.com.cn/c?x=Zm9vYmFy/+=".encode() + bytes([0xE4, 0xB8, 0xAD])
+        code = b"https://example.chsi.com.cn/c?x=Zm9vYmFy/+=" + bytes([0xE4, 0xB8, 0xAD])
         mark = len(got.items)
         scanner.scan(code)
         assert got.wait_scan(after=mark).payload == code

@@ -303,13 +303,34 @@ class FrameParser:
                 continue
             end = 7 + length
             if len(buf) < end:
-                return out
+                # A noise byte run that looks like a preamble may claim a long
+                # frame and hold back a real one behind it: skip to a later
+                # preamble when a complete, valid frame starts there.
+                later = _complete_frame_after(buf, self.max_length)
+                if later < 0:
+                    return out
+                out.append(FrameError("length"))
+                del buf[:later]
+                continue
             if checksum(buf[5 : end - 1]) != buf[end - 1]:
                 out.append(FrameError("checksum"))
                 del buf[:1]
                 continue
             out.append(Frame(bytes(buf[7 : end - 1])))
             del buf[:end]
+
+
+def _complete_frame_after(buf: bytearray, max_length: int) -> int:
+    """Index of the first later preamble that starts a complete valid frame, or -1."""
+    at = buf.find(PREAMBLE, 1)
+    while at >= 0 and len(buf) - at >= 7:
+        length = int.from_bytes(buf[at + 5 : at + 7], "big")
+        end = at + 7 + length
+        complete = 2 <= length <= max_length and end <= len(buf)
+        if complete and checksum(buf[at + 5 : end - 1]) == buf[end - 1]:
+            return at
+        at = buf.find(PREAMBLE, at + 1)
+    return -1
 
 
 def _partial_preamble(buf: bytearray) -> int:
