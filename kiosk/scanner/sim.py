@@ -233,6 +233,7 @@ class SimulatedSamReader(_SerialTwin):
         self.commands: list[tuple[int, int]] = []
         self.bytes_out = 0
         self.bytes_in = 0
+        self.last_write_at = 0.0  # perf_counter() when the last answer's last byte was written
         self._rng = random.Random(seed)
         self._stop = threading.Event()
         super().__init__(link_dir, link_name)
@@ -346,6 +347,7 @@ class SimulatedSamReader(_SerialTwin):
             reply = noise + b"\xaa\xaa" + reply
         if not self.pace:
             self.write(reply)
+            self.last_write_at = time.perf_counter()
             self.bytes_out += len(reply)
             return
         byte_time = 10 / self.baud
@@ -357,6 +359,7 @@ class SimulatedSamReader(_SerialTwin):
             if delay > 0:
                 time.sleep(delay)
             self.write(reply[i : i + chunk])
+        self.last_write_at = time.perf_counter()
         # the last chunk is on the wire until its last bit has left
         tail = start + len(reply) * byte_time - time.perf_counter()
         if tail > 0:
