@@ -122,3 +122,25 @@ def test_missing_port_is_a_status_not_an_exception(tmp_path: Path) -> None:
         assert len(got.statuses) == 1  # announced once while polling
     finally:
         backend.stop()
+
+
+def test_a_raising_event_handler_does_not_stop_the_backend(
+    scanner: SimulatedSerialScanner,
+) -> None:
+    got = Events()
+
+    def handler(event: object) -> None:
+        got(event)
+        if len(got.scans) == 1:
+            raise RuntimeError("station bug")
+
+    backend = SerialLineScanner(scanner.port, reconnect_interval=0.05)
+    backend.start(handler)
+    try:
+        got.wait_status("ok")
+        scanner.scan("first")
+        got.wait_scan()
+        scanner.scan("second")
+        got.wait_for(lambda e: getattr(e, "payload", None) == b"second")
+    finally:
+        backend.stop()

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from kiosk.scanner.base import DeviceStatus, Event, Scan
+from kiosk.scanner.emit import guarded
 
 log = logging.getLogger(__name__)
 
@@ -316,7 +317,7 @@ class HidScanner:
     def start(self, emit: Callable[[Event], None]) -> None:
         self._stop.clear()
         self._thread = threading.Thread(
-            target=self._run, args=(emit,), name=self.source, daemon=True
+            target=self._run, args=(guarded(emit, self.source),), name=self.source, daemon=True
         )
         self._thread.start()
 
@@ -343,6 +344,9 @@ class HidScanner:
             announced_missing = False
             try:
                 self._serve(device, emit)
+            except Exception as exc:  # a bug must not stop the station
+                log.exception("%s: unexpected error", self.source)
+                emit(DeviceStatus(self.source, "error", f"unexpected error: {exc}"))
             finally:
                 self._release(device)
             if not self._stop.is_set():

@@ -76,6 +76,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from kiosk.scanner.base import DeviceStatus, Event, Scan
+from kiosk.scanner.emit import guarded
 
 log = logging.getLogger(__name__)
 
@@ -455,7 +456,7 @@ class IdCardReader:
     def start(self, emit: Callable[[Event], None]) -> None:
         self._stop.clear()
         self._thread = threading.Thread(
-            target=self._run, args=(emit,), name=self.source, daemon=True
+            target=self._run, args=(guarded(emit, self.source),), name=self.source, daemon=True
         )
         self._thread.start()
 

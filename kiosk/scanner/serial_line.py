@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from kiosk.scanner.base import DeviceStatus, Event, Scan
+from kiosk.scanner.emit import guarded
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class SerialLineScanner:
     def start(self, emit: Callable[[Event], None]) -> None:
         self._stop.clear()
         self._thread = threading.Thread(
-            target=self._run, args=(emit,), name=self.source, daemon=True
+            target=self._run, args=(guarded(emit, self.source),), name=self.source, daemon=True
         )
         self._thread.start()
 
