@@ -347,3 +347,52 @@ def test_9600_baud_is_configurable(tmp_path: Path) -> None:
     b = backend_for(DeviceSpec.parse("idcard:/dev/ttyUSB0@9600"), ScannerConfig())
     assert isinstance(b, IdCardReader) and b.baud == 9600
     assert backend_for(DeviceSpec.parse("idcard:/dev/ttyUSB0"), ScannerConfig()).baud == 115200
+
+
+class ScriptedLine:
+    """A serial line whose far end says whatever the test scripted (for the
+    property test: the real pty path is covered above)."""
+
+    def __init__(self, replies: list[bytes]) -> None:
+        self.replies = list(replies)
+        self.pending = b""
+
+    @property
+    def in_waiting(self) -> int:
+        return len(self.pending)
+
+    def reset_input_buffer(self) -> None:
+        self.pending = b""
+
+    def write(self, data: bytes) -> None:
+        self.pending += self.replies.pop(0) if self.replies else b""
+
+    def read(self, n: int) -> bytes:
+        out, self.pending = self.pending[:n], self.pending[n:]
+        return out
+
+
+reply = st.one_of(
+    st.binary(max_size=64),
+    st.builds(
+        lambda sw, data: idcard.answer(sw, data), st.integers(0, 255), st.binary(max_size=40)
+    ),
+    st.builds(
+        lambda text, cut: read_answer(text)[:cut],
+        st.binary(min_size=256, max_size=256),
+        st.integers(0, 1400),
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(reply, min_size=1, max_size=6))
+def test_any_reader_answers_never_raise_out_of_a_poll(replies: list[bytes]) -> None:
+    b = IdCardReader("scripted", baud=10_000_000, answer_timeout=0.0005)
+    got = Events()
+    line = ScriptedLine(replies)
+    for _ in range(3):
+        outcome = b.poll_once(line, got)
+        assert outcome in ("silent", "absent", "present", "read", "failed")
+    for scan in got.scans:
+        assert isinstance(scan.payload, bytes)
