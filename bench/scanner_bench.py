@@ -137,7 +137,7 @@ def threaded(runs: int) -> None:
         time.sleep(0.002)
     hid.stop()
     keyboard.destroy()
-    show("HID (evdev events via pollable fd)", times)
+    show("HID: after the twin queued the burst (pipe fd)", times)
 
     with tempfile.TemporaryDirectory() as tmp:
         twin = SimulatedSerialScanner(link_dir=tmp)
@@ -145,16 +145,19 @@ def threaded(runs: int) -> None:
         serial_backend = SerialLineScanner(twin.port)
         serial_backend.start(waiter)
         time.sleep(0.3)
-        times = []
+        times, received = [], []
         for _ in range(runs):
             twin.write(b"0020210007")
             time.sleep(0.003)
             t0 = time.perf_counter()
             twin.write(b"\r")
-            times.append(waiter.wait() - t0)
+            at = waiter.wait()
+            times.append(at - t0)
+            received.append(at - serial_backend.last_byte_at)
         serial_backend.stop()
         twin.close()
-    show("serial scanner (pty + pyserial)", times)
+    show("serial: after the twin wrote it (pty + pyserial)", times)
+    show("serial: after the backend received it", received)
 
     with tempfile.TemporaryDirectory() as tmp:
         reader = SimulatedSamReader(pace=False, link_dir=tmp)
@@ -162,16 +165,18 @@ def threaded(runs: int) -> None:
         backend = idcard.IdCardReader(reader.port, poll_interval=0.005)
         backend.start(waiter)
         time.sleep(0.3)
-        times = []
+        times, received = [], []
         for _ in range(max(50, runs // 2)):
             reader.present(student())
             at = waiter.wait()
             times.append(at - reader.last_write_at)
+            received.append(at - backend.last_byte_at)
             reader.remove()
             time.sleep(0.03)
         backend.stop()
         reader.close()
-    show("ID card (pty + pyserial, unpaced)", times)
+    show("ID card: after the twin wrote it (pty, unpaced)", times)
+    show("ID card: after the backend received it", received)
 
 
 def cycles(n: int, baud: int, pace: bool) -> tuple[list[float], int]:

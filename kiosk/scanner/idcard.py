@@ -452,6 +452,7 @@ class IdCardReader:
         self._status: tuple[str, str] | None = None
         self._card_read = False  # the card on the reader was already read
         self.reads = 0
+        self.last_byte_at = 0.0  # perf_counter() of the last read that returned bytes
 
     def start(self, emit: Callable[[Event], None]) -> None:
         self._stop.clear()
@@ -572,6 +573,7 @@ class IdCardReader:
             data = port.read(max(1, port.in_waiting))
             if not data:
                 continue
+            self.last_byte_at = time.perf_counter()
             for item in parser.feed(data):
                 if isinstance(item, Frame):
                     return Answer(item)

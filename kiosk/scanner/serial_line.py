@@ -98,6 +98,7 @@ class SerialLineScanner:
         self.source = f"serial:{port}"
         self.splitter = LineSplitter(terminator, line_timeout)
         self.reconnect_interval = reconnect_interval
+        self.last_byte_at = 0.0  # perf_counter() of the last read that returned bytes
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -151,5 +152,6 @@ class SerialLineScanner:
             if not data:
                 self.splitter.expire(now)
                 continue
+            self.last_byte_at = time.perf_counter()
             for line in self.splitter.feed(data, now):
                 emit(Scan(line, self.source))
