@@ -241,6 +241,19 @@ def test_real_evdev_opener_finds_nothing_for_an_absent_path() -> None:
     assert find_evdev_device(HidSelector(path="/dev/input/by-id/not-there")) is None
 
 
+def test_unopenable_device_says_why(tmp_path) -> None:
+    def opener(selector: HidSelector):
+        raise PermissionError(13, "Permission denied")
+
+    backend = HidScanner("/dev/input/event7", opener=opener, reconnect_interval=0.05)
+    got = Events()
+    backend.start(got)
+    try:
+        assert "Permission denied" in got.wait_status("lost").message
+    finally:
+        backend.stop()
+
+
 @pytest.mark.skipif(
     not os.access("/dev/uinput", os.W_OK),
     reason="/dev/uinput is missing or not writable here (no uinput module in this VM/container)",

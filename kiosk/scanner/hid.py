@@ -265,14 +265,22 @@ class InputDeviceLike(Protocol):
 
 
 def find_evdev_device(selector: HidSelector) -> InputDeviceLike | None:
-    """Open the first device matching ``selector``, or None when it is not there."""
+    """Open the first device matching ``selector``, or None when it is not there.
+
+    A device that is there but cannot be opened (permissions) raises, so the
+    crew sees why instead of "not found".
+    """
     import evdev
 
     if selector.path:
         try:
             return evdev.InputDevice(selector.path)
-        except (FileNotFoundError, OSError):
+        except (FileNotFoundError, NotADirectoryError):
             return None
+        except OSError as exc:
+            if exc.errno in (errno.ENODEV, errno.ENXIO, errno.ENOENT):
+                return None
+            raise
     for path in evdev.list_devices():
         try:
             device = evdev.InputDevice(path)
@@ -330,14 +338,16 @@ class HidScanner:
     def _run(self, emit: Callable[[Event], None]) -> None:
         announced_missing = False
         while not self._stop.is_set():
+            reason = "scanner not found; plug it in"
             try:
                 device = self.opener(self.selector)
             except Exception as exc:  # a broken udev node, permissions …
                 device = None
-                log.warning("%s: cannot open: %s", self.source, exc)
+                reason = f"cannot open the scanner ({exc}); check the udev rule / input group"
+                log.warning("%s: %s", self.source, reason)
             if device is None:
                 if not announced_missing:
-                    emit(DeviceStatus(self.source, "lost", "scanner not found; plug it in"))
+                    emit(DeviceStatus(self.source, "lost", reason))
                     announced_missing = True
                 self._stop.wait(self.reconnect_interval)
                 continue
