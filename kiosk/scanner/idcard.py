@@ -41,9 +41,10 @@ Text block layouts (byte offsets; :data:`LAYOUTS`):
 
 Sources read for the layout (public implementations; no code copied):
 
-- heiher/hev-dbus-object-idcard-reader, ``hev-dbus-object-idcard-reader.c``
-  (command bytes 11 FF / 20 01 / 20 02 / 30 01, text field widths, the
-  56-entry nation code table);
+- ``hev-dbus-object-idcard-reader.c`` by Heiher (a D-Bus service for these
+  readers; command bytes 11 FF / 20 01 / 20 02 / 30 01, text field widths,
+  the 56-entry nation code table), found through the code search, which did
+  not name its repository;
 - waitingsong/node-idcard-reader, ``README.md`` (field list, 长期 as the end
   date, a card must leave the field before it is found again);
 - yechangpeng/Paperless, ``XXbgService/XXbgService/Centerm/IDCardDef.h``
