@@ -183,7 +183,9 @@ def check_scanner(ctx: Context) -> Finding:
     bad = [f"{source}: {s} {m}".strip() for source, (s, m) in state.items() if s != "ok"]
     if bad:
         return Finding("scanner", "fail", "; ".join(bad), fix)
-    simulated = " (simulated)" if getattr(backends[0], "simulation", None) else ""
+    simulated = (
+        ctx.t("（模拟设备）", " (simulated)") if getattr(backends[0], "simulation", None) else ""
+    )
     return Finding(
         "scanner",
         "pass",

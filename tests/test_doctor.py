@@ -255,3 +255,58 @@ def test_kiosk_doctor_end_to_end(tmp_path: Path) -> None:
     assert findings["display"]["status"] == "pass"
     failed = [f for f in findings.values() if f["status"] == "fail"]
     assert done.returncode == (1 if failed else 0), failed
+
+
+# -- scanner (through kiosk.scanner's own backends) ---------------------------
+
+
+def _scanner_ctx(tmp_path: Path, scanner: dict[str, object], timeout: float) -> doctor.Context:
+    ctx = make_ctx(tmp_path, doctor_timeout_s=timeout)
+    ctx.config = config_module.from_dict(
+        {
+            "station": {"crew_language": "en"},
+            "scanner": scanner,
+            "deployment": {"doctor_timeout_s": timeout},
+        }
+    ).with_data_dir(tmp_path / "data")
+    return ctx
+
+
+def test_scanner_check_passes_on_the_simulated_twins(tmp_path: Path) -> None:
+    pytest.importorskip("kiosk.scanner.devices")
+    finding = doctor.check_scanner(_scanner_ctx(tmp_path, {"simulate": True}, 10.0))
+    assert finding.status == "pass", finding.detail
+    assert "simulated" in finding.detail and "idcard:" in finding.detail
+
+
+def test_scanner_check_fails_for_a_missing_device_and_names_it(tmp_path: Path) -> None:
+    pytest.importorskip("kiosk.scanner.devices")
+    port = tmp_path / "ttyUSB-gone"
+    ctx = _scanner_ctx(tmp_path, {"devices": [f"serial:{port}"], "simulate": False}, 1.0)
+    finding = doctor.check_scanner(ctx)
+    assert finding.status == "fail"
+    assert f"serial:{port}" in finding.detail and "/dev/kiosk-" in finding.fix
+
+
+def test_scanner_check_fails_when_the_id_card_reader_does_not_answer(tmp_path: Path) -> None:
+    """A real pseudo-terminal with nothing behind it: open, but no SAM answer."""
+    pytest.importorskip("kiosk.scanner.devices")
+    controller, device = os.openpty()
+    try:
+        ctx = _scanner_ctx(
+            tmp_path,
+            {"devices": [f"idcard:{os.ttyname(device)}"], "simulate": False},
+            3.0,
+        )
+        finding = doctor.check_scanner(ctx)
+    finally:
+        os.close(controller)
+        os.close(device)
+    assert finding.status == "fail"
+    assert "idcard:" in finding.detail
+
+
+def test_no_scanner_configured_and_no_simulation_fails(tmp_path: Path) -> None:
+    pytest.importorskip("kiosk.scanner.devices")
+    finding = doctor.check_scanner(_scanner_ctx(tmp_path, {"simulate": False}, 1.0))
+    assert finding.status == "fail" and "no scanner configured" in finding.detail
