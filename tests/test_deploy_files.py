@@ -181,3 +181,20 @@ def test_read_only_root_keeps_the_data_partition_writable(tmp_path: Path) -> Non
     conf = (tmp_path / "etc/overlayroot.local.conf").read_text()
     assert re.search(r'^overlayroot="tmpfs:recurse=0"$', conf, re.M)
     assert (tmp_path / "boot/firmware/config.txt").read_text().count("auto_initramfs=1") == 1
+
+
+def test_the_shipped_config_loads_and_names_the_udev_devices() -> None:
+    from kiosk import config as config_module
+
+    config = config_module.load_file(REPO / "image-build/files/kiosk.toml")
+    assert str(config.data_dir) == "/var/lib/kiosk"
+    assert config.deployment.shutter_pin == 17
+    scanner = getattr(config, "scanner", None)
+    if scanner is None:
+        pytest.skip("no scanner section in this build")
+    from kiosk.scanner.devices import configured_specs
+
+    targets = {spec.target for spec in configured_specs(scanner)}
+    rules = (REPO / "hardware/70-kiosk.rules").read_text()
+    for target in targets:
+        assert f'SYMLINK+="{target.removeprefix("/dev/")}"' in rules
