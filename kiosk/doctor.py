@@ -491,7 +491,14 @@ def check_shutter(ctx: Context) -> Finding:
         )
     except ShutterError as exc:
         return Finding(
-            "pedal", "fail", str(exc), ctx.t("见 hardware/wiring.md", "see hardware/wiring.md")
+            "pedal",
+            "fail",
+            str(exc),
+            ctx.t(
+                "kiosk.service 运行时占用该引脚，先停止它再检查；接线见 hardware/wiring.md",
+                "kiosk.service holds the pin while it runs: stop it first; wiring in "
+                "hardware/wiring.md",
+            ),
         )
     try:
         held = pedal.pressed

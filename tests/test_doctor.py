@@ -310,3 +310,18 @@ def test_no_scanner_configured_and_no_simulation_fails(tmp_path: Path) -> None:
     pytest.importorskip("kiosk.scanner.devices")
     finding = doctor.check_scanner(_scanner_ctx(tmp_path, {"simulate": False}, 1.0))
     assert finding.status == "fail" and "no scanner configured" in finding.detail
+
+
+def test_a_configured_pedal_without_gpio_hardware_fails_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("gpiozero")
+    if Path("/dev/gpiochip0").exists():
+        pytest.skip("this machine has GPIO")
+    from gpiozero import Device
+
+    monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
+    Device.pin_factory = None
+    finding = doctor.check_shutter(make_ctx(tmp_path, shutter_pin=17))
+    assert finding.status == "fail"
+    assert "GPIO17" in finding.detail and "kiosk.service" in finding.fix
