@@ -12,6 +12,7 @@ never draw from that thread).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -40,12 +41,15 @@ class ShutterPedal:
                 "or unset deployment.shutter_pin"
             ) from exc
         try:
-            self._button = Button(
-                pin,
-                pull_up=pull_up,
-                bounce_time=bounce_ms / 1000 if bounce_ms else None,
-                pin_factory=pin_factory,
-            )
+            with warnings.catch_warnings():
+                # gpiozero warns for each pin library it tries; the error says enough.
+                warnings.simplefilter("ignore")
+                self._button = Button(
+                    pin,
+                    pull_up=pull_up,
+                    bounce_time=bounce_ms / 1000 if bounce_ms else None,
+                    pin_factory=pin_factory,
+                )
         except Exception as exc:  # gpiozero raises many kinds: no chip, pin busy, not a Pi
             raise ShutterError(
                 f"cannot open the shutter pedal on GPIO{pin}: {exc}. Check the wiring "
