@@ -120,7 +120,7 @@ if [ -d "$root/usr/lib/python3/dist-packages/pygame" ]; then
   in_root "$venv/bin/python" -m pip uninstall --quiet --yes pygame
 fi
 install -d "$root$prefix/docs"
-install -m 0644 "$source_tree"/docs/*.md "$root$prefix/docs/"
+install -m 0644 "$source_tree"/docs/*.md "$source_tree/systemd/central-tls.conf.example" "$root$prefix/docs/"
 
 # -- users, folders, config -------------------------------------------------
 files="$here/files"
