@@ -13,6 +13,7 @@ skipped with the reason otherwise.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -32,7 +33,6 @@ pytestmark = pytest.mark.slow
 CACHE = REPO / ".cache"
 # python3-pygame: the kiosk must use apt's pygame (Debian's SDL2 has kmsdrm).
 BASE_ROOT = CACHE / "debian12-root"
-WHEELHOUSE = CACHE / "wheelhouse"
 MIRROR = "http://deb.debian.org/debian"
 UNITS = ("kiosk.service", "kiosk-sync.service", "kiosk-sync.timer", "central.service")
 # Every service must stay at or below this systemd-analyze security exposure
@@ -77,10 +77,18 @@ def _base_root() -> Path:
     return BASE_ROOT
 
 
+def _wheelhouse() -> Path:
+    """The cache folder for the current pins: new pins, new folder."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    pins = "\n".join(sorted(project["dependencies"]))
+    return CACHE / f"wheelhouse-{hashlib.sha256(pins.encode()).hexdigest()[:12]}"
+
+
 def _wheels(into: Path) -> Path:
     """The project's pinned wheels (cached) plus a fresh wheel of this tree."""
+    wheelhouse = _wheelhouse()
     pip = [sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check"]
-    if not WHEELHOUSE.exists():
+    if not wheelhouse.exists():
         partial = CACHE / "wheelhouse.partial"
         shutil.rmtree(partial, ignore_errors=True)
         done = _run(*pip, "-w", partial, REPO)
@@ -88,9 +96,9 @@ def _wheels(into: Path) -> Path:
             pytest.skip(f"could not fetch the project's wheels: {done.stderr[-500:]}")
         for stale in partial.glob("kiosk-*.whl"):
             stale.unlink()
-        partial.rename(WHEELHOUSE)
+        partial.rename(wheelhouse)
     into.mkdir()
-    for wheel in WHEELHOUSE.iterdir():
+    for wheel in wheelhouse.iterdir():
         os.link(wheel, into / wheel.name)
     done = _run(*pip, "--no-deps", "-w", into, REPO)
     assert done.returncode == 0, done.stderr
