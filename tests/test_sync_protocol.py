@@ -132,3 +132,19 @@ def test_manifest_round_trip_and_field_errors():
         protocol.decode_manifest(b"{")
     with pytest.raises(protocol.ManifestError, match="limit"):
         protocol.decode_manifest(_manifest(), max_records=0)
+
+
+def test_openapi_file_names_every_route_and_error_code():
+    from pathlib import Path
+
+    from central.app import create_app
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml").read_text("utf-8")
+    app = create_app(photos=None, metadata=None)  # type: ignore[arg-type]
+    paths = [route.path for route in app.routes]
+    assert len(paths) == 6
+    for path in paths:
+        assert f"\n  {path}:\n" in text, path
+    for name in dir(protocol):
+        if name.startswith("ERR_"):
+            assert getattr(protocol, name) in text, name

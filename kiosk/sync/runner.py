@@ -94,7 +94,12 @@ class Syncer:
 
     def check_identity(self) -> None:
         """Fail early (exit 2) when the token belongs to another kiosk."""
-        who = self.client.whoami()
+        try:
+            who = self.client.whoami()
+        except Refused as exc:
+            raise SetupProblem(
+                f"{exc}: is sync.server_url the receiver's base URL (without /v1)?"
+            ) from None
         if who != self.kiosk_id:
             raise SetupProblem(
                 f"the token belongs to kiosk {who!r} but this kiosk is {self.kiosk_id!r} "
