@@ -170,10 +170,11 @@ class Receiver:
         self.extra = extra
         self.faulty_plan = faulty_plan
         self.process: subprocess.Popen | None = None
+        self.scheme = "https" if "--ssl-certfile" in extra else "http"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def start(self) -> Receiver:
         if self.faulty_plan is not None:
@@ -231,7 +232,7 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float = 20.0) -> No
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {process.stderr.read() if process.stderr else ''}")
         try:
-            if httpx.get(url + "/v1/health", timeout=1.0).status_code < 500:
+            if httpx.get(url + "/v1/health", timeout=1.0, verify=False).status_code < 500:
                 return
         except httpx.HTTPError:
             pass

@@ -162,3 +162,73 @@ def test_continuous_mode_sends_new_shots_and_stops_on_sigterm(tmp_path, receiver
     assert process.returncode == 0
     store.close()
     assert_receiver_holds_exactly(receiver.data, tmp_path / "k")
+
+
+def _certificates(folder):
+    """A throw-away CA and a server certificate for 127.0.0.1 (openssl CLI)."""
+    import shutil
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not installed")
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+    def run(*args):
+        return subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    run(
+        "req",
+        "-x509",
+        *key,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=kiosk test CA",
+    )
+    run("req", *key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    (folder / "san.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
+    run(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.cnf",
+    )
+    return folder / "ca.pem", folder / "server.pem", folder / "server.key"
+
+
+def test_https_with_a_configured_ca_file(tmp_path):
+    ca, cert, key = _certificates(tmp_path)
+    server = Receiver(
+        tmp_path / "central", extra=("--ssl-certfile", str(cert), "--ssl-keyfile", str(key))
+    ).start()
+    try:
+        make_kiosk(tmp_path / "k", shots=6).close()
+        token = add_token(server.data)
+        # Without the CA the certificate is not trusted: offline, nothing sent.
+        untrusted = write_config(
+            tmp_path / "u.toml", server.url, token, allow_http=False, once_attempts=1
+        )
+        result = kiosk(untrusted, tmp_path / "k", "sync", "--once")
+        assert result.returncode == 1 and "CERTIFICATE_VERIFY_FAILED" in result.stderr
+        trusted = write_config(
+            tmp_path / "t.toml", server.url, token, allow_http=False, ca_file=str(ca)
+        )
+        result = kiosk(trusted, tmp_path / "k", "sync", "--once")
+        assert result.returncode == 0, result.stderr
+    finally:
+        server.stop()
+    assert assert_receiver_holds_exactly(server.data, tmp_path / "k") == 6

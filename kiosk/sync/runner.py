@@ -212,7 +212,10 @@ class Syncer:
             if unknown:
                 raise Offline("receiver asks for photos that are not in this batch") from None
             self._upload([by_digest[d] for d in exc.missing], report)
-            receipt = self.client.put_batch(batch.uuid, batch.manifest)
+            try:
+                receipt = self.client.put_batch(batch.uuid, batch.manifest)
+            except PhotosMissing:
+                raise Offline("the receiver still lacks photos it was just sent") from None
         members = set(batch.record_uuids())
         if not set(receipt.held) <= members or not set(receipt.conflicts) <= members:
             raise Offline("receipt names records that are not in this batch")
