@@ -144,6 +144,13 @@ def create_app(photos: PhotoStore, metadata: Metadata, limits: Limits | None = N
         kiosk = await authenticate(request)
         batch = identifier(request, "batch", protocol.UUID_RE, "the batch id")
         body = await read_body(request, limits.max_manifest_bytes)
+        digest = hashlib.sha256(body).hexdigest()
+        header = request.headers.get("content-digest")
+        if header is not None and protocol.parse_content_digest(header) != digest:
+            # Damaged on the way (or a bad header): retried by the kiosk, never quarantined.
+            raise Refusal(
+                400, protocol.ERR_DIGEST, "the manifest does not match its Content-Digest"
+            )
         try:
             manifest = protocol.decode_manifest(body, max_records=limits.max_records)
         except protocol.ManifestJSONError as exc:
@@ -155,7 +162,7 @@ def create_app(photos: PhotoStore, metadata: Metadata, limits: Limits | None = N
         if manifest.kiosk != kiosk:
             raise Refusal(403, protocol.ERR_FORBIDDEN, "a kiosk can only send its own batches")
         result = await run_in_threadpool(
-            metadata.commit_batch, kiosk, manifest, hashlib.sha256(body).hexdigest(), photos.size
+            metadata.commit_batch, kiosk, manifest, digest, photos.size
         )
         receipt = dict(result.receipt, repeated=result.repeated)
         return JSONResponse(receipt, status_code=200 if result.repeated else 201)

@@ -70,13 +70,17 @@ def serve(args: argparse.Namespace) -> None:
 async def proxy(args: argparse.Namespace) -> None:
     counter = {"n": 0}
 
-    async def pipe(reader: Any, writer: Any, limit: int | None) -> None:
+    async def pipe(reader: Any, writer: Any, limit: int | None, flip: int | None = None) -> None:
         sent = 0
         try:
             while True:
                 chunk = await reader.read(4096)
                 if not chunk:
                     break
+                if flip is not None and sent <= flip < sent + len(chunk):
+                    damaged = bytearray(chunk)
+                    damaged[flip - sent] ^= 0x55  # one bad byte, as a bad link would do
+                    chunk = bytes(damaged)
                 if limit is not None and sent + len(chunk) > limit:
                     writer.write(chunk[: limit - sent])
                     await writer.drain()
@@ -90,14 +94,18 @@ async def proxy(args: argparse.Namespace) -> None:
     async def handle(client_reader: Any, client_writer: Any) -> None:
         counter["n"] += 1
         number = counter["n"]
-        cut = number <= args.cut_connections
+        faulty = number <= args.cut_connections
         upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", args.upstream)
-        if cut:
+        if faulty and args.corrupt_at is not None:
+            print(f"corrupting connection {number} at byte {args.corrupt_at}", flush=True)
+            upstream = pipe(client_reader, upstream_writer, None, args.corrupt_at)
+        elif faulty:
             print(f"cutting connection {number} after {args.cut_after} bytes", flush=True)
+            upstream = pipe(client_reader, upstream_writer, args.cut_after)
+        else:
+            upstream = pipe(client_reader, upstream_writer, None)
         tasks = [
-            asyncio.ensure_future(
-                pipe(client_reader, upstream_writer, args.cut_after if cut else None)
-            ),
+            asyncio.ensure_future(upstream),
             asyncio.ensure_future(pipe(upstream_reader, client_writer, None)),
         ]
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -124,6 +132,7 @@ def main() -> None:
     p.add_argument("--upstream", type=int, required=True)
     p.add_argument("--cut-connections", type=int, default=3)
     p.add_argument("--cut-after", type=int, default=20000)
+    p.add_argument("--corrupt-at", type=int, default=None, help="flip a byte instead of cutting")
     args = parser.parse_args()
     if args.mode == "serve":
         serve(args)

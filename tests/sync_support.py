@@ -241,10 +241,18 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float = 20.0) -> No
 
 
 class Proxy:
-    """tests/faulty_central.py proxy: cuts the first connections mid-body."""
+    """tests/faulty_central.py proxy: cuts (or damages) the first connections mid-body."""
 
-    def __init__(self, upstream_port: int, *, cut_connections: int, cut_after: int) -> None:
+    def __init__(
+        self,
+        upstream_port: int,
+        *,
+        cut_connections: int,
+        cut_after: int = 0,
+        corrupt_at: int | None = None,
+    ) -> None:
         self.port = free_port()
+        corrupt = [] if corrupt_at is None else ["--corrupt-at", str(corrupt_at)]
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -259,6 +267,7 @@ class Proxy:
                 str(cut_connections),
                 "--cut-after",
                 str(cut_after),
+                *corrupt,
             ],
             cwd=REPO,
             stdout=subprocess.PIPE,

@@ -65,6 +65,13 @@ def test_sync_once_delivers_everything_once_and_reconciles(tmp_path, receiver):
     )
     [session] = json.loads(status.stdout)
     assert (session["records"], session["current"], session["superseded"]) == (60, 40, 20)
+    text = subprocess.run(
+        [sys.executable, "-m", "central.cli", "status", "--data", str(receiver.data)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "示例大学 (19999)" in text and "60 records (40 current, 20 superseded" in text
 
 
 def test_purge_only_after_a_match(tmp_path, receiver):

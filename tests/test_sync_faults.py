@@ -208,3 +208,52 @@ def test_the_same_batches_from_two_client_processes_at_once(tmp_path, receiver):
         t.join(120)
     assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
     assert assert_receiver_holds_exactly(receiver.data, tmp_path / "k") == 120
+
+
+def test_bytes_damaged_on_the_way_are_retried_not_quarantined(tmp_path, receiver):
+    make_kiosk(tmp_path / "k", shots=20, size=(200, 260)).close()
+    token = add_token(receiver.data)
+    # One upload at a time: connection 1 carries whoami, the missing query, then
+    # photo bodies; byte 6000 is inside the first photo.
+    proxy = Proxy(receiver.port, cut_connections=2, corrupt_at=6000)
+    try:
+        config = write_config(
+            tmp_path / "k.toml", proxy.url, token, batch_max_records=10, parallel_uploads=1
+        )
+        result = kiosk(config, tmp_path / "k", "sync", "--once", "--json")
+        assert result.returncode == 0, result.stderr
+        assert "digest_mismatch" in result.stderr
+        assert json.loads(result.stdout)["quarantined"] == 0
+    finally:
+        log = proxy.stop()
+    assert "corrupting connection 1" in log
+    assert assert_receiver_holds_exactly(receiver.data, tmp_path / "k") == 20
+
+
+def test_no_write_lock_is_held_while_waiting_on_the_network(tmp_path):
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps({"stall_first": 1, "stall_seconds": 3.0, "only": "/batches/"}))
+    server = Receiver(tmp_path / "central", faulty_plan=plan_file).start()
+    try:
+        store = make_kiosk(tmp_path / "k", shots=5)
+        token = add_token(server.data)
+        config = write_config(tmp_path / "k.toml", server.url, token, io_timeout=10.0)
+        process = kiosk_process(config, tmp_path / "k", "sync", "--once")
+        deadline = time.monotonic() + 20
+        while outbox.open_batch(store) is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.5)  # the manifest is now stalled at the receiver
+        assert process.poll() is None
+        session = store.conn.execute("SELECT id FROM sessions").fetchone()[0]
+        student = store.conn.execute("SELECT id FROM students LIMIT 1").fetchone()[0]
+        started = time.monotonic()
+        store.save_shot(
+            student_id=student, session_id=session, jpeg=b"\xff\xd8x", status="accepted"
+        )
+        assert time.monotonic() - started < 1.0  # the station is never blocked by the sync
+        process.wait(30)
+        assert process.returncode == 0  # --once also took the shot saved meanwhile
+        store.close()
+    finally:
+        server.stop()
+    assert assert_receiver_holds_exactly(server.data, tmp_path / "k") == 6

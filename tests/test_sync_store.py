@@ -43,10 +43,11 @@ def test_save_shot_survives_sigkill_at_random_moments(tmp_path):
             text=True,
             cwd=REPO,
         )
-        time.sleep(rng.uniform(0.25, 0.7))
+        first = child.stdout.readline()  # it is in the saving loop now
+        time.sleep(rng.uniform(0.0, 0.3))
         child.send_signal(signal.SIGKILL)
         out, _ = child.communicate()
-        confirmed |= set(out.split())
+        confirmed |= set((first + out).split())
         with Store(tmp_path / "kiosk.db") as reopened:
             report = reopened.verify()
             assert report.ok, report.problems
@@ -155,3 +156,19 @@ def test_session_tally_is_order_independent_and_covers_delivered_shots(tmp_path)
     pairs = store.conn.execute("SELECT uuid, sha256 FROM shots").fetchall()
     assert tally.count == 6
     assert tally.digest == protocol.session_digest(reversed([tuple(p) for p in pairs]))
+
+
+def test_a_version_1_database_upgrades_and_keeps_its_shots(tmp_path, monkeypatch):
+    from kiosk import store as store_module
+
+    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:1])
+    old = make_kiosk(tmp_path, shots=3)
+    assert old.version == 1
+    old.close()
+    monkeypatch.undo()
+    with Store(tmp_path / "kiosk.db") as upgraded:
+        assert upgraded.version == len(store_module.MIGRATIONS) >= 2
+        assert {"batches", "reconciliations"} <= set(upgraded.db.table_names())
+        assert "purged_at" in upgraded.db["shots"].columns_dict
+        assert upgraded.verify().ok and upgraded.verify().checked == 3
+        assert outbox.counts(upgraded)["pending"] == 3

@@ -147,7 +147,10 @@ class ReceiverClient:
             "PUT",
             f"/batches/{batch_uuid}",
             content=manifest,
-            headers={"Content-Type": "application/json"},
+            headers={
+                "Content-Type": "application/json",
+                "Content-Digest": protocol.content_digest(manifest),
+            },
         )
         held = answer.get("held")
         conflicts = answer.get("conflicts")
