@@ -312,7 +312,8 @@ def sync(
 
     Without --once it keeps running and sends new shots as they are saved.
     Exit 0: outbox empty (or, with --reconcile, every session matches); 1:
-    work remains or a mismatch; 2: configuration or authentication error.
+    work remains (quarantined shots count) or a mismatch; 2: configuration or
+    authentication error.
     """
     import signal
     import threading
@@ -357,7 +358,13 @@ def sync(
         signal.signal(signum, lambda *_: stop.set())
     started = time.monotonic()
 
+    from kiosk import notify
+
+    notify.ready("sync running" if not once else "sync --once")
+
     def progress(report: Any) -> None:
+        notify.status(f"synced {report.synced}, {report.remaining} left")
+        notify.watchdog()
         if not err_tty:
             return
         rate = report.synced / max(time.monotonic() - started, 1e-6)
@@ -393,6 +400,12 @@ def sync(
             f"({report.photos_sent} photos, {report.bytes_sent / 1e6:.1f} MB sent); "
             f"{report.remaining} left, {counts['quarantined']} quarantined"
             + (f"; last error: {report.last_error}" if report.exit_code else "")
+        )
+    if counts["quarantined"]:
+        click.echo(
+            f"{counts['quarantined']} shots are quarantined (refused by the receiver); "
+            "fix the cause shown, then run `kiosk sync --requeue`",
+            err=True,
         )
     sys.exit(report.exit_code)
 

@@ -239,3 +239,28 @@ def test_https_with_a_configured_ca_file(tmp_path):
     finally:
         server.stop()
     assert assert_receiver_holds_exactly(server.data, tmp_path / "k") == 6
+
+
+def test_refused_shots_are_quarantined_then_requeued(tmp_path):
+    server = Receiver(tmp_path / "central", extra=("--max-photo-bytes", "1000")).start()
+    try:
+        store = make_kiosk(tmp_path / "k", shots=8)
+        token = add_token(server.data)
+        config = write_config(tmp_path / "k.toml", server.url, token, batch_max_records=4)
+        result = kiosk(config, tmp_path / "k", "sync", "--once", "--json")
+        assert result.returncode == 1
+        assert "--requeue" in result.stderr and "too_large" in result.stderr
+        health = outbox.health(store)
+        assert (health.quarantined, health.pending, health.synced) == (8, 0, 0)
+        assert all("413" in q["last_error"] for q in outbox.quarantined(store))
+    finally:
+        server.stop()
+    server = Receiver(tmp_path / "central", port=server.port).start()  # default limit
+    try:
+        result = kiosk(config, tmp_path / "k", "sync", "--once", "--requeue")
+        assert result.returncode == 0, result.stderr
+        assert outbox.health(store).synced == 8
+    finally:
+        server.stop()
+        store.close()
+    assert_receiver_holds_exactly(server.data, tmp_path / "k")

@@ -50,6 +50,32 @@ def counts(store: Store) -> dict[str, int]:
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class SyncHealth:
+    """What the crew screen shows about the sync (no personal data)."""
+
+    pending: int  # waiting to be sent (pending + in an open batch)
+    synced: int
+    quarantined: int  # refused by the receiver: the crew must look
+    last_synced_at: str | None
+    last_error: str | None  # of the open batch, while it is being retried
+
+
+def health(store: Store) -> SyncHealth:
+    tally = counts(store)
+    last = store.conn.execute("SELECT max(synced_at) FROM outbox").fetchone()[0]
+    error = store.conn.execute(
+        "SELECT last_error FROM batches WHERE state = 'open' ORDER BY id LIMIT 1"
+    ).fetchone()
+    return SyncHealth(
+        pending=tally["pending"] + tally["batched"],
+        synced=tally["synced"],
+        quarantined=tally["quarantined"],
+        last_synced_at=last,
+        last_error=error[0] if error else None,
+    )
+
+
 def remaining(store: Store) -> int:
     """Entries still to send (quarantined ones wait for the crew, not for the sync)."""
     return int(

@@ -143,8 +143,11 @@ class Syncer:
         finally:
             report.seconds = time.monotonic() - started
             report.remaining = outbox.remaining(self.store)
+            held_back = outbox.counts(self.store)["quarantined"]
             if report.exit_code != EXIT_SETUP:
-                report.exit_code = EXIT_WORK_LEFT if report.remaining else EXIT_DONE
+                # Quarantined shots are work left too: the crew must look at them.
+                left = report.remaining or held_back
+                report.exit_code = EXIT_WORK_LEFT if left else EXIT_DONE
         return report
 
     def _delay(self, failures: int, retry_after: float | None) -> float:
