@@ -43,7 +43,7 @@ def test_sigkill_the_client_at_random_points_then_resume(tmp_path, receiver):
     token = add_token(receiver.data)
     config = write_config(tmp_path / "k.toml", receiver.url, token, batch_max_records=10)
     rng = random.Random(6)
-    kills = 0
+    kills = mid_batch = 0
     for _ in range(8 * SOAK):
         process = kiosk_process(config, tmp_path / "k", "sync", "--once")
         time.sleep(rng.uniform(0.3, 1.0))  # python start-up is ~0.3 s
@@ -53,7 +53,11 @@ def test_sigkill_the_client_at_random_points_then_resume(tmp_path, receiver):
         process.wait(30)
         if process.returncode == 0:
             break
+        with Store(tmp_path / "k" / "kiosk.db") as store:
+            if outbox.open_batch(store) is not None:
+                mid_batch += 1  # killed between forming a batch and its receipt
     assert kills >= 1
+    assert mid_batch >= 1, "no kill landed inside a batch"
     done = kiosk(config, tmp_path / "k", "sync", "--once", "--json")
     assert done.returncode == 0, done.stderr
     assert assert_receiver_holds_exactly(receiver.data, tmp_path / "k") == 240
