@@ -397,6 +397,10 @@ class Store:
         without its file.
         """
         shot_uuid = shot_uuid or str(uuid_module.uuid4())
+        if self.conn.execute("SELECT 1 FROM shots WHERE uuid = ?", (shot_uuid,)).fetchone():
+            # Checked before the file is written: its name is the uuid, and
+            # writing it would replace a saved shot's photo.
+            raise StoreError(f"shot {shot_uuid} is already saved; a new shot needs a new uuid")
         taken_at = taken_at or now()
         session = self.session(session_id)
         relative = Path("photos") / session.uuid / f"{shot_uuid}.jpg"

@@ -26,7 +26,7 @@ from kiosk.store import Store, now
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-# A soak multiplies the repetition counts: KIOSK_SOAK=10 pytest -m slow ...
+# A soak multiplies the repetition counts: KIOSK_SOAK=10 pytest tests/test_sync_faults.py ...
 SOAK = max(1, int(os.environ.get("KIOSK_SOAK", "1")))
 
 

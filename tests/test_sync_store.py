@@ -172,3 +172,23 @@ def test_a_version_1_database_upgrades_and_keeps_its_shots(tmp_path, monkeypatch
         assert "purged_at" in upgraded.db["shots"].columns_dict
         assert upgraded.verify().ok and upgraded.verify().checked == 3
         assert outbox.counts(upgraded)["pending"] == 3
+
+
+def test_saving_a_shot_uuid_twice_keeps_the_first_photo(tmp_path):
+    import pytest
+
+    from kiosk.store import StoreError
+
+    store = make_kiosk(tmp_path, shots=1)
+    shot = store.conn.execute("SELECT uuid, file, session_id, student_id FROM shots").fetchone()
+    before = (tmp_path / shot["file"]).read_bytes()
+    with pytest.raises(StoreError, match="already saved"):
+        store.save_shot(
+            student_id=shot["student_id"],
+            session_id=shot["session_id"],
+            jpeg=b"other",
+            status="accepted",
+            shot_uuid=shot["uuid"],
+        )
+    assert (tmp_path / shot["file"]).read_bytes() == before
+    assert store.verify().ok
