@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import sqlite3
@@ -72,6 +73,20 @@ def test_sync_once_delivers_everything_once_and_reconciles(tmp_path, receiver):
         check=True,
     ).stdout
     assert "示例大学 (19999)" in text and "60 records (40 current, 20 superseded" in text
+
+    # What the export builds the delivery package from: complete records and photos.
+    from central.local import open_storage
+
+    photos, metadata = open_storage(receiver.data)
+    records = metadata.records()
+    metadata.close()
+    current = [r for r in records if r["superseded_by"] is None]
+    assert len(records) == 60 and len(current) == 40
+    assert len({r["student"]["id_number"] for r in current}) == 40
+    for r in current:
+        assert r["student"]["name"] and r["student"]["student_number"] and r["seq"]
+        assert r["student"]["school_code"] == "19999" and r["kiosk"] == "kiosk-01"
+        assert hashlib.sha256(photos.read(r["sha256"])).hexdigest() == r["sha256"]
 
 
 def test_purge_only_after_a_match(tmp_path, receiver):
