@@ -89,7 +89,7 @@ def create_app(photos: PhotoStore, metadata: Metadata, limits: Limits | None = N
         body = await read_body(request, limits.max_missing_query * 70 + 1024)
         try:
             document = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             raise Refusal(400, protocol.ERR_BAD_JSON, "the body is not JSON") from None
         digests = document.get("sha256") if isinstance(document, dict) else None
         if not isinstance(digests, list) or not all(

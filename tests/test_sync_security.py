@@ -173,6 +173,7 @@ def test_a_photo_whose_bytes_do_not_match_is_refused_and_not_stored(server):
     [
         (lambda b: b"{not json", 400, "bad_json"),
         (lambda b: b"\xff\xfe", 400, "bad_json"),
+        (lambda b: b"[" * 50_000, 400, "bad_json"),
         (lambda b: b"[]", 422, "bad_manifest"),
         (lambda b: b.replace(b'"protocol":1', b'"protocol":9'), 422, "bad_manifest"),
         (lambda b: b.replace(b'"sha256":"', b'"sha":"'), 422, "bad_manifest"),
@@ -189,6 +190,7 @@ def test_a_photo_whose_bytes_do_not_match_is_refused_and_not_stored(server):
     ids=[
         "garbage",
         "not-utf8",
+        "deep",
         "array",
         "protocol",
         "no-sha",
@@ -291,3 +293,11 @@ def test_token_add_refuses_a_bad_kiosk_id_and_stores_only_a_hash(server):
     stored = {r[0] for r in db.execute("SELECT token_sha256 FROM tokens")}
     assert server.tokens["a"] not in stored
     assert hashlib.sha256(server.tokens["a"].encode()).hexdigest() in stored
+
+
+def test_a_bad_missing_query_is_refused(server):
+    refused(call(server, "POST", "/v1/photos/missing", content=b"[" * 100_000), 400, "bad_json")
+    refused(
+        call(server, "POST", "/v1/photos/missing", json={"sha256": ["../x"]}), 422, "bad_manifest"
+    )
+    refused(call(server, "POST", "/v1/photos/missing", json=["a"]), 422, "bad_manifest")

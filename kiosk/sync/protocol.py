@@ -136,6 +136,8 @@ def decode_manifest(body: bytes, *, max_records: int = 10_000) -> Manifest:
         document = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ManifestJSONError(f"not valid UTF-8 JSON: {exc}") from None
+    except RecursionError:
+        raise ManifestJSONError("JSON nested too deeply") from None
     if not isinstance(document, dict):
         raise ManifestError("the manifest must be a JSON object")
     if document.get("protocol") != PROTOCOL:
