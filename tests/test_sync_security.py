@@ -185,6 +185,7 @@ def test_a_photo_whose_bytes_do_not_match_is_refused_and_not_stored(server):
             "bad_manifest",
         ),
         (lambda b: b.replace(b'"size":1', b'"size":"1"'), 422, "bad_manifest"),
+        (lambda b: b.replace(b'"seq":1', b'"seq":100000000000000000000000'), 422, "bad_manifest"),
         (lambda b: b.replace(b'"records":[', b'"records":[],"x":['), 422, "bad_manifest"),
     ],
     ids=[
@@ -198,6 +199,7 @@ def test_a_photo_whose_bytes_do_not_match_is_refused_and_not_stored(server):
         "refused-status",
         "no-name",
         "size-text",
+        "huge-seq",
         "no-records",
     ],
 )

@@ -194,15 +194,16 @@ def _record(raw: Any, where: str, sessions: Mapping[str, Any]) -> Record:
     if not isinstance(sha, str) or not SHA256_RE.match(sha):
         raise ManifestError(f"{where}.sha256: missing or not 64 lowercase hex digits")
     size = raw.get("size")
-    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-        raise ManifestError(f"{where}.size: missing or not a positive whole number")
+    if not _whole(size, MAX_INT):
+        raise ManifestError(f"{where}.size: missing or not a whole number from 1 to {MAX_INT}")
     for name in ("width", "height"):
-        value = raw.get(name)
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ManifestError(f"{where}.{name}: missing or not a positive whole number")
+        if not _whole(raw.get(name), MAX_INT):
+            raise ManifestError(
+                f"{where}.{name}: missing or not a whole number from 1 to {MAX_INT}"
+            )
     seq = raw.get("seq")
-    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or seq <= 0):
-        raise ManifestError(f"{where}.seq: not a positive whole number")
+    if seq is not None and not _whole(seq, MAX_INT):
+        raise ManifestError(f"{where}.seq: not a whole number from 1 to {MAX_INT}")
     taken_at = raw.get("taken_at")
     if not isinstance(taken_at, str) or not taken_at:
         raise ManifestError(f"{where}.taken_at: missing or not text")
@@ -227,6 +228,15 @@ def _record(raw: Any, where: str, sessions: Mapping[str, Any]) -> Record:
     if not student.get("id_number") and not student.get("collection_code"):
         raise ManifestError(f"{where}.student: needs an id_number or a collection_code")
     return Record(uuid=record_uuid, session=session, sha256=sha, size=size, body=raw)
+
+
+# Sizes, dimensions and 拍摄序号 fit comfortably; bigger is garbage (and
+# would overflow a database integer).
+MAX_INT = 2**31 - 1
+
+
+def _whole(value: Any, maximum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= maximum
 
 
 def _uuid(table: Mapping[str, Any], key: str, where: str) -> str:
