@@ -127,6 +127,45 @@ class ScannerConfig:
     collection_code_pattern: str = r"(?:https?://\S*chsi\.com\.cn/\S+|[A-Za-z0-9+/=_\-]{40,})"
 
 
+class SyncConfig:
+    """Store-and-forward sync to the central receiver (docs/sync.md).
+
+    The kiosk's identity towards the receiver is ``station.station_id``; the
+    token is issued by ``central token add <station_id>``.
+    """
+
+    # Receiver base URL, e.g. "https://photos.example.edu.cn". Empty: sync not set up.
+    server_url: str = ""
+    # Bearer token for this kiosk; or token_file (readable by the kiosk user only).
+    token: str = ""
+    token_file: Path | None = None
+    # PEM CA bundle for a receiver with a private CA; unset = the system CA store.
+    ca_file: Path | None = None
+    # Plain http:// only when set (loopback tests); photos of faces and ID
+    # numbers never cross a network unencrypted by accident.
+    allow_http: bool = False
+    # Batch size: 50 shots (~2.5 MB at 30-60 KB each) is one batch redone at
+    # most after a cut, and few enough round trips to reach >= 200 shots/s.
+    batch_max_records: int = setting(50, min=1, max=5000)
+    batch_max_bytes: int = setting(8 * 1024 * 1024, min=64 * 1024, max=512 * 1024 * 1024)
+    # Photos uploaded in parallel within a batch: hides the receiver's
+    # per-photo fsync (~2 ms); bench/sync_bench.py went from ~190 to ~240
+    # shots/s on loopback going from 4 to 8.
+    parallel_uploads: int = setting(8, min=1, max=16)
+    # Seconds to connect / to wait for any read or write: a stalled Wi-Fi
+    # link is given up after this and retried.
+    connect_timeout: float = setting(10.0, min=0.1, max=300.0)
+    io_timeout: float = setting(30.0, min=0.1, max=600.0)
+    # Exponential backoff with jitter: first wait and ceiling, in seconds.
+    backoff_initial: float = setting(2.0, min=0.01, max=600.0)
+    backoff_max: float = setting(300.0, min=0.01, max=3600.0)
+    # `kiosk sync --once`: tries per batch in one run before it exits 1
+    # (the systemd timer runs it again later).
+    once_attempts: int = setting(4, min=1, max=100)
+    # Continuous mode: how often to look for new shots in the outbox, seconds.
+    poll_interval: float = setting(5.0, min=0.05, max=3600.0)
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration. ``source`` says where it was read from."""
@@ -135,6 +174,7 @@ class Config:
     station: StationConfig = field(default_factory=StationConfig)
     roster: RosterConfig = field(default_factory=RosterConfig)
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
     source: str = "defaults"
 
     @property
