@@ -127,6 +127,7 @@ class ScannerConfig:
     collection_code_pattern: str = r"(?:https?://\S*chsi\.com\.cn/\S+|[A-Za-z0-9+/=_\-]{40,})"
 
 
+@dataclass(frozen=True)
 class SyncConfig:
     """Store-and-forward sync to the central receiver (docs/sync.md).
 
