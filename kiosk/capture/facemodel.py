@@ -14,6 +14,7 @@ the segmentation model.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -81,6 +82,9 @@ class FaceModel:
 
     @staticmethod
     def _build(name: str) -> Any:
+        # MediaPipe's C++ side logs every graph start to stderr; keep warnings only.
+        os.environ.setdefault("GLOG_minloglevel", "2")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         from mediapipe.python.solutions import face_detection, face_mesh, selfie_segmentation
 
         if name == "detect":

@@ -48,7 +48,7 @@ MEASURE_UNITS: dict[str, str] = {
     "pitch": "degrees, offset removed (+: chin up)",
     "roll": "degrees of the eye line (+: clockwise in the image)",
     "face_x": "face centre / frame width",
-    "face_y": "face centre / frame height",
+    "face_y": "eye line / frame height",
     "face_height": "face mesh height / frame height",
     "face_size": "face width / head-guide width",
     "sharpness": "finest-octave / next-octave detail energy at 48 px eye distance",
@@ -270,7 +270,7 @@ class QualityChecker:
     ) -> None:
         q = self.quality
         frame = face_frame_of(lm)
-        gx, gy, grx, _ = head_guide(w, h, self.photo)
+        gx, _, grx, _ = head_guide(w, h, self.photo)
         eye_y_target = _guide_eye_y(w, h, self.photo)
         measures["face_x"] = frame.centre_x / w
         measures["face_y"] = frame.eye_y / h
@@ -352,7 +352,7 @@ def _crown(
     """Topmost person row above the face, within the face's columns (still pixels)."""
     left, top, right, _ = (v * factor for v in face_box)
     x0 = max(int(left), 0)
-    x1 = min(int(math.ceil(right)), person.shape[1])
+    x1 = min(math.ceil(right), person.shape[1])
     y1 = min(int(top), person.shape[0])
     if x1 <= x0 or y1 <= 0:
         return None
