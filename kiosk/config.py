@@ -191,6 +191,11 @@ class PhotoConfig:
     # with average proportions the crown then lands ~70-90 px from the top.
     face_width: int = setting(240, min=10, max=4800)
     eye_line: int = setting(262, min=1, max=6400)
+    # The registry's bands themselves: the crop shifts within the eye band
+    # (keeping 10 px inside it) to bring the top of the hair into its band.
+    eye_band: tuple[int, int] = (200, 300)
+    hair_band: tuple[int, int] = (50, 110)
+    face_width_band: tuple[int, int] = (180, 300)
     # The official crop's height as a share of the camera frame's height when
     # the face sits in the head guide; the rest is room to move.
     frame_fill: float = setting(0.8, min=0.2, max=1.0)

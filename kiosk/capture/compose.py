@@ -119,9 +119,12 @@ def crop_box(face: FaceFrame, photo: PhotoConfig) -> CropBox:
     eye_line = float(photo.eye_line)
     if face.crown_y is not None:
         crown_out = eye_line - (face.eye_y - face.crown_y) * scale
-        if not HAIR_TOP[0] <= crown_out <= HAIR_TOP[1]:
-            target = (HAIR_TOP[0] + HAIR_TOP[1]) / 2
-            eye_line = min(max(eye_line + (target - crown_out), EYE_BAND[0]), EYE_BAND[1])
+        hair_low, hair_high = photo.hair_band
+        if not hair_low <= crown_out <= hair_high:
+            target = (hair_low + hair_high) / 2
+            # Keep a margin inside the eye band for landmark error.
+            low, high = photo.eye_band[0] + EYE_MARGIN, photo.eye_band[1] - EYE_MARGIN
+            eye_line = min(max(eye_line + (target - crown_out), low), high)
     width = photo.width / scale
     height = photo.height / scale
     left = face.centre_x - width / 2
@@ -129,9 +132,8 @@ def crop_box(face: FaceFrame, photo: PhotoConfig) -> CropBox:
     return CropBox(left, top, left + width, top + height)
 
 
-# The registry's bands in output pixels of a 480 x 640 photo (scaled for other sizes).
-HAIR_TOP = (50.0, 110.0)
-EYE_BAND = (200.0, 300.0)
+# Output pixels kept between the eye line and the edges of the registry's eye band.
+EYE_MARGIN = 10.0
 
 
 def check_fits(box: CropBox, width: int, height: int) -> None:
