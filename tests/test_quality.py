@@ -140,7 +140,7 @@ def test_synthetic_variant_gets_its_code(checker: QualityChecker, good_faces, va
 
 
 def test_face_only_never_gives_framing_codes(checker: QualityChecker, good_faces) -> None:
-    name, rgb, face = good_faces[0]
+    _, rgb, face = good_faces[0]
     small = synth.kiosk_still(rgb, face, checker.model, scale=0.5, shift=(0.2, 0.1))
     assert FRAMING & set(checker.assess(small, face_only=False).reasons)
     assert not FRAMING & set(checker.assess(small, face_only=True).reasons)
@@ -220,7 +220,7 @@ def _turn(lm: np.ndarray, yaw: float = 0.0, roll: float = 0.0) -> np.ndarray:
 
 def test_head_pose_follows_a_turned_mesh(good_faces) -> None:
     lm = good_faces[0][2].landmarks
-    yaw0, pitch0, roll0 = m.head_pose(lm)
+    yaw0, _, roll0 = m.head_pose(lm)
     yaw, _, _ = m.head_pose(_turn(lm, yaw=20))
     assert abs(abs(yaw - yaw0) - 20) < 2
     _, _, roll = m.head_pose(_turn(lm, roll=10))
