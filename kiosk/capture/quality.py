@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -86,12 +87,16 @@ class QualityChecker:
         self.photo = photo or PhotoConfig()
         self.model = model or FaceModel.shared()
         self._lock = threading.Lock()  # the preview tracker is stateful: one frame at a time
+        self._preview: _PreviewCache | None = None
 
     def assess(self, rgb: np.ndarray, *, still: bool = True, face_only: bool = False) -> Assessment:
         if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
             raise ValueError("assess() needs an RGB uint8 array of shape (H, W, 3)")
         with self._lock:
-            return self._assess(rgb, still=still, face_only=face_only)
+            result = self._assess(rgb, still=still, face_only=face_only)
+            if not still and self._preview is not None:
+                self._preview.frame += 1
+            return result
 
     # ------------------------------------------------------------------
 
@@ -99,7 +104,13 @@ class QualityChecker:
         q = self.quality
         h, w = rgb.shape[:2]
         small, factor = _shrink(rgb, DETECT_SIDE)
-        boxes = [b for b in self.model.detect(small) if b.score >= q.face_confidence_min]
+        preview = None if still else self._preview_cache(w, h)
+        if preview is not None and preview.boxes is not None and not preview.due(0):
+            boxes = preview.boxes
+        else:
+            boxes = [b for b in self.model.detect(small) if b.score >= q.face_confidence_min]
+            if preview is not None:
+                preview.boxes = boxes
         measures: dict[str, float] = {"faces": float(len(boxes))}
         reasons: set[Reason] = set()
 
@@ -133,7 +144,15 @@ class QualityChecker:
         crown_y = None
         if not face_only:
             self._framing(landmarks, w, h, measures, reasons)
-            crown_y = self._background(rgb, face_box, measures, reasons)
+            if preview is not None and preview.background is not None and not preview.due(1):
+                bg_measures, bg_reasons, crown_y = preview.background
+            else:
+                bg_measures, bg_reasons = {}, set()
+                crown_y = self._background(small, factor, face_box, bg_measures, bg_reasons)
+                if preview is not None:
+                    preview.background = (bg_measures, bg_reasons, crown_y)
+            measures.update(bg_measures)
+            reasons |= bg_reasons
             if crown_y is not None:
                 try:
                     self._crop_fits(landmarks, crown_y, w, h, reasons)
@@ -302,16 +321,26 @@ class QualityChecker:
         elif not box.inside(w, h):
             reasons.add(Reason.OFF_CENTER)
 
+    def _preview_cache(self, w: int, h: int) -> _PreviewCache:
+        if self._preview is None or self._preview.size != (w, h):
+            self._preview = _PreviewCache((w, h), self.quality.preview_refresh)
+        return self._preview
+
     def _background(
         self,
-        rgb: np.ndarray,
+        image: np.ndarray,
+        image_factor: float,
         face_box: tuple[float, float, float, float],
         measures: dict[str, float],
         reasons: set[Reason],
     ) -> float | None:
-        """Judge the background from the person mask; return the top of the head (still px)."""
+        """Judge the background from the person mask; return the top of the head (still px).
+
+        ``image`` is the still already shrunk by ``image_factor`` for the detector.
+        """
         q = self.quality
-        small, factor = _shrink(rgb, SEGMENT_SIDE)
+        small, factor = _shrink(image, SEGMENT_SIDE)
+        factor *= image_factor
         person = self.model.segment(small) >= 0.5
         background = ~person
         fraction = float(background.mean())
@@ -333,6 +362,27 @@ class QualityChecker:
         if delta_e > q.background_delta_e_max or spread > q.background_spread_max:
             reasons.add(Reason.BACKGROUND)
         return crown
+
+
+@dataclass
+class _PreviewCache:
+    """What the preview path reuses between frames of one size.
+
+    The mesh runs on every preview frame (it tracks), but the face count and
+    the background change slowly: the detector runs on one frame in
+    ``refresh`` and the segmentation on the next, so no frame pays for both.
+    A preview verdict on those two may lag by ``refresh - 1`` frames; the
+    still is always judged in full.
+    """
+
+    size: tuple[int, int]
+    refresh: int
+    frame: int = 0
+    boxes: list[FaceBox] | None = None
+    background: tuple[dict[str, float], set[Reason], float | None] | None = None
+
+    def due(self, phase: int) -> bool:
+        return self.frame % self.refresh == phase % self.refresh
 
 
 def face_frame_of(lm: np.ndarray) -> FaceFrame:
@@ -377,8 +427,9 @@ def _shrink(rgb: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     longest = max(h, w)
     if longest <= side:
         return rgb, 1.0
-    # A cheap integer stride first for huge stills, then area averaging.
-    step = max(longest // (side * 2), 1)
+    # A cheap integer stride first for big stills (the detector and the
+    # segmentation see 192-256 px anyway), then area averaging.
+    step = max(longest // side, 1)
     if step > 1:
         rgb = rgb[::step, ::step]
     factor = side / longest
