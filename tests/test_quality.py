@@ -280,3 +280,18 @@ def test_quality_and_photo_config_load_from_toml_tables() -> None:
         from_dict({"quality": {"eye_open_min": -1}})
     with pytest.raises(ConfigError, match=r"photo\.background"):
         from_dict({"photo": {"background": "red"}})
+
+
+def test_preview_notices_a_second_face_within_the_refresh(good_faces) -> None:
+    checker = QualityChecker(QualityConfig(preview_refresh=3), model=FaceModel.shared())
+    _, rgb, face = good_faces[0]
+    _, rgb2, face2 = good_faces[1]
+    alone = synth.kiosk_still(rgb, face, checker.model, size=(640, 480))
+    second = synth.kiosk_still(rgb2, face2, checker.model, size=(320, 240))
+    crowded = alone.copy()
+    crowded[:240, 440:640] = second[:, 60:260]  # someone behind, over the shoulder
+    for _ in range(4):
+        assert Reason.MULTIPLE_FACES not in checker.assess(alone, still=False).reasons
+    seen = [Reason.MULTIPLE_FACES in checker.assess(crowded, still=False).reasons for _ in range(3)]
+    assert any(seen)
+    assert Reason.MULTIPLE_FACES in checker.assess(crowded, still=True).reasons
