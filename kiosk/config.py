@@ -130,7 +130,9 @@ class QualityConfig:
     # accepted >= 0.36, dark glasses ~0.16.
     eye_darkness_min: float = setting(0.25, min=0.0, max=1.0)
     # Exposure: mean face luminance in [0, 1]; OFIQ's LuminanceMean scores
-    # fall off at 0.2 and 0.8 (ISO/IEC 29794-5).
+    # fall off at 0.2 and 0.8 (ISO/IEC 29794-5). The lower limit also applies
+    # to the darker half of the face (side light; ISO/IEC 29794-5's
+    # illumination uniformity). Dev set: accepted darker half >= 0.35.
     luminance_min: float = setting(0.20, min=0.0, max=1.0)
     luminance_max: float = setting(0.80, min=0.0, max=1.0)
     # Exposure: share of face pixels clipped (OFIQ's Under/OverExposurePrevention
@@ -143,6 +145,12 @@ class QualityConfig:
     # eye distance, motion 30 %) and a natural out-of-focus chip score <= 0.46.
     # 0.6 is the geometric middle of that gap.
     sharpness_min: float = setting(0.6, min=0.0, max=10.0)
+    # Pixelation: a face made of blocks (a mosaic, or a tiny picture blown up
+    # without smoothing) has its steps on a regular grid; the ratio of the
+    # strongest grid phase's edge energy to the mean is ~1 for natural detail
+    # (dev set: all photos <= 2.0) and about the block size for a mosaic
+    # (>= 2.2 for blocks of 5 % of the eye distance). Refused as ``blurry``.
+    blockiness_max: float = setting(2.5, min=1.0, max=100.0)
     # Resolution: below this many pixels between the eye centres the iris is
     # ~5 px and eye or mouth state cannot be judged (ISO/IEC 19794-5's token
     # format uses 60 px; ICAO 9303 asks 90 px for a portrait). Refused as

@@ -100,3 +100,29 @@ def busy_background(rgb: np.ndarray, model: FaceModel, seed: int = 0) -> np.ndar
     noise = cv2.resize(blocks, (w, h), interpolation=cv2.INTER_NEAREST)
     person = model.segment(rgb)[..., None]
     return (person * rgb + (1 - person) * noise).astype(np.uint8)
+
+
+def pixelate(rgb: np.ndarray, block: float, jpeg_quality: int = 85) -> np.ndarray:
+    """A mosaic of ``block``-pixel squares, saved as JPEG like a pixelated web picture."""
+    import io
+
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    small = cv2.resize(
+        rgb, (max(round(w / block), 1), max(round(h / block), 1)), interpolation=cv2.INTER_AREA
+    )
+    blocks = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+    buf = io.BytesIO()
+    Image.fromarray(blocks).save(buf, "JPEG", quality=jpeg_quality)
+    buf.seek(0)
+    return np.asarray(Image.open(buf).convert("RGB"))
+
+
+def side_light(rgb: np.ndarray, left: float, right: float, dark_gain: float = 0.15) -> np.ndarray:
+    """One lamp from the side: shadow left of ``left``, full light right of ``right`` (x pixels)."""
+    w = rgb.shape[1]
+    x = np.arange(w, dtype=np.float32)
+    ramp = np.clip((x - left) / max(right - left, 1.0), 0.0, 1.0) * (1 - dark_gain) + dark_gain
+    lit = (rgb.astype(np.float32) / 255.0) ** 1.4 * ramp[None, :, None]
+    return np.clip(lit * 255 + 0.5, 0, 255).astype(np.uint8)

@@ -99,6 +99,22 @@ VARIANTS = {
         {Reason.BLURRY},
     ),
     "dark": (lambda rgb, a, model: synth.darken(rgb, gain=0.3), True, {Reason.TOO_DARK}),
+    "side_lit": (
+        # Half the face in shadow (the shadow edge along the nose).
+        lambda rgb, a, model: synth.side_light(
+            rgb,
+            0.55 * a.face_box[0] + 0.45 * a.face_box[2],
+            0.45 * a.face_box[0] + 0.55 * a.face_box[2],
+            dark_gain=0.2,
+        ),
+        True,
+        {Reason.TOO_DARK},
+    ),
+    "pixelated": (
+        lambda rgb, a, model: synth.pixelate(rgb, 0.1 * a.measures["eye_distance_px"]),
+        True,
+        {Reason.BLURRY},
+    ),
     "bright": (lambda rgb, a, model: synth.brighten(rgb), True, {Reason.TOO_BRIGHT}),
     "shrink": (
         lambda rgb, a, model: synth.kiosk_still(rgb, a, model, scale=0.6),

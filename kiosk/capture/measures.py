@@ -299,6 +299,12 @@ def pixel_measures(patch: Patch) -> dict[str, float]:
         raise ValueError("face region too small to measure")
     y = grey.astype(np.float32)
     face_y = y[face]
+    # The face's two halves (left and right of the outline's middle): side
+    # light can leave one half dark while the mean looks fine.
+    middle = (lm[FACE_SIDE_RIGHT, 0] + lm[FACE_SIDE_LEFT, 0]) / 2
+    columns = np.arange(shape[1])[None, :] < middle
+    halves = [y[face & columns], y[face & ~columns]]
+    darker_half = min(float(half.mean()) if half.size else 255.0 for half in halves)
     # Sharpness only inside the face oval, shrunk so the face edge (a strong
     # step against any background) does not count.
     inner_face = cv2.erode(face.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
@@ -322,6 +328,7 @@ def pixel_measures(patch: Patch) -> dict[str, float]:
     mouth_y = y[inner] if inner.any() else np.array([0.0])
     return {
         "face_luminance": float(face_y.mean()) / 255.0,
+        "darker_half_luminance": darker_half / 255.0,
         "face_clipped_dark": float((face_y <= 5).mean()),
         "face_clipped_bright": float((face_y >= 250).mean()),
         "sharpness": sharpness,
@@ -331,3 +338,38 @@ def pixel_measures(patch: Patch) -> dict[str, float]:
         "face_chroma": chroma,
         "teeth": float((mouth_y > max(cheek_y, 1.0) * 0.9).mean()) if inner.any() else 0.0,
     }
+
+
+def blockiness(rgb: np.ndarray, lm: np.ndarray) -> float:
+    """How much of the face's edge energy sits on a regular pixel grid (a pixelated face).
+
+    A mosaic (or a small picture blown up without smoothing) puts every
+    step on the block borders: fold the mean horizontal step size over the
+    face's columns by a period of 3-32 px and one phase holds far more than
+    the average. Natural detail has no preferred phase (ratio ~1). Measured
+    at the image's own resolution, since resampling would hide the grid.
+    Returns the smaller of the x and y ratios: a real mosaic is blocky both ways.
+    """
+    h, w = rgb.shape[:2]
+    xs, ys = lm[:, 0], lm[:, 1]
+    x0, x1 = max(int(xs.min()), 0), min(int(xs.max()) + 1, w)
+    y0, y1 = max(int(ys.min()), 0), min(int(ys.max()) + 1, h)
+    if x1 - x0 < 24 or y1 - y0 < 24:
+        return 1.0
+    region = rgb[y0:y1, x0:x1, 1]  # green carries most of the luminance
+    row_step = max((y1 - y0) // 256, 1)
+    col_step = max((x1 - x0) // 256, 1)
+    across = np.abs(np.diff(region[::row_step].astype(np.float32), axis=1)).mean(axis=0)
+    down = np.abs(np.diff(region[:, ::col_step].astype(np.float32), axis=0)).mean(axis=1)
+    return min(_grid_ratio(across), _grid_ratio(down))
+
+
+def _grid_ratio(profile: np.ndarray) -> float:
+    best = 1.0
+    n = len(profile)
+    for period in range(3, 33):
+        if n < 6 * period:  # at least six blocks, or the maximum is mostly noise
+            break
+        folded = profile[: n // period * period].reshape(-1, period).mean(axis=0)
+        best = max(best, float(folded.max() / max(folded.mean(), 1e-6)))
+    return best

@@ -53,7 +53,9 @@ MEASURE_UNITS: dict[str, str] = {
     "face_height": "face mesh height / frame height",
     "face_size": "face width / head-guide width",
     "sharpness": "finest-octave / next-octave detail energy at 48 px eye distance",
+    "blockiness": "edge energy on the strongest 3-32 px grid phase / mean (1 = no grid)",
     "luminance": "mean face grey level, 0-1",
+    "darker_half_luminance": "mean grey level of the darker face half (left/right), 0-1",
     "clipped_dark": "share of face pixels <= 25 of 255",
     "clipped_bright": "share of face pixels >= 247 of 255",
     "lip_contrast": "lip a* - cheek a* (CIELAB, OpenCV 8-bit scale)",
@@ -267,16 +269,26 @@ class QualityChecker:
             return
         measures["sharpness"] = px["sharpness"]
         measures["luminance"] = px["face_luminance"]
+        measures["darker_half_luminance"] = px["darker_half_luminance"]
         measures["clipped_dark"] = px["face_clipped_dark"]
         measures["clipped_bright"] = px["face_clipped_bright"]
         measures["lip_contrast"] = px["lip_redness"]
         measures["eye_darkness"] = px["eye_darkness"]
         measures["face_chroma"] = px["face_chroma"]
-        if px["face_luminance"] < q.luminance_min or px["face_clipped_dark"] > q.clipped_max:
+        if (
+            px["face_luminance"] < q.luminance_min
+            or px["darker_half_luminance"] < q.luminance_min
+            or px["face_clipped_dark"] > q.clipped_max
+        ):
             reasons.add(Reason.TOO_DARK)
         if px["face_luminance"] > q.luminance_max or px["face_clipped_bright"] > q.clipped_max:
             reasons.add(Reason.TOO_BRIGHT)
-        if px["sharpness"] < q.sharpness_min or g.eye_distance < q.eye_distance_min_px:
+        measures["blockiness"] = m.blockiness(rgb, lm)
+        if (
+            px["sharpness"] < q.sharpness_min
+            or g.eye_distance < q.eye_distance_min_px
+            or measures["blockiness"] > q.blockiness_max
+        ):
             reasons.add(Reason.BLURRY)
         colour = px["face_chroma"] > q.grey_chroma_max
         if (colour and px["lip_redness"] < q.lip_contrast_min) or (
