@@ -244,10 +244,16 @@ def check_command(app: App, images: tuple[Path, ...], as_json: bool, face_only: 
             rgb = load_rgb(path)
             assessment = checker.assess(rgb, still=True, face_only=face_only)
         except ImageError as exc:
+            error = str(exc)
+        except Exception as exc:  # never let one file stop the run
+            error = f"{path}: could not be judged ({type(exc).__name__}: {exc})"
+        else:
+            error = None
+        if error is not None:
             all_good = False
-            results.append({"file": str(path), "error": str(exc)})
+            results.append({"file": str(path), "error": error})
             if not as_json:
-                click.echo(f"{path}: error: {exc}")
+                click.echo(f"{path}: error: {error}")
             continue
         all_good &= assessment.accepted
         results.append(

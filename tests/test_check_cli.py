@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -72,6 +73,9 @@ def test_pixel_formats_all_load_as_rgb(tmp_path: Path, good_image, checker: Qual
             p, "PNG"
         ),
         "image.webp": lambda p: good_image.save(p, "WEBP", quality=90),
+        "rgb16.png": lambda p: cv2.imwrite(
+            str(p), np.asarray(good_image)[..., ::-1].astype(np.uint16) * 257
+        ),
         "image.bmp": lambda p: good_image.save(p, "BMP"),
     }
     for name, write in paths.items():
@@ -111,6 +115,17 @@ def test_bad_files_give_clear_errors(tmp_path: Path, content: bytes | None, mess
     path.write_bytes(content)
     with pytest.raises(ImageError, match=message):
         load_rgb(path)
+
+
+def test_damaged_exif_block_is_a_clear_error_or_ignored(tmp_path: Path, good_image) -> None:
+    path = tmp_path / "odd-exif.jpg"
+    good_image.save(path, "JPEG", exif=b"Exif\x00\x00II*\x00\x08\x00\x00\x00\xff\xff")
+    try:
+        rgb = load_rgb(path)
+    except ImageError as exc:
+        assert "odd-exif.jpg" in str(exc)
+    else:
+        assert rgb.shape == (good_image.height, good_image.width, 3)
 
 
 def test_missing_file_and_folder(tmp_path: Path) -> None:

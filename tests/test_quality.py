@@ -162,6 +162,14 @@ def test_face_only_never_gives_framing_codes(checker: QualityChecker, good_faces
     assert not FRAMING & set(checker.assess(small, face_only=True).reasons)
 
 
+def test_a_head_on_its_side_is_head_pose(checker: QualityChecker, good_faces) -> None:
+    for _, rgb, _ in good_faces[:4]:
+        lying = np.ascontiguousarray(np.rot90(rgb))
+        assessment = checker.assess(lying, face_only=True)
+        assert Reason.HEAD_POSE in assessment.reasons
+        assert abs(assessment.measures["roll"]) > 45
+
+
 def test_blank_frame_is_no_face(checker: QualityChecker) -> None:
     frame = np.full((480, 640, 3), (100, 197, 255), np.uint8)
     a = checker.assess(frame)

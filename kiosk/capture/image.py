@@ -40,6 +40,8 @@ def load_rgb(path: Path | str) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # A damaged EXIF block only costs the orientation tag: judge the pixels.
+            warnings.simplefilter("ignore", UserWarning)
             with Image.open(path) as im:
                 if im.width * im.height > MAX_PIXELS:
                     raise ImageError(
@@ -49,6 +51,8 @@ def load_rgb(path: Path | str) -> np.ndarray:
                 return to_rgb(im)
     except ImageError:
         raise
+    except PermissionError:
+        raise ImageError(f"{path}: permission denied; check the file's owner") from None
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image file (or a format Pillow cannot read)") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Warning) as exc:
@@ -58,8 +62,8 @@ def load_rgb(path: Path | str) -> np.ndarray:
                 f"{path}: the file is truncated or damaged ({text}); copy it again"
             ) from None
         raise ImageError(f"{path}: cannot decode the image ({text})") from None
-    except PermissionError:
-        raise ImageError(f"{path}: permission denied") from None
+    except Exception as exc:  # a malformed header or EXIF block can raise anything
+        raise ImageError(f"{path}: cannot decode the image ({type(exc).__name__}: {exc})") from None
 
 
 def to_rgb(im: Image.Image) -> np.ndarray:
