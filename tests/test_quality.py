@@ -319,3 +319,13 @@ def test_preview_notices_a_second_face_within_the_refresh(good_faces) -> None:
     seen = [Reason.MULTIPLE_FACES in checker.assess(crowded, still=False).reasons for _ in range(3)]
     assert any(seen)
     assert Reason.MULTIPLE_FACES in checker.assess(crowded, still=True).reasons
+
+
+def test_preview_says_no_face_as_soon_as_the_student_leaves(good_faces) -> None:
+    checker = QualityChecker(QualityConfig(preview_refresh=5), model=FaceModel.shared())
+    _, rgb, face = good_faces[0]
+    present = synth.kiosk_still(rgb, face, checker.model, size=(640, 480))
+    empty = np.full_like(present, PhotoConfig().background_rgb)
+    for _ in range(2):
+        assert checker.assess(present, still=False).accepted
+    assert checker.assess(empty, still=False).reasons == (Reason.NO_FACE,)

@@ -121,17 +121,19 @@ class QualityChecker:
         else:
             landmarks = self.model.mesh_preview(rgb)
         if landmarks is None:
-            if not boxes:
-                if still and self._lying_face(small):
-                    measures["roll"] = 90.0
-                    return Assessment.of({Reason.HEAD_POSE}, measures)
-                return Assessment.of({Reason.NO_FACE}, measures)
-            # A face is there but its features cannot be found: covered.
-            measures["face_score"] = boxes[0].score
-            reasons.add(Reason.OCCLUDED)
-            if len(boxes) > 1:
-                reasons.add(Reason.MULTIPLE_FACES)
-            return Assessment.of(reasons, measures)
+            if still and boxes:
+                # A face is there but its features cannot be found: covered.
+                measures["face_score"] = boxes[0].score
+                reasons.add(Reason.OCCLUDED)
+                if len(boxes) > 1:
+                    reasons.add(Reason.MULTIPLE_FACES)
+                return Assessment.of(reasons, measures)
+            if still and self._lying_face(small):
+                measures["roll"] = 90.0
+                return Assessment.of({Reason.HEAD_POSE}, measures)
+            # (A preview's face count may be a few frames old: without a
+            # tracked face now, the hint is to step in front of the camera.)
+            return Assessment.of({Reason.NO_FACE}, measures)
         if not boxes:
             measures["faces"] = 1.0  # the mesh found what the detector scored low
         else:
