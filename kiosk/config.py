@@ -129,6 +129,12 @@ class QualityConfig:
     # Occlusion: eye regions much darker than the cheeks (sunglasses). Dev set:
     # accepted >= 0.36, dark glasses ~0.16.
     eye_darkness_min: float = setting(0.25, min=0.0, max=1.0)
+    # Glare on glasses (registry: ordinary glasses without reflections):
+    # share of clipped-white pixels (>= 247, OFIQ's over-exposure range) in a
+    # box of 1.5 x 1 eye widths around either eye. A catchlight is < 1 % of
+    # it; a lens reflection over the eye several %. Dev set: all accepted 0.
+    # Not applied when the whole face is over-exposed (that is too_bright).
+    eye_glare_max: float = setting(0.03, min=0.0, max=1.0)
     # Exposure: mean face luminance in [0, 1]; OFIQ's LuminanceMean scores
     # fall off at 0.2 and 0.8 (ISO/IEC 29794-5). The lower limit also applies
     # to the darker half of the face (side light; ISO/IEC 29794-5's

@@ -126,3 +126,22 @@ def side_light(rgb: np.ndarray, left: float, right: float, dark_gain: float = 0.
     ramp = np.clip((x - left) / max(right - left, 1.0), 0.0, 1.0) * (1 - dark_gain) + dark_gain
     lit = (rgb.astype(np.float32) / 255.0) ** 1.4 * ramp[None, :, None]
     return np.clip(lit * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def glare(rgb: np.ndarray, landmarks: np.ndarray, eye_centre: int = 468) -> np.ndarray:
+    """A white lens reflection over one eye (an ellipse half an eye-width across)."""
+    out = rgb.copy()
+    cx, cy = landmarks[eye_centre, :2]
+    width = float(np.linalg.norm(landmarks[33, :2] - landmarks[133, :2]))
+    axes = (max(round(0.3 * width), 2), max(round(0.18 * width), 1))
+    cv2.ellipse(
+        out,
+        (round(cx + 0.1 * width), round(cy - 0.1 * width)),
+        axes,
+        -20,
+        0,
+        360,
+        (255, 255, 255),
+        -1,
+    )
+    return out

@@ -116,6 +116,11 @@ VARIANTS = {
         {Reason.BLURRY},
     ),
     "bright": (lambda rgb, a, model: synth.brighten(rgb), True, {Reason.TOO_BRIGHT}),
+    "glare_on_glasses": (
+        lambda rgb, a, model: synth.glare(rgb, a.landmarks),
+        True,
+        {Reason.OCCLUDED},
+    ),
     "shrink": (
         lambda rgb, a, model: synth.kiosk_still(rgb, a, model, scale=0.6),
         False,

@@ -326,6 +326,18 @@ def pixel_measures(patch: Patch) -> dict[str, float]:
     eye_y = float(y[eyes].mean()) if eyes.any() else cheek_y
     chroma = float(np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)[face].mean())
     mouth_y = y[inner] if inner.any() else np.array([0.0])
+    # Glare: clipped white in a box around each eye (1.5 eye widths by one),
+    # where reflections on glasses sit. A catchlight is a few pixels.
+    glare = 0.0
+    for eye in (RIGHT_EYE, LEFT_EYE):
+        pts = lm[list(eye.contour)]
+        cx, cy = pts.mean(axis=0)
+        ew = float(np.ptp(pts[:, 0]))
+        x0, x1 = max(int(cx - 0.75 * ew), 0), max(int(cx + 0.75 * ew), 0)
+        y0, y1 = max(int(cy - 0.5 * ew), 0), max(int(cy + 0.5 * ew), 0)
+        around = grey[y0:y1, x0:x1]
+        if around.size:
+            glare = max(glare, float((around >= 247).mean()))
     return {
         "face_luminance": float(face_y.mean()) / 255.0,
         "darker_half_luminance": darker_half / 255.0,
@@ -336,6 +348,7 @@ def pixel_measures(patch: Patch) -> dict[str, float]:
         "lip_redness": lip_a - cheek_a,
         "eye_darkness": eye_y / max(cheek_y, 1.0),
         "face_chroma": chroma,
+        "eye_glare": glare,
         "teeth": float((mouth_y > max(cheek_y, 1.0) * 0.9).mean()) if inner.any() else 0.0,
     }
 

@@ -61,6 +61,7 @@ MEASURE_UNITS: dict[str, str] = {
     "lip_contrast": "lip a* - cheek a* (CIELAB, OpenCV 8-bit scale)",
     "eye_darkness": "eye-region grey / cheek grey",
     "face_chroma": "mean CIELAB chroma of the face (0 = black and white)",
+    "eye_glare": "share of clipped white (>= 247) around the worse eye",
     "background_delta_e": "CIE76 distance of the mean background to the reference colour",
     "background_spread": "standard deviation of background L*",
     "background_fraction": "share of the frame that is background",
@@ -277,13 +278,15 @@ class QualityChecker:
         measures["lip_contrast"] = px["lip_redness"]
         measures["eye_darkness"] = px["eye_darkness"]
         measures["face_chroma"] = px["face_chroma"]
+        measures["eye_glare"] = px["eye_glare"]
         if (
             px["face_luminance"] < q.luminance_min
             or px["darker_half_luminance"] < q.luminance_min
             or px["face_clipped_dark"] > q.clipped_max
         ):
             reasons.add(Reason.TOO_DARK)
-        if px["face_luminance"] > q.luminance_max or px["face_clipped_bright"] > q.clipped_max:
+        bright = px["face_luminance"] > q.luminance_max or px["face_clipped_bright"] > q.clipped_max
+        if bright:
             reasons.add(Reason.TOO_BRIGHT)
         measures["blockiness"] = m.blockiness(rgb, lm)
         if (
@@ -293,8 +296,10 @@ class QualityChecker:
         ):
             reasons.add(Reason.BLURRY)
         colour = px["face_chroma"] > q.grey_chroma_max
-        if (colour and px["lip_redness"] < q.lip_contrast_min) or (
-            px["eye_darkness"] < q.eye_darkness_min
+        if (
+            (colour and px["lip_redness"] < q.lip_contrast_min)
+            or px["eye_darkness"] < q.eye_darkness_min
+            or (px["eye_glare"] > q.eye_glare_max and not bright)
         ):
             reasons.add(Reason.OCCLUDED)
 
