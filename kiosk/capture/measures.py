@@ -54,7 +54,6 @@ LEFT_EYE = EyePoints(
 
 MOUTH_CORNER_RIGHT, MOUTH_CORNER_LEFT = 61, 291
 LIP_INNER_UPPER, LIP_INNER_LOWER = 13, 14
-LIP_OUTER_UPPER, LIP_OUTER_LOWER = 0, 17
 # Inner lip pairs (upper, lower) across the mouth, for the largest gap.
 LIP_INNER_PAIRS = ((82, 87), (13, 14), (312, 317), (81, 178), (311, 402))
 LIPS_OUTER = (
@@ -103,7 +102,6 @@ LIPS_INNER = (
 )
 CHIN, FOREHEAD, NOSE_TIP = 152, 10, 1
 FACE_SIDE_RIGHT, FACE_SIDE_LEFT = 234, 454
-BROW_INNER_RIGHT, BROW_INNER_LEFT = 55, 285
 BROW_RIGHT = (70, 63, 105, 66, 107)
 BROW_LEFT = (300, 293, 334, 296, 336)
 # Cheek patches below the eyes (skin reference for colour and light).
@@ -190,31 +188,18 @@ def mouth(lm: np.ndarray, g: Geometry) -> dict[str, float]:
         "open": gap / max(g.eye_chin, 1e-6),
         "width": width / max(g.eye_distance, 1e-6),
         "corner_lift": lift / max(g.eye_chin, 1e-6),
-        "lip_height": _dist(lm, LIP_OUTER_UPPER, LIP_OUTER_LOWER) / max(g.eye_chin, 1e-6),
     }
 
 
 def brows(lm: np.ndarray, g: Geometry) -> dict[str, float]:
-    """Brow height above the eyes and the gap between the inner brows (frown cues)."""
-    eye_line = (g.eye_left + g.eye_right) / 2
+    """How far the brows sit above the upper lids (a frown pulls them down)."""
     ux = (g.eye_left - g.eye_right) / max(g.eye_distance, 1e-6)
-    uy = np.array([-ux[1], ux[0]])
+    uy = np.array([-ux[1], ux[0]])  # down the face
     heights = []
     for brow, eye in ((BROW_RIGHT, RIGHT_EYE), (BROW_LEFT, LEFT_EYE)):
         lid = np.mean(lm[list(eye.upper), :2], axis=0)
         heights.append(float(np.mean([(lid - lm[b, :2]) @ uy for b in brow])))
-    del eye_line
-    # Slant: inner brow end above the outer end (sad, AU1) is positive,
-    # inner end pulled down (frown, AU4) negative.
-    slant = []
-    for brow, sign in ((BROW_RIGHT, 1.0), (BROW_LEFT, 1.0)):
-        outer, inner_end = lm[brow[0], :2], lm[brow[-1], :2]
-        slant.append(sign * float((outer - inner_end) @ uy))
-    return {
-        "height": float(np.mean(heights)) / max(g.eye_chin, 1e-6),
-        "slant": float(np.mean(slant)) / max(g.eye_chin, 1e-6),
-        "inner_gap": _dist(lm, BROW_INNER_RIGHT, BROW_INNER_LEFT) / max(g.eye_distance, 1e-6),
-    }
+    return {"height": float(np.mean(heights)) / max(g.eye_chin, 1e-6)}
 
 
 def head_pose(lm: np.ndarray) -> tuple[float, float, float]:
@@ -325,7 +310,6 @@ def pixel_measures(patch: Patch) -> dict[str, float]:
     lip_a = float(lab[..., 1][lip_ring].mean()) if lip_ring.any() else cheek_a
     eye_y = float(y[eyes].mean()) if eyes.any() else cheek_y
     chroma = float(np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)[face].mean())
-    mouth_y = y[inner] if inner.any() else np.array([0.0])
     # Glare: clipped white in a box around each eye (1.5 eye widths by one),
     # where reflections on glasses sit. A catchlight is a few pixels.
     glare = 0.0
@@ -349,7 +333,6 @@ def pixel_measures(patch: Patch) -> dict[str, float]:
         "eye_darkness": eye_y / max(cheek_y, 1.0),
         "face_chroma": chroma,
         "eye_glare": glare,
-        "teeth": float((mouth_y > max(cheek_y, 1.0) * 0.9).mean()) if inner.any() else 0.0,
     }
 
 
