@@ -236,6 +236,8 @@ def check_command(app: App, images: tuple[Path, ...], as_json: bool, face_only: 
     from kiosk.capture.verdict import CREW_EN, HINT_ZH
 
     checker = QualityChecker(app.config.quality, app.config.photo)
+    graphs = ("detect", "still") if face_only else ("detect", "still", "segment")
+    checker.model.load(*graphs, quiet=True)
     texts = CREW_EN if app.config.station.crew_language == "en" else HINT_ZH
     results: list[dict[str, Any]] = []
     all_good = True

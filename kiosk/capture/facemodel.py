@@ -14,8 +14,11 @@ the segmentation model.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -105,10 +108,26 @@ class FaceModel:
             return selfie_segmentation.SelfieSegmentation(model_selection=0)
         raise ValueError(name)
 
+    GRAPHS: ClassVar[tuple[str, ...]] = ("detect", "still", "preview", "segment")
+
     def load_all(self) -> None:
         """Build every graph now (the station does this at start-up, not at the first student)."""
-        for name in ("detect", "still", "preview", "segment"):
-            self._graph(name)
+        self.load(*self.GRAPHS)
+
+    def load(self, *names: str, quiet: bool = False) -> None:
+        """Build the named graphs and run each once on a blank image.
+
+        ``quiet`` sends file descriptor 2 to /dev/null meanwhile: MediaPipe's
+        C++ side prints start-up notices there that mean nothing to a user
+        of ``kiosk check``. Only for single-threaded callers (the redirect is
+        process-wide).
+        """
+        blank = np.zeros((64, 64, 3), np.uint8)
+        with _stderr_silenced(quiet):
+            for name in names:
+                graph = self._graph(name)
+                with self._locks[name]:
+                    graph.process(blank)
 
     # -- the four calls ----------------------------------------------------
 
@@ -158,6 +177,22 @@ class FaceModel:
         with self._locks["segment"]:
             result = self._graph("segment").process(_contiguous(rgb))
         return np.asarray(result.segmentation_mask, dtype=np.float32)
+
+
+@contextlib.contextmanager
+def _stderr_silenced(active: bool) -> Iterator[None]:
+    if not active:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _contiguous(rgb: np.ndarray) -> np.ndarray:
