@@ -334,3 +334,19 @@ def test_preview_says_no_face_as_soon_as_the_student_leaves(good_faces) -> None:
     for _ in range(2):
         assert checker.assess(present, still=False).accepted
     assert checker.assess(empty, still=False).reasons == (Reason.NO_FACE,)
+
+
+def test_a_crowd_of_small_faces_is_multiple_faces(checker: QualityChecker, good_faces) -> None:
+    import cv2
+
+    canvas = np.full((1080, 1920, 3), 90, np.uint8)
+    for i, (_, rgb, face) in enumerate(good_faces[:8]):
+        x0, y0, x1, y1 = (int(v) for v in face.face_box)
+        pad = (x1 - x0) // 2
+        crop = rgb[max(y0 - pad, 0) : y1 + pad, max(x0 - pad, 0) : x1 + pad]
+        small = cv2.resize(crop, (64, round(64 * crop.shape[0] / crop.shape[1])), interpolation=cv2.INTER_AREA)
+        x, y = 120 + (i % 4) * 450, 250 + (i // 4) * 450
+        canvas[y : y + small.shape[0], x : x + small.shape[1]] = small
+    assessment = checker.assess(canvas, face_only=True)
+    assert Reason.MULTIPLE_FACES in assessment.reasons
+    assert assessment.measures["faces"] >= 4

@@ -73,6 +73,9 @@ DETECT_SIDE = 640
 # relative to the detected face box (the mesh's detector expects margins).
 MESH_SIDE = 384
 MESH_CROP = 2.0
+# Tiles for finding faces too small for the whole-frame detector pass.
+TILE_SIDE = 480
+TILE_SOURCE_SIDE = 1920
 # Longest side of the image the segmentation sees (its input is 256 x 256).
 SEGMENT_SIDE = 320
 
@@ -129,6 +132,16 @@ class QualityChecker:
                 if len(boxes) > 1:
                     reasons.add(Reason.MULTIPLE_FACES)
                 return Assessment.of(reasons, measures)
+            if still:
+                tiny = self._small_faces(rgb)
+                if tiny:
+                    # Faces too small for the mesh (a group far away): count
+                    # them; one alone is too small to judge (no detail).
+                    measures["faces"] = float(len(tiny))
+                    if len(tiny) > 1:
+                        return Assessment.of({Reason.MULTIPLE_FACES}, measures)
+                    small_codes = {Reason.BLURRY} if face_only else {Reason.FACE_TOO_SMALL}
+                    return Assessment.of(small_codes, measures)
             if still and self._lying_face(small):
                 measures["roll"] = 90.0
                 return Assessment.of({Reason.HEAD_POSE}, measures)
@@ -212,6 +225,34 @@ class QualityChecker:
         lm[:, 0] += x0
         lm[:, 1] += y0
         return lm
+
+    def _small_faces(self, rgb: np.ndarray) -> list[FaceBox]:
+        """Faces found only in overlapping tiles of the picture (each face small in the frame).
+
+        The detector sees 192 x 192 pixels, so a face of 1/30 of the frame
+        width vanishes in the whole-frame pass. Only run when that pass found
+        nothing, on the picture at most TILE_SOURCE_SIDE px long.
+        """
+        image, factor = _shrink(rgb, TILE_SOURCE_SIDE)
+        h, w = image.shape[:2]
+        step = TILE_SIDE * 3 // 4
+        found: list[FaceBox] = []
+        for y in range(0, max(h - TILE_SIDE, 0) + 1, step):
+            for x in range(0, max(w - TILE_SIDE, 0) + 1, step):
+                tile = np.ascontiguousarray(image[y : y + TILE_SIDE, x : x + TILE_SIDE])
+                for b in self.model.detect(tile):
+                    if b.score < self.quality.face_confidence_min:
+                        continue
+                    box = FaceBox(
+                        (b.x + x) / factor,
+                        (b.y + y) / factor,
+                        b.width / factor,
+                        b.height / factor,
+                        b.score,
+                    )
+                    if not any(_overlap(box, other) > 0.3 for other in found):
+                        found.append(box)
+        return found
 
     def _lying_face(self, small: np.ndarray) -> bool:
         """A face only found with the picture turned a quarter: a head on its side."""
@@ -402,6 +443,14 @@ class _PreviewCache:
 
     def due(self, phase: int) -> bool:
         return self.frame % self.refresh == phase % self.refresh
+
+
+def _overlap(a: FaceBox, b: FaceBox) -> float:
+    """Intersection over the smaller box (a face cut by a tile edge is still the same face)."""
+    ix = max(0.0, min(a.x + a.width, b.x + b.width) - max(a.x, b.x))
+    iy = max(0.0, min(a.y + a.height, b.y + b.height) - max(a.y, b.y))
+    smaller = min(a.area, b.area)
+    return ix * iy / smaller if smaller > 0 else 0.0
 
 
 def face_frame_of(lm: np.ndarray) -> FaceFrame:
