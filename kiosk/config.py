@@ -125,7 +125,8 @@ class QualityConfig:
     # mouths <= 1.6. Skipped on black-and-white images (face chroma below
     # ``grey_chroma_max``).
     lip_contrast_min: float = setting(2.5, min=-50.0, max=50.0)
-    grey_chroma_max: float = setting(5.0, min=0.0, max=50.0)
+    # Dev set: black-and-white photos' face chroma <= 4.9, colour >= 6.4.
+    grey_chroma_max: float = setting(5.5, min=0.0, max=50.0)
     # Occlusion: eye regions much darker than the cheeks (sunglasses). Dev set:
     # accepted >= 0.36, dark glasses ~0.16.
     eye_darkness_min: float = setting(0.25, min=0.0, max=1.0)
@@ -168,8 +169,10 @@ class QualityConfig:
     brow_height_min: float = setting(0.095, min=0.0, max=1.0)
     # Framing (kiosk only; --face-only leaves these out). The face should sit
     # in the head guide (kiosk/capture/compose.py head_guide): its centre within
-    # this fraction of the frame of the guide's centre, its width within this
-    # factor of the guide's width.
+    # this fraction of the frame of the guide's centre (0.06 of a 16:9 frame
+    # is ~70 % of the guide's half-width: the face stays inside the oval),
+    # its width within this factor of the guide's width (1.25 = 300/240, the
+    # registry's widest face over the crop's target width).
     centre_tolerance: float = setting(0.06, min=0.0, max=0.5)
     size_tolerance: float = setting(1.25, min=1.0, max=4.0)
     # Background (kiosk only): the person mask from selfie segmentation;
