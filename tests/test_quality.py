@@ -344,7 +344,9 @@ def test_a_crowd_of_small_faces_is_multiple_faces(checker: QualityChecker, good_
         x0, y0, x1, y1 = (int(v) for v in face.face_box)
         pad = (x1 - x0) // 2
         crop = rgb[max(y0 - pad, 0) : y1 + pad, max(x0 - pad, 0) : x1 + pad]
-        small = cv2.resize(crop, (64, round(64 * crop.shape[0] / crop.shape[1])), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(
+            crop, (64, round(64 * crop.shape[0] / crop.shape[1])), interpolation=cv2.INTER_AREA
+        )
         x, y = 120 + (i % 4) * 450, 250 + (i // 4) * 450
         canvas[y : y + small.shape[0], x : x + small.shape[1]] = small
     assessment = checker.assess(canvas, face_only=True)
