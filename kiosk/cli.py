@@ -573,5 +573,70 @@ def purge(app: App, session_uuid: str, server: str | None, token: str | None, ye
     click.echo(f"session {session_uuid}: {deleted} photos deleted; the receiver holds them")
 
 
+# -- quality -------------------------------------------------------------------
+
+
+@main.command("check")
+@click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per image.")
+@click.option(
+    "--face-only",
+    is_flag=True,
+    help="Judge the face only: leave out framing and background (photos not taken in the kiosk).",
+)
+@pass_app
+def check_command(app: App, images: tuple[Path, ...], as_json: bool, face_only: bool) -> None:
+    """Judge IMAGE files with the kiosk's face-quality check.
+
+    Exit 0: every image accepted; 1: some refused or unreadable (each says
+    why; one bad file never stops the run).
+    """
+    from kiosk.capture.image import ImageError, load_rgb
+    from kiosk.capture.quality import QualityChecker
+    from kiosk.capture.verdict import CREW_EN, HINT_ZH
+
+    checker = QualityChecker(app.config.quality, app.config.photo)
+    graphs = ("detect", "still") if face_only else ("detect", "still", "segment")
+    checker.model.load(*graphs, quiet=True)
+    texts = CREW_EN if app.config.station.crew_language == "en" else HINT_ZH
+    results: list[dict[str, Any]] = []
+    all_good = True
+    for path in images:
+        try:
+            rgb = load_rgb(path)
+            assessment = checker.assess(rgb, still=True, face_only=face_only)
+        except ImageError as exc:
+            error = str(exc)
+        except Exception as exc:  # never let one file stop the run
+            error = f"{path}: could not be judged ({type(exc).__name__}: {exc})"
+        else:
+            error = None
+        if error is not None:
+            all_good = False
+            results.append({"file": str(path), "error": error})
+            if not as_json:
+                click.echo(f"{path}: error: {error}")
+            continue
+        all_good &= assessment.accepted
+        results.append(
+            {
+                "file": str(path),
+                "accepted": assessment.accepted,
+                "reasons": [r.value for r in assessment.reasons],
+                "measures": assessment.measures,
+            }
+        )
+        if not as_json:
+            if assessment.accepted:
+                click.echo(f"{path}: accepted")
+            else:
+                why = "; ".join(f"{r.value} ({texts[r]})" for r in assessment.reasons)
+                click.echo(f"{path}: refused: {why}")
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False, indent=1))
+    if not all_good:
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
