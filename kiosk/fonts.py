@@ -43,7 +43,9 @@ class FontFile:
 CANDIDATES: tuple[FontFile, ...] = (
     FontFile(Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"), 0),  # fonts-wqy-zenhei
     FontFile(Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), 0),  # fonts-wqy-microhei
-    FontFile(Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"), 0),  # fonts-droid-fallback
+    FontFile(
+        Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"), 0
+    ),  # fonts-droid-fallback
     FontFile(Path("/usr/share/fonts/truetype/arphic/uming.ttc"), 0),  # fonts-arphic-uming
 )
 

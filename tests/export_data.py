@@ -15,11 +15,14 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from kiosk.idnumber import check_character
 from kiosk.roster import import_roster
 from kiosk.sample import write_sample_roster
 from kiosk.store import Store
 
 _NOISE: Image.Image | None = None
+# The walk-in of mixed_school(): made up, with a correct check character.
+WALK_IN_ID = "62010220020304001" + check_character("62010220020304001")
 
 
 def make_photo(index: int, size: tuple[int, int] = (480, 640), *, texture: bool = False) -> bytes:
@@ -121,8 +124,9 @@ def mixed_school(store: Store, tmp_path: Path, count: int = 40) -> School:
         cursor = conn.execute(
             "INSERT INTO students (id_number, student_number, name, sex, school_name, "
             "school_code, degree, major, department, category, origin, imported_at, updated_at) "
-            "VALUES ('620102200203040016', '2021999001', '补录生', '男', '示例大学', '19999', "
-            "'本科', '英语', '外国语学院', '普通生', 'walk_in', '2026-06-03', '2026-06-03')"
+            "VALUES (?, '2021999001', '补录生', '男', '示例大学', '19999', "
+            "'本科', '英语', '外国语学院', '普通生', 'walk_in', '2026-06-03', '2026-06-03')",
+            (WALK_IN_ID,),
         )
         walk_in = int(cursor.lastrowid or 0)
         conn.execute(

@@ -55,7 +55,9 @@ def template_fields(template: str) -> list[str]:
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise ValueError(f"{template!r} is not a valid template ({exc}); write e.g. {{身份证号}}.jpg") from exc
+        raise ValueError(
+            f"{template!r} is not a valid template ({exc}); write e.g. {{身份证号}}.jpg"
+        ) from exc
     fields = []
     for _, name, spec, conversion in parsed:
         if name is None:
@@ -77,7 +79,9 @@ def check_file_name_template(template: str) -> None:
         )
     literal = "".join(text for text, *_ in string.Formatter().parse(template))
     if _UNSAFE.search(literal):
-        raise ValueError(f"{template!r} contains a character not allowed in file names (\\ / : * ? \" < > |)")
+        raise ValueError(
+            f'{template!r} contains a character not allowed in file names (\\ / : * ? " < > |)'
+        )
     if not template.lower().endswith(_SUFFIXES):
         raise ValueError(f"{template!r} must end in .jpg (the photos are JPEG files)")
 
@@ -98,9 +102,7 @@ def render_file_name(template: str, photo: Photo) -> str:
 def check_captions(captions: Sequence[str]) -> None:
     unknown = [c for c in captions if c not in CAPTION_FIELDS]
     if unknown:
-        raise ValueError(
-            f"unknown caption field {unknown[0]!r}; known: {' '.join(CAPTION_FIELDS)}"
-        )
+        raise ValueError(f"unknown caption field {unknown[0]!r}; known: {' '.join(CAPTION_FIELDS)}")
     if not captions:
         raise ValueError("list at least one caption field (the notice's five are the default)")
 

@@ -182,9 +182,7 @@ def assemble(
         if history and history[-1].status in RETAKE:
             retakes.append(Retake(student, history[-1], latest_delivered))
 
-    corrections = [
-        Correction(people[e.student_key], e) for e in errata if e.student_key in people
-    ]
+    corrections = [Correction(people[e.student_key], e) for e in errata if e.student_key in people]
     for c in corrections:
         newest = max(newest, c.erratum.at)
 

@@ -145,7 +145,6 @@ def render(
     pdf.set_line_width(0.15)
 
     total = page_count([len(g.items) for g in groups], grid.per_page)
-    number = 0
     chunks: list[tuple[ProofGroup, Sequence[ProofItem]]] = []
     for group in groups:
         items = list(group.items)
@@ -156,8 +155,7 @@ def render(
     if not chunks:
         chunks.append((ProofGroup("", "", "", []), []))
 
-    for group, items in chunks:
-        number += 1
+    for number, (group, items) in enumerate(chunks, start=1):
         pdf.add_page()
         _header(pdf, grid, school, scope, group, number, total)
         if not items:

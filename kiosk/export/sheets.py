@@ -30,7 +30,17 @@ FONT_SIZE = 10
 TEXT_FORMAT = "@"  # Excel's "Text" number format
 
 # The notice's school-database columns, in its order.
-INDEX_HEADERS = ("拍摄序号", "院校名称", "院校代码", "学号", "姓名", "性别", "身份证号", "学历", "专业名称")
+INDEX_HEADERS = (
+    "拍摄序号",
+    "院校名称",
+    "院校代码",
+    "学号",
+    "姓名",
+    "性别",
+    "身份证号",
+    "学历",
+    "专业名称",
+)
 MISSING_HEADERS = (
     "院校名称", "院校代码", "学号", "姓名", "性别", "身份证号", "学历", "专业名称", "院系", "类型", "情况",
 )  # fmt: skip
@@ -153,7 +163,9 @@ def _value_text(value: str | None) -> str:
     except (json.JSONDecodeError, TypeError):
         return value
     if isinstance(parsed, dict):
-        return "；".join(f"{field_label(str(k))} {v}" for k, v in parsed.items() if v not in (None, ""))
+        return "；".join(
+            f"{field_label(str(k))} {v}" for k, v in parsed.items() if v not in (None, "")
+        )
     return value
 
 
@@ -161,7 +173,11 @@ def errata_rows(package: Package) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
     for number, c in enumerate(package.corrections, start=1):
         s, e = c.student, c.erratum
-        old = "（名单中无此人）" if e.field == WALK_IN and not e.old_value else _value_text(e.old_value)
+        old = (
+            "（名单中无此人）"
+            if e.field == WALK_IN and not e.old_value
+            else _value_text(e.old_value)
+        )
         new = _value_text(e.new_value)
         if e.field == WALK_IN and not new:
             new = f"姓名 {s.name}；身份证号 {s.id_number or ''}；学号 {s.student_number}"

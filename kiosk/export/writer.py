@@ -185,7 +185,10 @@ def _write_all(
     )
     index = sheets.index_rows(package.photos)
     stamp = package.stamp
-    put("index.xlsx", sheets.xlsx_bytes(sheets.Sheet("照片索引", sheets.INDEX_HEADERS, index), stamp))
+    put(
+        "index.xlsx",
+        sheets.xlsx_bytes(sheets.Sheet("照片索引", sheets.INDEX_HEADERS, index), stamp),
+    )
     put("index.csv", sheets.csv_bytes(sheets.INDEX_HEADERS, index))
     for file, title, headers, rows in (
         ("missing.xlsx", "缺拍名单", sheets.MISSING_HEADERS, sheets.missing_rows(package)),
@@ -249,7 +252,9 @@ def _deliver_one(photo: Photo, destination: Path, settings: ExportConfig) -> tup
     except OSError as exc:
         raise _PhotoProblem(f"cannot read {source} ({exc.strerror or exc})") from exc
     if photo.take.sha256 and hashlib.sha256(data).hexdigest() != photo.take.sha256:
-        raise _PhotoProblem(f"{source} has changed or is damaged since it was taken (SHA-256 differs)")
+        raise _PhotoProblem(
+            f"{source} has changed or is damaged since it was taken (SHA-256 differs)"
+        )
     try:
         image = Image.open(io.BytesIO(data))
         if image.format != "JPEG":
