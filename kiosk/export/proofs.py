@@ -219,28 +219,31 @@ def _cell(pdf: FPDF, grid: Layout, index: int, item: ProofItem) -> None:
     pdf.set_draw_color(150, 150, 150)
     pdf.rect(px, py, grid.photo_w, grid.photo_h)
     pdf.set_text_color(0, 0, 0)
-    width = grid.cell_w - 1.0
+    pdf.set_font("cjk", size=CAPTION_PT)
+    room = grid.cell_w - 1.0
     y = py + grid.photo_h + GAP_MM / 2
     for line in item.lines:
         y += grid.line_h
         if not line:
             continue
-        text, size = _fit(pdf, line, width)
-        pdf.set_font("cjk", size=size)
-        text_w = pdf.get_string_width(text)
-        pdf.text(x0 + (grid.cell_w - text_w) / 2, y - grid.line_h * 0.2, text)
+        text, size, width = _fit(pdf, line, room)
+        pdf.text(x0 + (grid.cell_w - width) / 2, y - grid.line_h * 0.2, text)
+        if size != CAPTION_PT:
+            pdf.set_font("cjk", size=CAPTION_PT)
 
 
-def _fit(pdf: FPDF, text: str, width: float) -> tuple[str, float]:
-    """Shrink a caption line to the cell; below the minimum size, cut it with …"""
-    pdf.set_font("cjk", size=CAPTION_PT)
+def _fit(pdf: FPDF, text: str, room: float) -> tuple[str, float, float]:
+    """(text, size, width) of a caption line shrunk to the cell; below the
+    minimum size it is cut with "…". Expects the caption size to be set, and
+    leaves the returned size set."""
     natural = pdf.get_string_width(text)
-    if natural <= width:
-        return text, CAPTION_PT
-    size = CAPTION_PT * width / natural
+    if natural <= room:
+        return text, CAPTION_PT, natural
+    size = math.floor(CAPTION_PT * room / natural * 10) / 10
     if size >= CAPTION_MIN_PT:
-        return text, math.floor(size * 10) / 10
+        pdf.set_font("cjk", size=size)
+        return text, size, pdf.get_string_width(text)
     pdf.set_font("cjk", size=CAPTION_MIN_PT)
-    while text and pdf.get_string_width(text + "…") > width:
+    while text and pdf.get_string_width(text + "…") > room:
         text = text[:-1]
-    return text + "…", CAPTION_MIN_PT
+    return text + "…", CAPTION_MIN_PT, pdf.get_string_width(text + "…")

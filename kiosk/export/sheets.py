@@ -28,6 +28,8 @@ from kiosk.roster import COLUMNS
 FONT_NAME = "宋体"
 FONT_SIZE = 10
 TEXT_FORMAT = "@"  # Excel's "Text" number format
+TEXT_STYLE = "宋体10 文本"
+NUMBER_STYLE = "宋体10 数字"
 
 # The notice's school-database columns, in its order.
 INDEX_HEADERS = (
@@ -211,7 +213,8 @@ def xlsx_bytes(sheet: Sheet, stamp: dt.datetime) -> bytes:
     """The sheet as an .xlsx file whose bytes depend only on its content and ``stamp``."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment, Font, NamedStyle
+    from openpyxl.utils import get_column_letter
     from openpyxl.writer.excel import ExcelWriter
 
     workbook = Workbook(write_only=True)
@@ -219,9 +222,15 @@ def xlsx_bytes(sheet: Sheet, stamp: dt.datetime) -> bytes:
     workbook.properties.created = fixed
     workbook.properties.modified = fixed
     workbook.properties.creator = "kiosk"
-    worksheet = workbook.create_sheet(sheet.title)
+    # Two named styles set once: styling each cell by Font/Alignment objects
+    # costs a hash lookup per cell (~3x slower on 45,000 cells).
     font = Font(name=FONT_NAME, size=FONT_SIZE)
     align = Alignment(horizontal="left", vertical="center")
+    workbook.add_named_style(
+        NamedStyle(name=TEXT_STYLE, font=font, alignment=align, number_format=TEXT_FORMAT)
+    )
+    workbook.add_named_style(NamedStyle(name=NUMBER_STYLE, font=font, alignment=align))
+    worksheet = workbook.create_sheet(sheet.title)
 
     widths = [display_width(h) for h in sheet.headers]
     for row in sheet.rows:
@@ -229,16 +238,12 @@ def xlsx_bytes(sheet: Sheet, stamp: dt.datetime) -> bytes:
             if value is not None:
                 widths[i] = max(widths[i], display_width(str(value)))
     for i, width in enumerate(widths):
-        letter = _column_letter(i)
-        worksheet.column_dimensions[letter].width = min(60, width + 2)
+        worksheet.column_dimensions[get_column_letter(i + 1)].width = min(60, width + 2)
     worksheet.freeze_panes = "A2"
 
     def cell(value: Cell) -> WriteOnlyCell:
         c = WriteOnlyCell(worksheet, value=value)
-        c.font = font
-        c.alignment = align
-        if not isinstance(value, int):
-            c.number_format = TEXT_FORMAT
+        c.style = NUMBER_STYLE if isinstance(value, int) else TEXT_STYLE
         return c
 
     worksheet.append([cell(h) for h in sheet.headers])
@@ -249,12 +254,6 @@ def xlsx_bytes(sheet: Sheet, stamp: dt.datetime) -> bytes:
     archive = zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED)
     ExcelWriter(workbook, archive).save()
     return _fixed_zip(raw.getvalue(), stamp)
-
-
-def _column_letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index + 1)
 
 
 def _fixed_zip(data: bytes, stamp: dt.datetime) -> bytes:

@@ -269,6 +269,8 @@ def _deliver_one(photo: Photo, destination: Path, settings: ExportConfig) -> tup
         raise _PhotoProblem(f"{source} is not a readable JPEG ({exc})") from exc
     delivered = strip_metadata(data)
     destination.write_bytes(delivered)
+    if delivered is data and photo.take.sha256:
+        return photo.take.sha256, copy  # unchanged: the digest checked above
     return hashlib.sha256(delivered).hexdigest(), copy
 
 
