@@ -114,7 +114,7 @@ class ExportConfig:
     def __post_init__(self) -> None:
         # The vocabulary lives with the export; checked here so a typo is an
         # error at start that names the setting.
-        from kiosk.export import fields
+        from kiosk.export import fields, proofs
 
         try:
             fields.check_file_name_template(self.file_name)
@@ -124,6 +124,10 @@ class ExportConfig:
             fields.check_captions(self.captions)
         except ValueError as exc:
             raise ConfigError(f"export.captions: {exc}") from exc
+        try:
+            proofs.layout(self.paper, self.columns, self.rows, len(self.captions))
+        except ValueError as exc:
+            raise ConfigError(f"export.columns / export.rows: {exc}") from exc
 
 
 @dataclass(frozen=True)

@@ -461,3 +461,42 @@ def test_sheet_writer_output_depends_only_on_content_and_stamp(exported: Exporte
     later = package.stamp.replace(year=2027)
     assert one != sheets.xlsx_bytes(sheet, later)
     assert load_workbook(io.BytesIO(one)).properties.modified.year == package.stamp.year
+
+
+def test_other_grid_and_paper(exported: Exported, tmp_path: Path):
+    from pypdf import PdfReader
+
+    [package] = from_store.packages(exported.store)
+    settings = ExportConfig(columns=3, rows=2, paper="A3")
+    result = writer.write_package(package, tmp_path, settings)
+    reader = PdfReader(result.path / "proofs.pdf")
+    sizes = writer.group_sizes(package)
+    assert len(reader.pages) == sum(math.ceil(n / 6) for n in sizes) == result.pages
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)) == (297, 420)
+
+
+def test_long_captions_shrink_then_cut_to_fit_the_cell():
+    from fpdf import FPDF
+
+    font = cjk_font()
+    pdf = FPDF()
+    pdf.add_font("cjk", "", str(font.path), collection_font_number=font.index)
+    pdf.set_font("cjk", size=proofs.CAPTION_PT)
+    room = 36.0
+    assert proofs._fit(pdf, "示例大学", room)[:2] == ("示例大学", proofs.CAPTION_PT)
+    pdf.set_font("cjk", size=proofs.CAPTION_PT)
+    text, size, width = proofs._fit(pdf, "新疆维吾尔自治区某某职业技术学院继续教育", room)
+    assert proofs.CAPTION_MIN_PT <= size < proofs.CAPTION_PT and width <= room
+    assert text == "新疆维吾尔自治区某某职业技术学院继续教育"
+    pdf.set_font("cjk", size=proofs.CAPTION_PT)
+    text, size, width = proofs._fit(pdf, "很长的名字" * 10, room)
+    assert text.endswith("…") and size == proofs.CAPTION_MIN_PT and width <= room
+
+
+def test_a_grid_too_dense_for_the_paper_is_a_config_error():
+    from kiosk.config import ConfigError, from_dict
+
+    with pytest.raises(ConfigError, match=r"export\.columns / export\.rows: .* do not fit on A4"):
+        from_dict({"export": {"columns": 12, "rows": 12}})
+    assert from_dict({"export": {"columns": 12, "rows": 12, "paper": "A3", "captions": ["学号"]}})

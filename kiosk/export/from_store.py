@@ -15,10 +15,11 @@ Only reads: the export never changes the database.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from kiosk.export.package import Erratum, Package, Person, Take, assemble
@@ -51,14 +52,31 @@ def packages(
 ) -> list[Package]:
     """The packages an export writes, in folder order."""
     offset = dt.timedelta(hours=utc_offset_hours)
-    if session_id is not None:
-        return [session_package(store, session_id, offset)]
-    if school_code is not None:
-        if school_code not in school_codes(store):
-            known = ", ".join(school_codes(store)) or "none (import a roster first)"
-            raise ScopeError(f"no students or sessions for 院校代码 {school_code}; known: {known}")
-        return [school_package(store, school_code, offset)]
-    return [school_package(store, code, offset) for code in school_codes(store)]
+    with _snapshot(store.conn):
+        if session_id is not None:
+            return [session_package(store, session_id, offset)]
+        if school_code is not None:
+            if school_code not in school_codes(store):
+                known = ", ".join(school_codes(store)) or "none (import a roster first)"
+                raise ScopeError(
+                    f"no students or sessions for 院校代码 {school_code}; known: {known}"
+                )
+            return [school_package(store, school_code, offset)]
+        return [school_package(store, code, offset) for code in school_codes(store)]
+
+
+@contextlib.contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction, so every query sees the same moment while the
+    station goes on saving shots (WAL readers do not block the writer)."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")
 
 
 def school_package(store: Store, school_code: str, offset: dt.timedelta) -> Package:

@@ -16,6 +16,7 @@ byte-identical files and the same SHA256SUMS.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import io
 import os
@@ -111,10 +112,6 @@ def write_package(
         font = fonts.cjk_font(settings.font or None)
     except fonts.FontNotFound as exc:
         raise ExportError(str(exc)) from exc
-    try:
-        proofs.layout(settings.paper, settings.columns, settings.rows, len(settings.captions))
-    except ValueError as exc:
-        raise ExportError(str(exc)) from exc
 
     out_root.mkdir(parents=True, exist_ok=True)
     final = out_root / package.folder
@@ -129,7 +126,7 @@ def write_package(
         digests = _write_all(package, names, work, settings, font, advance)
         sums = "".join(f"{digests[name]}  {name}\n" for name in sorted(digests))
         (work / SUMS).write_text(sums, encoding="utf-8", newline="\n")
-        os.sync()  # every file on disk before the rename makes the package visible
+        flush_filesystem(work)  # every file on disk before the rename makes it visible
         _swap_into_place(work, final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -398,6 +395,19 @@ def _swap_into_place(work: Path, final: Path) -> None:
     os.rename(work, final)
     _fsync_dir(final.parent)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def flush_filesystem(path: Path) -> None:
+    """Write out the filesystem holding ``path`` (syncfs(2)), e.g. only the USB
+    stick the package goes to; ``os.sync()`` (every disk) where syncfs is missing."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        syncfs = getattr(libc, "syncfs", None)
+        if syncfs is None or syncfs(fd) != 0:
+            os.sync()
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(path: Path) -> None:
