@@ -292,3 +292,21 @@ def test_cli_draws_a_progress_bar_on_a_terminal(data_dir: Path, tmp_path: Path):
     assert process.returncode == 1
     assert b"19999" in seen and b"100%" in seen
     assert b"30 photos" in stdout
+
+
+def test_errata_values_and_times_read_as_the_school_reads_them():
+    from kiosk.export import sheets
+
+    student = person("a", id_number="62010220010101001X", name="张三", school_code="19999")
+    walk_in = Erratum(
+        "1", "a", "walk_in", None, '{"name": "张三", "id_number": "62010220010101001X"}', "",
+        "2026-06-03T16:30:00.000+00:00",
+    )  # fmt: skip
+    typo = Erratum("2", "a", "student_number", "2021001", "2021010", "学生证", "yesterday")
+    package = build([student], [], (walk_in, typo))
+    rows = sheets.errata_rows(package)
+    assert rows[0][6].startswith("新增学生") and rows[0][7] == "（名单中无此人）"
+    assert rows[0][8] == "姓名 张三；身份证号 62010220010101001X"
+    assert rows[0][10] == "2026-06-04 00:30"  # UTC+8 crosses midnight
+    assert rows[1][6:10] == ["学号", "2021001", "2021010", "学生证"]
+    assert rows[1][10] == "yesterday"  # not a timestamp: shown as it is, no crash

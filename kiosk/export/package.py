@@ -124,10 +124,14 @@ class Package:
     stamp: dt.datetime = EPOCH  # metadata time of every file: the newest record's time
     utc_offset: dt.timedelta = field(default=dt.timedelta(hours=8))
 
-    def local(self, iso_utc: str) -> dt.datetime:
-        """A stored UTC timestamp in the shooting site's local time (naive)."""
-        moment = parse_time(iso_utc)
-        return (moment + self.utc_offset).replace(tzinfo=None)
+    def local_text(self, iso_utc: str) -> str:
+        """A stored UTC timestamp as the shooting site's local time, to the minute
+        (a value that is not a timestamp is shown as it is)."""
+        try:
+            moment = parse_time(iso_utc)
+        except (TypeError, ValueError):
+            return str(iso_utc or "")
+        return f"{(moment.astimezone(dt.UTC) + self.utc_offset):%Y-%m-%d %H:%M}"
 
 
 def category_rank(category: str) -> tuple[int, str]:
@@ -202,7 +206,10 @@ def assemble(
     missing.sort(key=lambda m: by_person(m.student))
     retakes.sort(key=lambda r: by_person(r.student))
     corrections.sort(key=lambda c: (c.erratum.at, c.erratum.key))
-    stamp = parse_time(newest).astimezone(dt.UTC) if newest else EPOCH
+    try:
+        stamp = parse_time(newest).astimezone(dt.UTC) if newest else EPOCH
+    except ValueError:  # a record with a timestamp in some other form
+        stamp = EPOCH
     return Package(
         folder=folder,
         school_code=school_code,

@@ -141,7 +141,7 @@ def retake_rows(package: Package) -> list[list[Cell]]:
                 s.category,
                 STATUS_ZH.get(r.latest.status, r.latest.status),
                 reason_text(r.latest.reasons, r.latest.status),
-                f"{package.local(r.latest.taken_at):%Y-%m-%d %H:%M}",
+                package.local_text(r.latest.taken_at),
                 "是" if r.delivered is not None else "否",
             ]
         )
@@ -195,7 +195,7 @@ def errata_rows(package: Package) -> list[list[Cell]]:
                 old,
                 new,
                 e.note,
-                f"{package.local(e.at):%Y-%m-%d %H:%M}",
+                package.local_text(e.at),
             ]
         )
     return rows
