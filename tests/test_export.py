@@ -500,3 +500,67 @@ def test_a_grid_too_dense_for_the_paper_is_a_config_error():
     with pytest.raises(ConfigError, match=r"export\.columns / export\.rows: .* do not fit on A4"):
         from_dict({"export": {"columns": 12, "rows": 12}})
     assert from_dict({"export": {"columns": 12, "rows": 12, "paper": "A3", "captions": ["学号"]}})
+
+
+def test_shared_roster_whole_school(tmp_path: Path):
+    """A school's real-format roster (../shared): 3 类型, 16 院系, 学号 shared across 类型."""
+    from pypdf import PdfReader
+
+    from kiosk.roster import import_roster
+    from tests.conftest import ROSTERS, need_shared
+
+    roster = need_shared(ROSTERS / "roster-10730.xlsx")
+    with Store(tmp_path / "data" / "kiosk.db") as store:
+        report = import_roster(store, roster)
+        assert report.imported == 800
+        rows = store.conn.execute("SELECT id, category FROM students ORDER BY id").fetchall()
+        sessions = {
+            category: store.open_session(station_id="k", school_code="10730", category=category)
+            for category in ("普通生", "成人生", "研究生")
+        }
+        shot = [r for n, r in enumerate(rows) if n % 4 == 0]
+        for n, row in enumerate(shot):
+            store.save_shot(
+                student_id=row["id"],
+                session_id=sessions[row["category"]].id,
+                jpeg=make_photo(n),
+                status="accepted",
+            )
+        [package] = from_store.packages(store, school_code="10730")
+        result = writer.write_package(package, tmp_path / "out", ExportConfig())
+        names = [p.stem for p in (result.path / "photos").iterdir()]
+        assert len(names) == len(shot) == 200
+        assert all(idnumber.parse(n).value == n for n in names)
+        _, missing = sheet_rows(result.path / "missing.xlsx")
+        assert len(missing) == 600
+        groups = store.conn.execute(
+            f"SELECT count(*) FROM students WHERE id IN ({','.join(str(r['id']) for r in shot)}) "
+            "GROUP BY category, department"
+        ).fetchall()
+        assert len(PdfReader(result.path / "proofs.pdf").pages) == sum(
+            math.ceil(g[0] / 20) for g in groups
+        )
+        # 学号 shared by a 普通生 and a 研究生: {学号}.jpg cannot name both in one package.
+        shared = store.conn.execute(
+            "SELECT student_number FROM students GROUP BY student_number HAVING count(*) > 1"
+        ).fetchall()
+        assert shared
+        both = [
+            r["id"]
+            for r in store.conn.execute(
+                "SELECT id FROM students WHERE student_number = ?", (shared[0][0],)
+            )
+        ]
+        for student_id in both:
+            row = store.conn.execute(
+                "SELECT category FROM students WHERE id = ?", (student_id,)
+            ).fetchone()
+            store.save_shot(
+                student_id=student_id,
+                session_id=sessions[row[0]].id,
+                jpeg=make_photo(student_id),
+                status="accepted",
+            )
+        [package] = from_store.packages(store, school_code="10730")
+        with pytest.raises(writer.ExportError, match=f"would both be {shared[0][0]}.jpg"):
+            writer.write_package(package, tmp_path / "out", ExportConfig(file_name="{学号}.jpg"))

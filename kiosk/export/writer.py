@@ -307,6 +307,10 @@ def strip_metadata(jpeg: bytes) -> bytes:
             continue
         if marker == 0xDA or marker == 0xD9:  # start of scan / end of image
             break
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a length
+            out += jpeg[position : position + 2]
+            position += 2
+            continue
         length = int.from_bytes(jpeg[position + 2 : position + 4], "big")
         end = position + 2 + length
         if length < 2 or end > len(jpeg):
