@@ -310,3 +310,17 @@ def test_errata_values_and_times_read_as_the_school_reads_them():
     assert rows[0][10] == "2026-06-04 00:30"  # UTC+8 crosses midnight
     assert rows[1][6:10] == ["学号", "2021001", "2021010", "学生证"]
     assert rows[1][10] == "yesterday"  # not a timestamp: shown as it is, no crash
+
+
+def test_byte_identical_across_processes_with_different_hash_seeds(data_dir: Path, tmp_path: Path):
+    """Set order depends on PYTHONHASHSEED; nothing in the package may."""
+    trees = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        command = [sys.executable, "-m", "kiosk.cli", "--data", str(data_dir), "export"]
+        subprocess.run([*command, "--out", str(out)], env=env, capture_output=True, timeout=120)
+        files = sorted(p for p in (out / "19999").rglob("*") if p.is_file())
+        trees.append({p.relative_to(out).as_posix(): p.read_bytes() for p in files})
+    assert len(trees[0]) == 30 + 7
+    assert trees[0] == trees[1]
