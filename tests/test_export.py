@@ -402,6 +402,9 @@ def test_collection_code_template_for_a_roster_less_session(tmp_path: Path):
             package, tmp_path / "out", ExportConfig(file_name="{采集码}.jpg")
         )
         assert sorted(p.stem for p in (result.path / "photos").iterdir()) == codes
+        # The school's name comes from the session where the students lack it.
+        _, rows = sheet_rows(result.path / "index.xlsx")
+        assert {(r[1], r[2]) for r in rows} == {("兰州大学", "10730")}
         assert not (tmp_path / "out" / "10730").exists()
 
 

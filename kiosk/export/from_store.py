@@ -16,6 +16,7 @@ Only reads: the export never changes the database.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -173,6 +174,16 @@ def _package(
             if names
             else (session_names[0][0] if session_names else "")
         )
+    # Students added at the station may lack the school's name or code; they
+    # are the package's school (that is how they got into its scope).
+    students = [
+        dataclasses.replace(
+            s,
+            school_name=s.school_name or school_name,
+            school_code=s.school_code or school_code,
+        )
+        for s in students
+    ]
     return assemble(
         students,
         takes,
