@@ -324,3 +324,17 @@ def test_byte_identical_across_processes_with_different_hash_seeds(data_dir: Pat
         trees.append({p.relative_to(out).as_posix(): p.read_bytes() for p in files})
     assert len(trees[0]) == 30 + 7
     assert trees[0] == trees[1]
+
+
+def test_unwritable_destination_is_a_clear_error(data_dir: Path, tmp_path: Path):
+    if os.geteuid() == 0:
+        blocker = tmp_path / "file"  # root ignores permissions; a file in the way fails for all
+        blocker.write_text("x")
+        out = blocker / "out"
+    else:
+        out = tmp_path / "ro"
+        out.mkdir(mode=0o500)
+    with Store(data_dir / "kiosk.db") as store:
+        [package] = from_store.packages(store)
+    with pytest.raises(writer.ExportError, match="cannot (create|write the package)"):
+        writer.write_package(package, out, ExportConfig())

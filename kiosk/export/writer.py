@@ -4,10 +4,11 @@ The folder is built as ``.<name>.partial-<pid>`` beside its final place and
 renamed into place only when every file is written and flushed, so a school
 never receives half a package and a crash leaves the previous one intact.
 
-Before anything is written, every photo's file name is worked out and every
+Every photo's file name is worked out before anything is written, and every
 stored photo is read back and checked against the SHA-256 the kiosk recorded
-when it was taken: a damaged or missing file stops the export with the
-students it concerns, rather than delivering a wrong photo.
+when it was taken: a bad name or a damaged or missing file stops the export
+(the partial folder is deleted) naming the students it concerns, rather than
+delivering a wrong photo.
 
 Everything is ordered and stamped by the package itself (see
 :mod:`kiosk.export.package`), so exporting the same data twice gives
@@ -113,7 +114,10 @@ def write_package(
     except fonts.FontNotFound as exc:
         raise ExportError(str(exc)) from exc
 
-    out_root.mkdir(parents=True, exist_ok=True)
+    try:
+        out_root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot create {out_root}: {exc.strerror or exc}") from exc
     final = out_root / package.folder
     if final.exists() and not (final / SUMS).is_file():
         raise ExportError(
@@ -128,6 +132,13 @@ def write_package(
         (work / SUMS).write_text(sums, encoding="utf-8", newline="\n")
         flush_filesystem(work)  # every file on disk before the rename makes it visible
         _swap_into_place(work, final)
+    except OSError as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        raise ExportError(
+            f"cannot write the package in {out_root}: {exc.strerror or exc}"
+            f"{f' ({exc.filename})' if exc.filename else ''}; "
+            "check the free space and that the folder is writable"
+        ) from exc
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -206,7 +217,7 @@ def _deliver_photos(
     """Copy each photo (checked, metadata stripped); returns (SHA-256, proof copy) each.
 
     Threads: reading, hashing (hashlib) and JPEG decoding/encoding (Pillow)
-    release the GIL, so a 2-core Pi nearly doubles its pace.
+    release the GIL, so the work spreads over the cores.
     """
     workers = settings.workers or os.cpu_count() or 1
 
