@@ -272,6 +272,8 @@ def export_command(
             f"{len(package.retakes)} to retake, {len(package.corrections)} corrections, "
             f"{result.pages} proof pages, {result.bytes / 1e6:.1f} MB  [{result.seconds:.1f} s]"
         )
+        for warning in result.warnings:
+            click.echo(f"  warning: {warning}")
     if work_left:
         sys.exit(1)
 

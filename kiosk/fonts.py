@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,3 +112,16 @@ def _run(command: list[str]) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout.strip() if result.returncode == 0 else None
+
+
+def missing_characters(font: FontFile, texts: Iterable[str]) -> set[str]:
+    """Characters of ``texts`` the font has no glyph for (a rare name character,
+    e.g. 𠮷 outside the font's range, would print as a gap)."""
+    wanted = {ch for text in texts for ch in text if not ch.isspace()}
+    if not wanted:
+        return set()
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(font.path), fontNumber=font.index, lazy=True) as face:
+        cmap = face.getBestCmap() or {}
+    return {ch for ch in wanted if ord(ch) not in cmap}

@@ -336,5 +336,25 @@ def test_unwritable_destination_is_a_clear_error(data_dir: Path, tmp_path: Path)
         out.mkdir(mode=0o500)
     with Store(data_dir / "kiosk.db") as store:
         [package] = from_store.packages(store)
-    with pytest.raises(writer.ExportError, match="cannot (create|write the package)"):
+    with pytest.raises(writer.ExportError, match=r"cannot (create|write the package)"):
         writer.write_package(package, out, ExportConfig())
+
+
+def test_a_name_the_font_cannot_draw_is_reported(tmp_path: Path):
+    with Store(tmp_path / "kiosk.db") as store:
+        [student, *_] = roster_students(store, tmp_path, 32)
+        with store.transaction() as conn:
+            conn.execute("UPDATE students SET name = '吉𠮷' WHERE id = ?", (student,))
+        session = store.open_session(station_id="k", school_code="19999", school_name="示例大学")
+        store.save_shot(
+            student_id=student, session_id=session.id, jpeg=make_photo(1), status="accepted"
+        )
+        [package] = from_store.packages(store)
+        result = writer.write_package(package, tmp_path / "out", ExportConfig())
+        [warning] = result.warnings
+        assert "𠮷 (U+20BB7)" in warning and "吉𠮷" in warning
+        assert "吉" not in warning.split("glyph for")[1].split(";")[0]
+        clean = writer.write_package(
+            package, tmp_path / "out2", ExportConfig(captions=("学号", "身份证号码"))
+        )
+        assert clean.warnings == ()

@@ -167,14 +167,17 @@ def render(
         if on_page is not None:
             on_page()
 
-    # fontTools notes the bitmap tables it drops from the subset; not news.
-    subset_log = logging.getLogger("fontTools.subset")
-    level = subset_log.level
-    subset_log.setLevel(logging.ERROR)
+    # fontTools notes the bitmap tables it drops from the subset, fpdf2 the
+    # glyphs a font lacks (the writer reports those to the crew by student).
+    quiet = [logging.getLogger("fontTools.subset"), logging.getLogger("fpdf.output")]
+    levels = [log.level for log in quiet]
+    for log in quiet:
+        log.setLevel(logging.ERROR)
     try:
         return bytes(pdf.output())
     finally:
-        subset_log.setLevel(level)
+        for log, level in zip(quiet, levels, strict=True):
+            log.setLevel(level)
 
 
 def _header(

@@ -55,6 +55,7 @@ class PackageResult:
     pages: int
     bytes: int
     seconds: float
+    warnings: tuple[str, ...] = ()
 
 
 def steps(package: Package, settings: ExportConfig) -> int:
@@ -113,6 +114,7 @@ def write_package(
         font = fonts.cjk_font(settings.font or None)
     except fonts.FontNotFound as exc:
         raise ExportError(str(exc)) from exc
+    warnings = _glyph_warnings(package, settings, font)
 
     try:
         out_root.mkdir(parents=True, exist_ok=True)
@@ -150,6 +152,32 @@ def write_package(
         pages=proofs.page_count(group_sizes(package), grid.per_page),
         bytes=size,
         seconds=time.perf_counter() - started,
+        warnings=warnings,
+    )
+
+
+def _glyph_warnings(
+    package: Package, settings: ExportConfig, font: fonts.FontFile
+) -> tuple[str, ...]:
+    """Students whose captions have characters the font cannot draw."""
+    captions = {
+        id(photo): "".join(fields.caption_lines(photo, settings.captions))
+        for photo in package.photos
+    }
+    headers = [package.school_name, package.scope] + [
+        f"{p.student.category}{p.student.department}" for p in package.photos
+    ]
+    missing = fonts.missing_characters(font, [*captions.values(), *headers])
+    if not missing:
+        return ()
+    affected = [p for p in package.photos if missing & set(captions[id(p)])]
+    shown = ", ".join(_who(p) for p in affected[:8])
+    more = f" and {len(affected) - 8} more" if len(affected) > 8 else ""
+    chars = " ".join(f"{ch} (U+{ord(ch):04X})" for ch in sorted(missing))
+    return (
+        f"the font {font.path.name} has no glyph for {chars}; proofs.pdf leaves a gap there "
+        f"for {shown}{more}. The photos and sheets are right; tell the school to check "
+        "these against index.xlsx, or set export.font to a font that has the character.",
     )
 
 
