@@ -635,6 +635,68 @@ def check_command(app: App, images: tuple[Path, ...], as_json: bool, face_only: 
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False, indent=1))
     if not all_good:
+# -- export --------------------------------------------------------------------
+
+
+@main.command("export")
+@click.option("--session", "session_id", type=int, help="Export this session's group only.")
+@click.option("--school", "school_code", help="Export this school (院校代码) only.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the packages (default: <data>/export).",
+)
+@pass_app
+def export_command(
+    app: App, session_id: int | None, school_code: str | None, out_dir: Path | None
+) -> None:
+    """Write the delivery package: photos, index sheets, proofs, lists, errata.
+
+    One folder per school (院校代码) under --out, or <code>-session<ID> for a
+    session. Exit 0: written, nobody left; 1: written, with students missing
+    or due for a retake (see missing.xlsx, retakes.xlsx); 2: nothing written.
+    """
+    from kiosk.export import from_store, writer
+
+    if session_id is not None and school_code is not None:
+        fail("give --session or --school, not both")
+    settings = app.config.export
+    out_root = out_dir or app.config.data_dir / "export"
+    try:
+        packages = from_store.packages(
+            app.store,
+            session_id=session_id,
+            school_code=school_code,
+            utc_offset_hours=settings.utc_offset_hours,
+        )
+    except from_store.ScopeError as exc:
+        fail(str(exc))
+    if not packages:
+        fail(f"nothing to export: {app.config.db_path} has no students; import a roster first")
+    work_left = False
+    for package in packages:
+        try:
+            if sys.stderr.isatty():
+                with click.progressbar(
+                    length=writer.steps(package, settings),
+                    label=f"{package.folder}",
+                    file=sys.stderr,
+                ) as bar:
+                    result = writer.write_package(package, out_root, settings, progress=bar.update)
+            else:
+                result = writer.write_package(package, out_root, settings)
+        except writer.ExportError as exc:
+            fail(f"{package.folder}: {exc}")
+        work_left = work_left or bool(package.missing or package.retakes)
+        click.echo(
+            f"{result.path}: {len(package.photos)} photos, {len(package.missing)} missing, "
+            f"{len(package.retakes)} to retake, {len(package.corrections)} corrections, "
+            f"{result.pages} proof pages, {result.bytes / 1e6:.1f} MB  [{result.seconds:.1f} s]"
+        )
+        for warning in result.warnings:
+            click.echo(f"  warning: {warning}")
+    if work_left:
         sys.exit(1)
 
 

@@ -332,6 +332,65 @@ class PhotoConfig:
 
 
 @dataclass(frozen=True)
+class ExportConfig:
+    """The delivery package (``kiosk export``): photo names, proof sheets."""
+
+    # Photo file name in photos/; placeholders {身份证号} {学号} {采集码} {姓名}
+    # {拍摄序号} {院校代码}. Default: the notice's workflow names photos by ID number.
+    file_name: str = "{身份证号}.jpg"
+    # Lines under each proof photo, top to bottom. Default: the notice's five.
+    # Also: 院校代码 性别 学历 专业名称 院系 类型 采集码.
+    captions: tuple[str, ...] = ("学校名称", "学生姓名", "学号", "身份证号码", "拍摄序号")
+    # Print 身份证号码 on the proofs with its middle hidden (620102********1234),
+    # e.g. for sheets pinned up in public. Off: the school checks the full number.
+    mask_id_number: bool = False
+    # Characters left visible at the start / end of a masked number: the usual
+    # Chinese masking keeps the 6-digit region code and the last 4.
+    mask_keep_start: int = setting(6, min=0, max=17)
+    mask_keep_end: int = setting(4, min=0, max=17)
+    # Photos per proof page. 5 x 4 on A4 prints each photo about 34 x 45 mm
+    # (larger than the 2-inch print) with 7 pt captions: readable, 20 per page.
+    columns: int = setting(5, min=1, max=12)
+    rows: int = setting(4, min=1, max=12)
+    paper: Literal["A4", "A3"] = "A4"
+    # Width in pixels of the copies printed on the proofs: 240 px over 34 mm is
+    # about 180 dpi (eyes clearly visible) and half of 480, which the JPEG
+    # decoder produces directly (DCT scaling), so it is the fastest size too.
+    proof_photo_width: int = setting(240, min=60, max=480)
+    # JPEG quality of those copies: 75 keeps a 5,000-student proofs.pdf ~75 MB.
+    proof_jpeg_quality: int = setting(75, min=30, max=95)
+    # The official photo size (w, h) from the registry's rules; a stored photo
+    # of another size stops the export instead of being delivered.
+    photo_size: tuple[int, int] = (480, 640)
+    # Local time of the shooting sites for dates on the proofs and sheets:
+    # China Standard Time is UTC+8 all year (no daylight saving).
+    utc_offset_hours: float = setting(8.0, min=-12, max=14)
+    # Threads that read, check and shrink photos; 0 = one per CPU core.
+    workers: int = setting(0, min=0, max=32)
+    # CJK font for the proofs; "" = the installed one (kiosk/fonts.py), or a
+    # path, with "#N" for face N of a .ttc collection.
+    font: str = ""
+
+    def __post_init__(self) -> None:
+        # The vocabulary lives with the export; checked here so a typo is an
+        # error at start that names the setting.
+        from kiosk.export import fields, proofs
+
+        try:
+            fields.check_file_name_template(self.file_name)
+        except ValueError as exc:
+            raise ConfigError(f"export.file_name: {exc}") from exc
+        try:
+            fields.check_captions(self.captions)
+        except ValueError as exc:
+            raise ConfigError(f"export.captions: {exc}") from exc
+        try:
+            proofs.layout(self.paper, self.columns, self.rows, len(self.captions))
+        except ValueError as exc:
+            raise ConfigError(f"export.columns / export.rows: {exc}") from exc
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration. ``source`` says where it was read from."""
 
@@ -342,6 +401,7 @@ class Config:
     sync: SyncConfig = field(default_factory=SyncConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
     photo: PhotoConfig = field(default_factory=PhotoConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
     source: str = "defaults"
 
     @property
