@@ -635,6 +635,9 @@ def check_command(app: App, images: tuple[Path, ...], as_json: bool, face_only: 
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False, indent=1))
     if not all_good:
+        sys.exit(1)
+
+
 # -- export --------------------------------------------------------------------
 
 
