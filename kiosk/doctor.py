@@ -12,13 +12,11 @@ Exit code: 0 when nothing failed, 1 when something did (``kiosk.cli``'s rule).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import importlib
 import importlib.util
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,11 +30,6 @@ Status = Literal["pass", "fail", "n/a"]
 
 # Text a student sees; the font must draw every character of it.
 CJK_SAMPLE = "请正视镜头睁眼拍摄完成姓名学号身份证号"
-FONT_CANDIDATES = (
-    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
-    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-)
 TIMESYNC_FLAG = Path("/run/systemd/timesync/synchronized")
 # A clock this far behind the newest saved record has jumped back (a Pi without
 # a battery clock boots at the last saved time until NTP answers).
@@ -59,7 +52,6 @@ class Context:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     sysfs_drm: Path = kmsdrm.SYSFS_DRM
-    font_candidates: tuple[Path, ...] = FONT_CANDIDATES
     timesync_flag: Path = TIMESYNC_FLAG
 
     @property
@@ -301,48 +293,30 @@ def check_display(ctx: Context) -> Finding:
     return Finding("display", "pass", choice.message)
 
 
-def missing_glyphs(font_path: Path, text: str) -> str | None:
-    """The characters of ``text`` the font draws as its "missing" box; None if unreadable."""
-    from PIL import ImageFont
-
-    try:
-        font = ImageFont.truetype(str(font_path), 32)
-    except OSError:
-        return None
-    notdef = font.getmask("\U0010fffd")
-    blank = (bytes(notdef), notdef.size)
-    return "".join(ch for ch in text if (bytes(m := font.getmask(ch)), m.size) == blank)
-
-
 def check_font(ctx: Context) -> Finding:
-    candidates = list(ctx.font_candidates)
-    if shutil.which("fc-match"):
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            found = subprocess.run(
-                ["fc-match", "-f", "%{file}", "sans:lang=zh-cn"],
-                capture_output=True,
-                text=True,
-                timeout=10,
-            ).stdout.strip()
-            if found:
-                candidates.append(Path(found))
-    tried = []
-    for path in candidates:
-        if not path.is_file():
-            continue
-        missing = missing_glyphs(path, CJK_SAMPLE)
-        if missing == "":
-            return Finding("font", "pass", ctx.t(f"中文字体：{path}", f"CJK font: {path}"))
-        tried.append(f"{path.name} lacks {missing}" if missing else f"{path.name} unreadable")
-    return Finding(
-        "font",
-        "fail",
-        ctx.t("没有能显示中文的字体", "no font draws Chinese")
-        + (f" ({'; '.join(tried)})" if tried else ""),
-        ctx.t(
-            "安装字体：apt install fonts-wqy-zenhei", "install one: apt install fonts-wqy-zenhei"
-        ),
+    """The font the screens and proofs use (kiosk/fonts.py) draws the student's Chinese."""
+    from kiosk import fonts
+
+    fix = ctx.t(
+        "安装字体：apt install fonts-wqy-zenhei", "install one: apt install fonts-wqy-zenhei"
     )
+    try:
+        font = fonts.cjk_font(ctx.config.export.font or None)
+        missing = fonts.missing_characters(font, [CJK_SAMPLE])
+    except fonts.FontNotFound as exc:
+        return Finding("font", "fail", str(exc), fix)
+    except Exception as exc:  # an unreadable or truncated font file
+        return Finding(
+            "font", "fail", ctx.t(f"字体无法读取：{exc}", f"font unreadable: {exc}"), fix
+        )
+    if missing:
+        return Finding(
+            "font",
+            "fail",
+            ctx.t(f"{font} 缺少字形：", f"{font} lacks ") + "".join(sorted(missing)),
+            fix,
+        )
+    return Finding("font", "pass", ctx.t(f"中文字体：{font}", f"CJK font: {font}"))
 
 
 def disk_finding(ctx: Context, free_bytes: int, where: Path) -> Finding:

@@ -30,7 +30,6 @@ def make_ctx(tmp_path: Path, language: str = "en", **deployment: object) -> doct
         environ={},
         now=NOW,
         sysfs_drm=tmp_path / "no-sysfs",
-        font_candidates=(),
         timesync_flag=tmp_path / "synchronized",
     )
 
@@ -110,25 +109,39 @@ def test_display_with_the_simulated_driver_passes_and_says_so(tmp_path: Path) ->
 # -- font -------------------------------------------------------------------
 
 
-def test_a_latin_only_font_lacks_the_chinese_glyphs() -> None:
+def _font_ctx(tmp_path: Path, font: Path) -> doctor.Context:
+    ctx = make_ctx(tmp_path)
+    ctx.config = config_module.from_dict(
+        {"station": {"crew_language": "en"}, "export": {"font": str(font)}}
+    )
+    return ctx
+
+
+def test_font_check_passes_with_wenquanyi(tmp_path: Path) -> None:
+    if not WQY.exists():
+        pytest.skip("fonts-wqy-zenhei not installed (install.sh installs it)")
+    finding = doctor.check_font(_font_ctx(tmp_path, WQY))
+    assert finding.status == "pass" and "wqy-zenhei" in finding.detail
+
+
+def test_font_check_fails_with_a_latin_only_font_and_names_the_characters(
+    tmp_path: Path,
+) -> None:
     if not DEJAVU.exists():
         pytest.skip("DejaVu Sans not installed")
-    assert doctor.missing_glyphs(DEJAVU, "请正视A") == "请正视"
+    finding = doctor.check_font(_font_ctx(tmp_path, DEJAVU))
+    assert finding.status == "fail"
+    assert "DejaVuSans.ttf lacks" in finding.detail and "请" in finding.detail
+    assert "fonts-wqy-zenhei" in finding.fix
 
 
-def test_font_check_passes_with_wenquanyi_and_fails_with_latin_only(tmp_path: Path) -> None:
-    if not WQY.exists() or not DEJAVU.exists():
-        pytest.skip("fonts-wqy-zenhei / DejaVu not installed (install.sh installs them)")
-    ctx = make_ctx(tmp_path)
-    ctx.font_candidates = (DEJAVU, WQY)
-    assert doctor.check_font(ctx).status == "pass"
-    ctx.font_candidates = (DEJAVU,)
-    finding = doctor.check_font(ctx)
-    # fc-match may still find the installed CJK font; without it, a clear failure.
-    if finding.status == "fail":
-        assert "DejaVuSans.ttf lacks" in finding.detail and "fonts-wqy-zenhei" in finding.fix
-    else:
-        assert "wqy" in finding.detail.lower()
+def test_font_check_fails_for_a_missing_or_broken_font_file(tmp_path: Path) -> None:
+    missing = doctor.check_font(_font_ctx(tmp_path, tmp_path / "nope.ttf"))
+    assert missing.status == "fail" and "does not exist" in missing.detail
+    broken = tmp_path / "broken.ttf"
+    broken.write_bytes(b"not a font")
+    unreadable = doctor.check_font(_font_ctx(tmp_path, broken))
+    assert unreadable.status == "fail" and "unreadable" in unreadable.detail
 
 
 # -- disk -------------------------------------------------------------------
