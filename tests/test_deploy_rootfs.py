@@ -151,6 +151,18 @@ def test_the_venv_imports_kiosk_and_sees_apt_packages(root: Path) -> None:
     assert done.stdout.startswith("/opt/kiosk/.venv/lib/python3.11/site-packages/kiosk/")
 
 
+def test_the_unit_commands_start_in_the_root(root: Path) -> None:
+    """Each program a unit runs answers --help inside the root (all imports resolve)."""
+    commands = [("kiosk", "run"), ("kiosk", "sync"), ("central", "serve")]
+    for program, sub in commands:
+        if program == "central" and not _has_central_command():
+            continue
+        done = _in_root(root, f"/opt/kiosk/.venv/bin/{program}", sub, "--help")
+        if done.returncode != 0 and f"No such command '{sub}'" in done.stderr:
+            continue  # the command's branch is not merged in this build (see test_deploy_files)
+        assert done.returncode == 0, f"{program} {sub}: {done.stderr}"
+
+
 def test_the_venv_uses_apts_pygame_whose_sdl_has_kmsdrm(root: Path) -> None:
     code = "import pygame; print(pygame.__file__)"
     done = _in_root(root, "/opt/kiosk/.venv/bin/python", "-c", code)
@@ -179,6 +191,19 @@ def test_the_units_verify_in_the_installed_root(root: Path) -> None:
     done = _run("systemd-analyze", "verify", f"--root={root}", *units, cwd=root)
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "", done.stderr
+
+
+def test_the_central_tls_drop_in_verifies(root: Path) -> None:
+    if not _has_central_command():
+        pytest.skip("no `central` command in this build")
+    drop_in = root / "etc/systemd/system/central.service.d/tls.conf"
+    drop_in.parent.mkdir(parents=True)
+    shutil.copy(root / "opt/kiosk/docs/central-tls.conf.example", drop_in)
+    try:
+        done = _run("systemd-analyze", "verify", f"--root={root}", "central.service", cwd=root)
+    finally:
+        shutil.rmtree(drop_in.parent)
+    assert done.returncode == 0 and done.stderr.strip() == "", done.stderr
 
 
 def test_verify_fails_when_the_program_is_missing(root: Path) -> None:

@@ -338,3 +338,57 @@ def test_a_configured_pedal_without_gpio_hardware_fails_clearly(
     finding = doctor.check_shutter(make_ctx(tmp_path, shutter_pin=17))
     assert finding.status == "fail"
     assert "GPIO17" in finding.detail and "kiosk.service" in finding.fix
+
+
+# -- central receiver (a real `central serve` on 127.0.0.1) -------------------
+
+
+def _central_ctx(tmp_path: Path, url: str, token: str, station: str = "kiosk-01") -> doctor.Context:
+    ctx = make_ctx(tmp_path)
+    ctx.config = config_module.from_dict(
+        {
+            "station": {"crew_language": "en", "station_id": station},
+            "sync": {"server_url": url, "token": token, "allow_http": True},
+            "deployment": {"doctor_timeout_s": 5.0},
+        }
+    )
+    return ctx
+
+
+def test_central_check_against_a_real_receiver(tmp_path: Path) -> None:
+    support = pytest.importorskip("tests.sync_support")
+    token = support.add_token(tmp_path / "central", "kiosk-01")
+    server = support.Receiver(tmp_path / "central").start()
+    try:
+        ok = doctor.check_central(_central_ctx(tmp_path, server.url, token))
+        assert ok.status == "pass" and "kiosk-01" in ok.detail
+        other = doctor.check_central(_central_ctx(tmp_path, server.url, token, "kiosk-02"))
+        assert other.status == "fail" and "belongs to kiosk-01" in other.detail
+        assert "central token add kiosk-02" in other.fix
+        token_file = tmp_path / "token"
+        token_file.write_text(token + "\n")
+        from_file = _central_ctx(tmp_path, server.url, "")
+        from_file.config = config_module.from_dict(
+            {
+                "station": {"crew_language": "en"},
+                "sync": {
+                    "server_url": server.url,
+                    "token_file": str(token_file),
+                    "allow_http": True,
+                },
+            }
+        )
+        assert doctor.check_central(from_file).status == "pass"
+        wrong = doctor.check_central(_central_ctx(tmp_path, server.url, "not-the-token"))
+        assert wrong.status == "fail" and "[sync]" in wrong.fix
+    finally:
+        server.stop()
+
+
+def test_central_check_fails_when_nothing_listens_or_nothing_is_set(tmp_path: Path) -> None:
+    support = pytest.importorskip("tests.sync_support")
+    url = f"http://127.0.0.1:{support.free_port()}"
+    down = doctor.check_central(_central_ctx(tmp_path, url, "some-token"))
+    assert down.status == "fail" and url in down.detail
+    unset = doctor.check_central(_central_ctx(tmp_path, "", ""))
+    assert unset.status == "fail" and "sync.server_url" in unset.detail
