@@ -187,6 +187,7 @@ class ShotSaved:
 class SaveFailed:
     message: str
     now: float = 0.0
+    status: str = ""  # of the shot that failed (refused ones do not stop the student)
 
 
 @dataclass(frozen=True)
@@ -862,6 +863,10 @@ def _on_crew_decision(state: State, event: Event, config: StationConfig) -> Tran
 
 
 def _on_saving(state: State, event: Event, config: StationConfig) -> Transition:
+    # A refused still is saved in the background too; its result may arrive
+    # while the retake is being saved and must not be mistaken for it.
+    if isinstance(event, ShotSaved | SaveFailed) and event.status == "refused":
+        return Transition(state)
     if isinstance(event, ShotSaved):
         return Transition(
             dataclasses.replace(

@@ -527,3 +527,14 @@ def test_pin_entry_can_be_cancelled() -> None:
         framing(), st.Key(st.Action.QUIT), st.Key(st.Action.DIGIT, "1"), st.Key(st.Action.CANCEL)
     )
     assert state.pin_entry is None and not state.exiting
+
+
+def test_late_result_of_a_refused_save_is_not_taken_for_the_retake() -> None:
+    state, _ = run(capturing(), still())
+    assert state.phase is st.Phase.SAVING
+    late, _ = run(
+        state, st.ShotSaved(None, "refused-uuid", "refused"), st.SaveFailed("x", status="refused")
+    )
+    assert late.phase is st.Phase.SAVING
+    done, _ = run(late, st.ShotSaved(4, "u", "accepted"))
+    assert done.phase is st.Phase.SAVED and done.seq == 4

@@ -526,6 +526,7 @@ class SimCamera:
         self._thread: threading.Thread | None = None
         self._locked = False
         self.fail_stills = 0  # test hook: the next N stills time out
+        self._at_shutter: list[str | None] = []
         self.restarts = 0
 
     @property
@@ -536,6 +537,12 @@ class SimCamera:
         if name is not None and name not in self.files:
             raise CameraError(f"no photo {name!r} in the simulated camera's folder")
         self._current = name
+
+    def at_shutter(self, name: str | None) -> None:
+        """The next still shows ``name``: a student who blinks or smiles just as the shutter fires."""
+        if name is not None and name not in self.files:
+            raise CameraError(f"no photo {name!r} in the simulated camera's folder")
+        self._at_shutter.append(name)
 
     def _scene(self, name: str | None) -> tuple[np.ndarray, np.ndarray]:
         if name not in self._scenes:
@@ -610,7 +617,8 @@ class SimCamera:
             raise CameraTimeout(
                 f"the camera gave no still within {timeout:.1f} s; it was restarted"
             )
-        _, still = self._scene(self._current)
+        shown = self._at_shutter.pop(0) if self._at_shutter else self._current
+        _, still = self._scene(shown)
         scale = self.config.still_size[0] / self.config.preview_size[0]
         camera = {
             "ExposureTime": 10000,
@@ -619,7 +627,7 @@ class SimCamera:
             if self.config.subject_distance_m
             else None,
             "locked": self._locked,
-            "sim_photo": self._current,
+            "sim_photo": shown,
         }
         return Still(self._jitter(still, scale).copy(), camera, time.monotonic())
 
