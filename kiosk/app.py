@@ -460,6 +460,7 @@ class StationApp:
         self._last_phase: st.Phase | None = None
         self.phases_seen: list[str] = []
         self.drawn_phase: st.Phase | None = None
+        self.drawn_phases: list[st.Phase] = []  # every phase change that reached the screen
         self.director: Any = None
 
     # -- posting from other threads -------------------------------------------
@@ -810,7 +811,9 @@ class StationApp:
         else:
             draw_student(screen, view, self.fonts)
         pygame.display.flip()
-        self.drawn_phase = self.state.phase
+        if self.state.phase is not self.drawn_phase:
+            self.drawn_phase = self.state.phase
+            self.drawn_phases.append(self.state.phase)
         drawn = time.monotonic()
         self.timings.drawn_at.append(drawn)
         if frame is not None:

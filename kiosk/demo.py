@@ -124,7 +124,7 @@ def _made_up_student(id_number: str) -> Student:
 @dataclass
 class Step:
     label: str
-    when: Callable[[Any], bool]
+    when: Callable[[Any, int], bool]  # (app, index into app.drawn_phases when the step began)
     do: Callable[[Any], None] = lambda app: None
 
 
@@ -136,6 +136,7 @@ class Director:
         self.index = 0
         self.timeout_s = timeout_s
         self.step_started: float | None = None
+        self.since = 0
         self.failed: str | None = None
         self.finished = False
 
@@ -144,7 +145,8 @@ class Director:
             step = self.steps[self.index]
             if self.step_started is None:
                 self.step_started = now
-            if not step.when(app):
+                self.since = len(app.drawn_phases)
+            if not step.when(app, self.since):
                 if now - self.step_started > self.timeout_s:
                     self.failed = (
                         f"step {self.index} ({step.label}) timed out in phase {app.state.phase}"
@@ -160,19 +162,20 @@ class Director:
         app.running = False
 
 
-def phase_is(*phases: st.Phase) -> Callable[[Any], bool]:
-    """The station is in one of ``phases`` and that screen has been drawn at least once."""
-    return lambda app: app.state.phase in phases and app.drawn_phase is app.state.phase
+def phase_is(*phases: st.Phase) -> Callable[[Any, int], bool]:
+    """One of ``phases`` has been on screen since the step began (even if briefly)."""
+    return lambda app, since: any(p in phases for p in app.drawn_phases[since:])
 
 
 def build_script(students: list[Student], devices: Devices, camera: Any) -> list[Step]:
     steps: list[Step] = [Step("session open", phase_is(st.Phase.IDLE))]
 
+    def idle(app: Any, since: int) -> bool:
+        return app.drawn_phase is st.Phase.IDLE and app.state.phase is st.Phase.IDLE
+
     def idle_then(label: str, action: Callable[[Any], None]) -> None:
-        steps.append(
-            Step(f"{label}: wait for idle", phase_is(st.Phase.IDLE), lambda app: camera.show(None))
-        )
-        steps.append(Step(label, lambda app: True, action))
+        steps.append(Step(f"{label}: wait for idle", idle, lambda app: camera.show(None)))
+        steps.append(Step(label, lambda app, since: True, action))
 
     def photograph(i: int, student: Student, refused_first: bool) -> None:
         face = GOOD_FACES[i % len(GOOD_FACES)]
@@ -256,9 +259,7 @@ def build_script(students: list[Student], devices: Devices, camera: Any) -> list
             unknown_card()
         if i == 2 or (len(students) < 3 and i == len(students) - 1):
             scanned_twice(students[0])
-    steps.append(
-        Step("back to idle", phase_is(st.Phase.IDLE), lambda app: app.crew_screenshot("crew-final"))
-    )
+    steps.append(Step("back to idle", idle, lambda app: app.crew_screenshot("crew-final")))
     return steps
 
 
