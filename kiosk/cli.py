@@ -290,5 +290,138 @@ def run(
     station.run(max_seconds=max_seconds)
 
 
+# -- scanner ---------------------------------------------------------------------
+
+# Card fields the diagnostic shows; the address and the issuing office stay off
+# the terminal (personal data the set-up check does not need).
+_SCAN_FIELDS = ("card_type", "sex", "nation", "birth_date", "valid_to", "layout", "rule", "problem")
+
+
+@main.command("scan")
+@click.option(
+    "--device",
+    "devices",
+    multiple=True,
+    metavar="DEV",
+    help="idcard:PORT[@BAUD], serial:PORT[@BAUD] or hid:PATH|VVVV:PPPP|name=TEXT "
+    "(repeatable; default: scanner.devices from the config).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per scan.")
+@click.option("--count", type=click.IntRange(min=1), help="Exit after N scans.")
+@click.option(
+    "--timeout", type=click.FloatRange(min=0.1), help="Give up after this many seconds (exit 1)."
+)
+@pass_app
+def scan_command(
+    app: App, devices: tuple[str, ...], as_json: bool, count: int | None, timeout: float | None
+) -> None:
+    """Print each identity as it is scanned (the crew's set-up check).
+
+    With no device given or configured, the simulated twins run and scan a
+    few made-up students from the sample school, so the output format can be
+    seen anywhere. Device problems go to stderr; exit 0 after N scans, 1 on
+    timeout, 2 on a bad device or pattern.
+    """
+    import queue
+
+    from kiosk.scanner.base import DeviceStatus
+    from kiosk.scanner.devices import DeviceSpec, configured_specs, open_backends
+    from kiosk.scanner.parse import Identifier
+
+    settings = app.config.scanner
+    try:
+        specs = [DeviceSpec.parse(d) for d in devices] or configured_specs(settings)
+        identifier = Identifier(settings, min_birth_year=app.config.roster.min_birth_year)
+    except (ValueError, ConfigError) as exc:
+        fail(str(exc))
+    backends = open_backends(settings, specs)
+    if not backends:
+        fail("no scanner configured (scanner.devices) and scanner.simulate is off; use --device")
+    events: queue.Queue[Any] = queue.Queue()
+    for backend in backends:
+        backend.start(events.put)
+    simulation = getattr(backends[0], "simulation", None)
+    driver = None
+    if simulation is not None:
+        click.echo("no scanner configured: running the simulated twins", err=True)
+        driver = _drive_simulation(simulation)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    seen = 0
+    try:
+        while count is None or seen < count:
+            wait = 0.5 if deadline is None else deadline - time.monotonic()
+            if wait <= 0:
+                click.echo(f"timeout: {seen} scan(s) in {timeout:g} s", err=True)
+                sys.exit(1)
+            try:
+                event = events.get(timeout=min(wait, 0.5))
+            except queue.Empty:
+                continue
+            if isinstance(event, DeviceStatus):
+                click.echo(f"[{event.source}] {event.state}: {event.message}", err=True)
+                continue
+            identity = identifier.identify(event)
+            seen += 1
+            shown = {k: identity.fields[k] for k in _SCAN_FIELDS if k in identity.fields}
+            if as_json:
+                record = {
+                    "source": identity.source,
+                    "kind": identity.kind,
+                    "value": identity.value,
+                    "name": identity.name,
+                    "raw_hex": identity.raw.hex(),
+                    **shown,
+                }
+                click.echo(json.dumps(record, ensure_ascii=False))
+            else:
+                extra = "  ".join(f"{k}={v}" for k, v in shown.items())
+                name = f"  {identity.name}" if identity.name else ""
+                click.echo(
+                    f"{time.strftime('%H:%M:%S')}  {identity.kind:<15} {identity.value}{name}"
+                    f"  [{identity.source}]  {extra}".rstrip()
+                )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if driver is not None:
+            driver.set()
+        for backend in backends:
+            backend.stop()
+        if simulation is not None:
+            simulation.close()
+
+
+def _drive_simulation(simulation: Any) -> Any:
+    """Scan made-up students on the twins, one kind after another, until set()."""
+    import threading
+
+    from kiosk.roster import Student
+    from kiosk.sample import sample_rows
+
+    stop = threading.Event()
+
+    def run() -> None:
+        rows = sample_rows(30, seed=11)
+        i = 0
+        while not stop.wait(0.7):
+            row = rows[i % len(rows)]
+            student = Student(
+                id_number=row[6], student_number=row[3], name=row[4], sex=row[5],
+                school_name=row[1], school_code=row[2],
+            )  # fmt: skip
+            step = i % 3
+            if step == 0:
+                simulation.reader.present(student)
+            elif step == 1:
+                simulation.reader.remove()
+                simulation.barcode.scan(student.student_number)
+            else:
+                simulation.keyboard.scan(student.student_number)
+            i += 1
+
+    threading.Thread(target=run, name="scan-demo", daemon=True).start()
+    return stop
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

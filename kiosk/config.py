@@ -171,6 +171,62 @@ class RosterConfig:
 
 
 @dataclass(frozen=True)
+class ScannerConfig:
+    """Barcode scanners and the SAM ID-card reader (kiosk/scanner, docs/scanner.md)."""
+
+    # Devices to open, in order. Each is "idcard:PORT[@BAUD]", "serial:PORT[@BAUD]"
+    # or "hid:SELECTOR" where SELECTOR is a /dev/input path (by-id preferred: it
+    # survives replugging), "VVVV:PPPP" (USB vendor:product, hex) or "name=TEXT"
+    # (part of the name evdev reports). Empty: no hardware (see simulate).
+    devices: tuple[str, ...] = ()
+    # With no devices configured, run the simulated twins (demo, CI) instead.
+    simulate: bool = True
+    # Seconds between attempts to reopen a device that went away (a replug takes
+    # ~1 s to enumerate on a Pi, so polling faster only burns CPU).
+    reconnect_interval: float = setting(1.0, min=0.05, max=60.0)
+
+    # -- USB-HID keyboard-wedge scanners
+    # Key that ends a scan: scanners ship with Enter as suffix; Tab is optional.
+    hid_terminator: Literal["enter", "tab"] = "enter"
+    # A burst with a gap longer than this is dropped as partial. Scanners type a
+    # key every 1-20 ms (USB full-speed polling, down+up reports); 0.25 s is ten
+    # times the slowest and far below a human's second keystroke.
+    hid_inter_key_timeout: float = setting(0.25, min=0.01, max=5.0)
+    # Grab the device so its keystrokes never reach the screen or a console.
+    hid_grab: bool = True
+
+    # -- serial (CDC-ACM / virtual COM) barcode scanners
+    # 9600 8N1 is the factory setting of common scanners in serial mode.
+    serial_baud: int = setting(9600, min=1200, max=921600)
+    # Suffix the scanner appends (factory default CR on most models).
+    serial_terminator: Literal["cr", "lf", "crlf"] = "cr"
+    # A partial line older than this is dropped (same reasoning as HID).
+    serial_line_timeout: float = setting(0.5, min=0.01, max=10.0)
+
+    # -- SAM ID-card reader (GA 467 style SAM module behind a USB-serial bridge)
+    # 115200 8N1 is the modules' default; some are strapped to 9600.
+    idcard_baud: int = setting(115200, min=9600, max=921600)
+    # Seconds between find-card polls; vendors advise no faster than 0.3 s.
+    idcard_poll_interval: float = setting(0.3, min=0.05, max=5.0)
+    # Extra seconds allowed per answer beyond its time on the wire (the SAM
+    # module needs ~0.1-0.5 s for the radio read of the card).
+    idcard_answer_timeout: float = setting(1.0, min=0.1, max=10.0)
+    # Unanswered commands in a row before the reader counts as gone.
+    idcard_missed_answers: int = setting(3, min=1, max=100)
+
+    # -- what a payload means (per school; see docs/scanner.md)
+    # Ordered regular expressions, tried with fullmatch on the scanned text after
+    # an 18-character ID number check. Named groups: student_number (学号, kept
+    # as text with letters and leading zeros) or id_number. Default: a bare
+    # 学号 of 4-24 letters/digits, the form most student cards carry.
+    payload_patterns: tuple[str, ...] = (r"(?P<student_number>[0-9A-Za-z]{4,24})",)
+    # The 学信网 图像采集码 QR (since 2023): an encrypted, opaque token. Until a
+    # real code pins its exact shape, accept a chsi.com.cn URL or a token of 40+
+    # base64/URL-safe characters; the raw bytes are kept exactly either way.
+    collection_code_pattern: str = r"(?:https?://\S*chsi\.com\.cn/\S+|[A-Za-z0-9+/=_\-]{40,})"
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration. ``source`` says where it was read from."""
 
@@ -178,6 +234,7 @@ class Config:
     station: StationConfig = field(default_factory=StationConfig)
     camera: CameraConfig = field(default_factory=CameraConfig)
     roster: RosterConfig = field(default_factory=RosterConfig)
+    scanner: ScannerConfig = field(default_factory=ScannerConfig)
     source: str = "defaults"
 
     @property
