@@ -846,26 +846,3 @@ class StationApp:
 
 def replace_station(config: Config, **changes: Any) -> Config:
     return dataclasses.replace(config, station=dataclasses.replace(config.station, **changes))
-
-
-def basic_identify(scan: Scan) -> Identity:
-    """A minimal reading of a scan, used only while kiosk.scanner.parse is absent.
-
-    An ID card's number, else a valid 18-character ID number, else digits and
-    letters read as a 学号. The real rules (school patterns, collection codes)
-    live in kiosk.scanner.parse.
-    """
-    from kiosk import idnumber
-
-    if scan.fields.get("id_number"):
-        number = idnumber.normalise(scan.fields["id_number"])
-        return Identity(
-            "id_number", number, scan.payload, scan.source, scan.fields.get("name"), scan.fields
-        )
-    text = scan.payload.decode("utf-8", "replace").strip()
-    number = idnumber.normalise(text)
-    if len(number) == 18 and idnumber.problem(number) is None:
-        return Identity("id_number", number, scan.payload, scan.source)
-    if text.isalnum() and 4 <= len(text) <= 20:
-        return Identity("student_number", text, scan.payload, scan.source)
-    return Identity("unrecognised", text, scan.payload, scan.source)

@@ -256,9 +256,11 @@ def run(
     Resumes the open session if there is one; otherwise opens one for
     --school/--category (or waits for the crew's session key).
     """
-    from kiosk.app import StationApp, basic_identify
+    from kiosk.app import StationApp
     from kiosk.capture.camera import open_camera
     from kiosk.capture.fallback import load_quality
+    from kiosk.scanner.devices import open_backends
+    from kiosk.scanner.parse import Identifier
 
     config = app.config
     open_sessions = app.store.open_sessions()
@@ -268,13 +270,10 @@ def run(
     school = school or config.station.school_code
     session = (school, category or config.station.category, department) if school else None
     try:
-        from kiosk.scanner.devices import open_backends  # type: ignore[import-not-found]
-        from kiosk.scanner.parse import Identifier  # type: ignore[import-not-found]
-
-        scanners = open_backends(config.scanner)  # type: ignore[attr-defined]
-        identify = Identifier(config.scanner, min_birth_year=config.roster.min_birth_year).identify  # type: ignore[attr-defined]
-    except ImportError:
-        scanners, identify = [], basic_identify
+        scanners = open_backends(config.scanner)
+    except ConfigError as exc:
+        fail(f"config: {exc}")
+    identify = Identifier(config.scanner, min_birth_year=config.roster.min_birth_year).identify
     checker, compose, guide = load_quality(config)
     station = StationApp(
         config,

@@ -25,7 +25,7 @@ from typing import Any
 from kiosk import station as st
 from kiosk.config import Config
 from kiosk.roster import Student
-from kiosk.scanner.base import Event, Scan
+from kiosk.scanner.base import Scan
 
 log = logging.getLogger(__name__)
 
@@ -44,70 +44,37 @@ def unknown_id_number() -> str:
     return first17 + idnumber.check_character(first17)
 
 
-class DirectScanner:
-    """A scanner backend fed from code (used when the simulated twins are not installed)."""
-
-    source = "sim:direct"
-
-    def __init__(self) -> None:
-        self.emit: Callable[[Event], None] | None = None
-
-    def start(self, emit: Callable[[Event], None]) -> None:
-        self.emit = emit
-
-    def stop(self) -> None:
-        self.emit = None
-
-    def scan(self, payload: bytes, fields: dict[str, str] | None = None) -> None:
-        if self.emit is not None:
-            self.emit(Scan(payload, self.source, fields=dict(fields or {})))
-
-
 class Devices:
-    """How the scripted students present themselves: the simulated twins when available."""
+    """How the scripted students present themselves: the scanners' simulated twins (real ptys)."""
 
     def __init__(self, config: Config) -> None:
-        self.simulation: Any = None
-        self.direct: DirectScanner | None = None
-        self.backends: list[Any] = []
-        try:
-            from kiosk.scanner.devices import simulate  # type: ignore[import-not-found]
+        from kiosk.scanner.devices import simulate
 
-            self.simulation = simulate(config.scanner)  # type: ignore[attr-defined]
-            self.backends = list(self.simulation.backends)
-        except ImportError:
-            self.direct = DirectScanner()
-            self.backends = [self.direct]
+        self.simulation = simulate(config.scanner)
+        self.backends: list[Any] = list(self.simulation.backends)
+        self.removed_at = 0.0
+        self.poll_interval = config.scanner.idcard_poll_interval
 
     def present_card(self, student: Student | None, id_number: str | None = None) -> None:
-        number = id_number or (student.id_number if student else None) or ""
-        if self.simulation is not None:
-            from kiosk.scanner.sim import Card  # type: ignore[import-not-found]
+        from kiosk.scanner.sim import Card
 
-            if student is not None:
-                card = Card.from_student(student)
-            else:
-                card = Card.from_student(_made_up_student(number))
-            self.simulation.reader.present(card)
-            return
-        assert self.direct is not None
-        name = student.name if student else "测试"
-        self.direct.scan(number.encode(), {"id_number": number, "name": name, "card_type": "id"})
+        card = Card.from_student(student or _made_up_student(id_number or ""))
+        self.simulation.reader.present(card)
 
     def remove_card(self) -> None:
-        if self.simulation is not None:
+        if self.simulation.reader.card is not None:
             self.simulation.reader.remove()
+            self.removed_at = time.monotonic()
+
+    def reader_clear(self) -> bool:
+        """The reader has polled an empty field since the last card left (a person is not faster)."""
+        return time.monotonic() - self.removed_at > 3 * self.poll_interval
 
     def scan_barcode(self, text: str) -> None:
-        if self.simulation is not None:
-            self.simulation.barcode.scan(text)
-            return
-        assert self.direct is not None
-        self.direct.scan(text.encode())
+        self.simulation.barcode.scan(text)
 
     def close(self) -> None:
-        if self.simulation is not None:
-            self.simulation.close()
+        self.simulation.close()
 
 
 def _made_up_student(id_number: str) -> Student:
@@ -171,7 +138,8 @@ def build_script(students: list[Student], devices: Devices, camera: Any) -> list
     steps: list[Step] = [Step("session open", phase_is(st.Phase.IDLE))]
 
     def idle(app: Any, since: int) -> bool:
-        return app.drawn_phase is st.Phase.IDLE and app.state.phase is st.Phase.IDLE
+        idle_now = app.drawn_phase is st.Phase.IDLE and app.state.phase is st.Phase.IDLE
+        return idle_now and devices.reader_clear()
 
     def idle_then(label: str, action: Callable[[Any], None]) -> None:
         steps.append(Step(f"{label}: wait for idle", idle, lambda app: camera.show(None)))
@@ -373,13 +341,9 @@ def run_demo(
 
 
 def _identifier(config: Config) -> Callable[[Scan], Any]:
-    try:
-        from kiosk.scanner.parse import Identifier  # type: ignore[import-not-found]
-    except ImportError:
-        from kiosk.app import basic_identify
+    from kiosk.scanner.parse import Identifier
 
-        return basic_identify
-    return Identifier(config.scanner, min_birth_year=config.roster.min_birth_year).identify  # type: ignore[attr-defined]
+    return Identifier(config.scanner, min_birth_year=config.roster.min_birth_year).identify
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:

@@ -827,10 +827,12 @@ def _crew_accept(state: State) -> Transition:
     assert state.session is not None and state.subject is not None
     if state.still is None or state.still.jpeg is None:
         return Transition(state)  # nothing to accept: no face was cropped
+    # An accepted still whose save failed is saved again as accepted.
+    status = "accepted" if state.still.assessment.accepted else "flagged"
     return Transition(
         dataclasses.replace(state, phase=Phase.SAVING, deadline=None, notice=None),
         (
-            SaveShot(state.subject, state.session.id, state.still, "flagged"),
+            SaveShot(state.subject, state.session.id, state.still, status),
             LogEvent(
                 "crew_accepted", ",".join(state.still.assessment.reasons), student_id=_sid(state)
             ),

@@ -334,7 +334,8 @@ def test_save_failure_keeps_the_photo_for_the_crew() -> None:
     assert state.still is not None and state.still.jpeg == b"jpeg"
     assert state.notice.code == "save_failed" and "save_failed" in logs(effects)
     state, effects = run(state, st.Key(st.Action.ACCEPT))
-    assert kinds(effects, st.SaveShot)  # the crew can try again
+    (again,) = kinds(effects, st.SaveShot)  # the crew can try again
+    assert again.status == "accepted" and state.phase is st.Phase.SAVING
 
 
 # -- failsafe -----------------------------------------------------------------------
