@@ -460,6 +460,10 @@ class StationApp:
         self._last_phase: st.Phase | None = None
         self.phases_seen: list[str] = []
         self.drawn_phase: st.Phase | None = None
+        self._drawn_key: Any = None
+        self._drawn_seq: int | None = None
+        self._drawn_at = 0.0
+        self._shown_seq: int | None = None
         self.drawn_phases: list[st.Phase] = []  # every phase change that reached the screen
         self.director: Any = None
 
@@ -727,10 +731,10 @@ class StationApp:
 
     # -- drawing -------------------------------------------------------------------------
 
-    def view(self, now: float) -> Any:
+    def view(self, now: float, frame: Any = None) -> Any:
         from kiosk.display.view import View
 
-        frame = self.camera.latest()
+        frame = frame if frame is not None else self.camera.latest()
         rgb = frame.rgb if frame is not None else None
         guide = self.guide(rgb.shape[1], rgb.shape[0]) if rgb is not None else None
         s = self.config.station
@@ -805,7 +809,15 @@ class StationApp:
         from kiosk.display.crew import draw_crew
         from kiosk.display.student import draw_student
 
-        view, frame = self.view(now)
+        frame = self.camera.latest()
+        seq = frame.seq if frame is not None else None
+        changed = (self.state, self.show_crew, self.progress) != self._drawn_key
+        if not changed and seq == self._drawn_seq and now - self._drawn_at < 0.1:
+            return  # nothing new to show (the countdown still ticks every 0.1 s)
+        self._drawn_key = (self.state, self.show_crew, self.progress)
+        self._drawn_seq = seq
+        self._drawn_at = now
+        view, frame = self.view(now, frame)
         if self.show_crew:
             draw_crew(screen, view, self.fonts)
         else:
@@ -815,8 +827,10 @@ class StationApp:
             self.drawn_phase = self.state.phase
             self.drawn_phases.append(self.state.phase)
         drawn = time.monotonic()
-        self.timings.drawn_at.append(drawn)
-        if frame is not None:
+        if frame is not None and frame.seq != self._shown_seq:
+            # A camera frame reached the screen: counts for fps shown and latency.
+            self._shown_seq = frame.seq
+            self.timings.drawn_at.append(drawn)
             self.timings.frame_latency.append(drawn - frame.at)
         if self.screenshots is not None and self.state.phase != self._last_phase:
             self._last_phase = self.state.phase

@@ -108,8 +108,11 @@ class StationConfig:
     window_size: tuple[int, int] = (1280, 720)
     # Fullscreen on the Pi's display; off on a laptop.
     fullscreen: bool = False
-    # Frames per second the screen is redrawn at.
-    fps: int = setting(30, min=5, max=120)
+    # How often the main loop runs (keys, events, timers), per second. The
+    # screen is redrawn only when there is a new camera frame or something
+    # changed, so the preview shows every camera frame (30 fps) without
+    # redrawing duplicates; 60 keeps a new frame's wait for the loop short.
+    fps: int = setting(60, min=5, max=240)
     # CJK font for the screens (Debian's fonts-wqy-zenhei, installed by
     # install.sh); empty = search the usual places.
     font_path: str = ""
