@@ -464,6 +464,8 @@ class StationApp:
         self._drawn_seq: int | None = None
         self._drawn_at = 0.0
         self._shown_seq: int | None = None
+        self._camera_bad_since: float | None = None
+        self._restarting = threading.Event()
         self.drawn_phases: list[st.Phase] = []  # every phase change that reached the screen
         self.director: Any = None
 
@@ -526,7 +528,7 @@ class StationApp:
                 if self.director is not None:
                     self.director.update(self, now)
                 self._draw(pygame, screen, now)
-                if now - self._last_watchdog > 1.0:
+                if now - self._last_watchdog > 0.5:
                     notify.watchdog()
                     self._last_watchdog = now
                     self._check_camera()
@@ -675,15 +677,32 @@ class StationApp:
             self.inbox.put(
                 st.DeviceChanged(DeviceStatus("camera", "lost", str(exc)), time.monotonic())
             )
+        finally:
+            self._restarting.clear()
 
     def _check_camera(self) -> None:
+        """Report the camera's health; restart it when it has been unhealthy a while."""
+        now = time.monotonic()
         healthy = self.camera.healthy
         known = self.state.devices.get("camera")
         if known is not None and (known.state == "ok") != healthy:
             status = DeviceStatus(
                 "camera", "ok" if healthy else "lost", getattr(self.camera, "last_error", "")
             )
-            self._apply(st.DeviceChanged(status, time.monotonic()))
+            self._apply(st.DeviceChanged(status, now))
+        if healthy:
+            self._camera_bad_since = None
+        elif self._camera_bad_since is None:
+            self._camera_bad_since = now
+        elif (
+            now - self._camera_bad_since > self.config.camera.restart_after_s
+            and not self._restarting.is_set()
+        ):
+            self._camera_bad_since = now
+            self._restarting.set()
+            threading.Thread(
+                target=self._restart_camera, name="camera-restart", daemon=True
+            ).start()
 
     # -- keys -------------------------------------------------------------------------
 

@@ -151,6 +151,9 @@ class CameraConfig:
     # position (dioptres = 1 / distance) on cameras with autofocus. 1.5 m is
     # the standing mark the hardware notes give; 0 = autofocus cycle instead.
     subject_distance_m: float = setting(1.5, min=0.0, max=10.0)
+    # A camera that has reported a fault (or stopped) this long is restarted;
+    # a still that times out restarts it at once (station.capture_timeout_s).
+    restart_after_s: float = setting(5.0, min=0.5, max=300.0)
     # Requests kept by libcamera; 4 lets the camera thread keep the latest
     # while one is being judged.
     buffer_count: int = setting(4, min=2, max=12)

@@ -171,7 +171,12 @@ def fast_config(tmp_path: Path) -> Config:
         fps=60,
     )
     camera = dataclasses.replace(
-        config.camera, backend="sim", preview_size=(320, 180), still_size=(640, 360), sim_fps=60.0
+        config.camera,
+        restart_after_s=0.5,
+        backend="sim",
+        preview_size=(320, 180),
+        still_size=(640, 360),
+        sim_fps=60.0,
     )
     return dataclasses.replace(config, station=station, camera=camera)
 
@@ -335,3 +340,37 @@ def test_refused_too_often_then_crew_accepts_as_flagged(tmp_path: Path) -> None:
     statuses = [(s["status"], s["seq"]) for s in shots(tmp_path)]
     tries = fast_config(tmp_path).station.max_auto_tries
     assert statuses == [("refused", None)] * tries + [("flagged", 1)]
+
+
+def test_lost_camera_is_shown_restarted_and_the_student_kept(tmp_path: Path) -> None:
+    checker = FakeChecker()
+    stopped: dict[str, bool] = {}
+
+    def unplug(app: Any) -> None:
+        app.camera.stop()  # as if the ribbon cable came loose
+        stopped["yes"] = True
+
+    def camera_state(state: str) -> Callable[[Any, int], bool]:
+        return lambda app, since: (
+            (d := app.state.devices.get("camera")) is not None and d.state == state
+        )
+
+    app = run_app(
+        tmp_path,
+        [
+            Step(
+                "scan",
+                lambda app, since: True,
+                lambda app: app.test_scanner.scan(first_student(tmp_path)[0]),
+            ),
+            Step("framing", seen(st.Phase.IDENTIFIED), unplug),
+            Step("camera lost", camera_state("lost")),
+            Step("camera back", camera_state("ok")),
+            Step("saved", seen(st.Phase.SAVED)),
+        ],
+        checker,
+    )
+    assert stopped and app.camera.restarts == 1
+    kinds = [k for k, _ in events(tmp_path)]
+    assert kinds.index("device_lost") < kinds.index("device_ok", kinds.index("device_lost"))
+    assert [s["seq"] for s in shots(tmp_path)] == [1]

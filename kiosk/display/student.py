@@ -80,6 +80,17 @@ def draw_student(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
         _centre(
             surface, fonts, texts.STUDENT_NOTICE.get(code, texts.FAILSAFE), TITLE_SIZE * 0.7, AMBER
         )
+    if state.pin_entry is not None:
+        # The crew is typing the PIN to leave: shown small, in the corner.
+        _text_at(
+            surface,
+            fonts,
+            "工作人员密码 " + "*" * len(state.pin_entry),
+            BODY_SIZE * 0.6,
+            AMBER,
+            (0.85 * w, 0.05 * h),
+            background=BLACK,
+        )
     if not view.camera_ok and phase in (Phase.FRAMING, Phase.COUNTDOWN, Phase.CAPTURING):
         _band(surface, fonts, texts.STUDENT_NOTICE["camera_problem"], AMBER, top=True)
 
