@@ -465,6 +465,8 @@ class StationApp:
         self._drawn_at = 0.0
         self._shown_seq: int | None = None
         self._camera_bad_since: float | None = None
+        self._crew_drawn_at = 0.0
+        self.second: Any = None
         self._restarting = threading.Event()
         self.drawn_phases: list[st.Phase] = []  # every phase change that reached the screen
         self.director: Any = None
@@ -496,6 +498,11 @@ class StationApp:
         pygame.display.set_caption("kiosk")
         pygame.mouse.set_visible(self.headless or not self.config.station.fullscreen)
         self.crew_surface = pygame.Surface(screen.get_size())
+        self.second = None
+        if self.config.station.crew_screen == "auto":
+            from kiosk.display.second import open_second_screen
+
+            self.second = open_second_screen(pygame, self.headless)
         self.fonts = Fonts(self.config.station.font_path)
         self._keymap = self._build_keymap(pygame)
         self.records.start()
@@ -837,11 +844,15 @@ class StationApp:
         self._drawn_seq = seq
         self._drawn_at = now
         view, frame = self.view(now, frame)
-        if self.show_crew:
+        if self.show_crew and self.second is None:
             draw_crew(screen, view, self.fonts)
         else:
             draw_student(screen, view, self.fonts)
         pygame.display.flip()
+        if self.second is not None and (changed or now - self._crew_drawn_at > 1.0):
+            self._crew_drawn_at = now
+            draw_crew(self.second.surface, view, self.fonts)
+            self.second.present()
         if self.state.phase is not self.drawn_phase:
             self.drawn_phase = self.state.phase
             self.drawn_phases.append(self.state.phase)

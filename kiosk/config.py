@@ -104,6 +104,10 @@ class StationConfig:
     key_session: str = "o"
     key_crew_screen: str = "tab"
     key_quit: str = "escape"
+    # Crew queue screen: "auto" puts it on a second display when there is
+    # one (Pi 4/5: two HDMI outputs), else key_crew_screen toggles the views;
+    # "toggle" always shares the one screen.
+    crew_screen: Literal["auto", "toggle"] = "auto"
     # Screen size in windowed mode (fullscreen uses the display's own size).
     window_size: tuple[int, int] = (1280, 720)
     # Fullscreen on the Pi's display; off on a laptop.
