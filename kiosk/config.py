@@ -165,6 +165,15 @@ class CameraConfig:
     # ship with the package) and frames per second it plays.
     sim_folder: str = ""
     sim_fps: float = setting(30.0, min=1.0, max=120.0)
+    # Simulated camera: the backdrop behind the student (the registry's
+    # reference light blue, as photo.blue_rgb) and where a student standing
+    # right puts their face: eyes at this share of the frame height, face
+    # this share of the height wide. 0.43 and 0.30 are where the official
+    # crop (80 % of the frame height, eyes 262 of 640 px, face 240 of 480 px
+    # wide) puts them.
+    sim_backdrop_rgb: tuple[int, int, int] = (100, 197, 255)
+    sim_eye_line: float = setting(0.43, min=0.0, max=1.0)
+    sim_face_width: float = setting(0.30, min=0.01, max=1.0)
     # Simulated camera: largest random shift per frame, pixels (exercises the
     # steady-frame logic).
     sim_jitter_px: int = setting(2, min=0, max=50)

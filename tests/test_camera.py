@@ -283,7 +283,8 @@ def test_sim_camera_plays_the_chosen_photo_with_jitter() -> None:
         camera.show("face_068.jpg")
         assert camera.capture_still(1.0).camera["sim_photo"] == "face_068.jpg"
         camera.show(None)
-        assert camera.capture_still(1.0).rgb.std() == 0  # empty stage
+        empty = camera.capture_still(1.0).rgb.reshape(-1, 3)
+        assert len(np.unique(empty, axis=0)) == 1  # the empty backdrop
     finally:
         camera.stop()
 
@@ -311,3 +312,19 @@ def test_sim_camera_errors_and_timeouts() -> None:
 def test_sim_camera_empty_folder(tmp_path) -> None:
     with pytest.raises(cam.CameraError, match="no photos"):
         cam.SimCamera(sim_config(sim_folder=str(tmp_path)))
+
+
+def test_sim_camera_stands_the_student_in_front_of_the_backdrop() -> None:
+    config = sim_config(sim_jitter_px=0, preview_size=(640, 360))
+    camera = cam.SimCamera(config)
+    camera.show("face_041.jpg")
+    frame = camera.next_frame().rgb
+    backdrop = np.array(config.sim_backdrop_rgb)
+    assert np.abs(frame[5, 5].astype(int) - backdrop).max() <= 2  # corners show the backdrop
+    placement = camera.placements["face_041.jpg"]
+    assert placement.face_width > 0
+    # the eyes sit on the configured eye line, at the centre: not backdrop there
+    eye_y = round(config.sim_eye_line * 360)
+    assert np.abs(frame[eye_y, 320].astype(int) - backdrop).max() > 30
+    # masks and the placement table are not offered as photos
+    assert all(not n.endswith(".mask.png") for n in camera.files)

@@ -465,7 +465,11 @@ class Picamera2Camera:
 
 def portrait_files(folder: Path | None = None) -> list[Path]:
     folder = folder or PORTRAITS
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.endswith(".mask.png")
+    )
     if not files:
         raise CameraError(f"no photos (.jpg/.png) in {folder} for the simulated camera")
     return files
@@ -500,6 +504,68 @@ def compose_scene(image: np.ndarray, size: tuple[int, int], fill: float = 0.8) -
     return scene
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where the face is in a portrait (pixels): eye midpoint and face width."""
+
+    eye_x: float
+    eye_y: float
+    face_width: float
+    centre_x: float
+
+
+def load_placements(folder: Path) -> dict[str, Placement]:
+    path = folder / "placement.json"
+    if not path.exists():
+        return {}
+    import json
+
+    table = json.loads(path.read_text(encoding="utf-8"))
+    return {name: Placement(**values) for name, values in table.items()}
+
+
+def stage_person(
+    image: np.ndarray,
+    alpha: np.ndarray,
+    placement: Placement,
+    size: tuple[int, int],
+    config: CameraConfig,
+) -> np.ndarray:
+    """The person cut out of a portrait, standing in front of the kiosk's backdrop.
+
+    Scaled so the face is ``sim_face_width`` of the frame height wide, with
+    the eyes at ``sim_eye_line`` of the height and the face centred: where a
+    student stands when their face fills the head guide.
+    """
+    import cv2
+
+    width, height = size
+    scale = config.sim_face_width * height / placement.face_width
+    h, w = image.shape[:2]
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    person = cv2.resize(
+        image, (new_w, new_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    )
+    mask = (
+        cv2.resize(alpha, (new_w, new_h), interpolation=cv2.INTER_LINEAR).astype(np.float32) / 255.0
+    )
+    left = round(width / 2 - placement.centre_x * scale)
+    top = round(config.sim_eye_line * height - placement.eye_y * scale)
+    scene = np.empty((height, width, 3), np.uint8)
+    scene[:] = np.array(config.sim_backdrop_rgb, np.uint8)
+    # The part of the scaled portrait that falls inside the frame.
+    x0, y0 = max(0, left), max(0, top)
+    x1, y1 = min(width, left + new_w), min(height, top + new_h)
+    if x1 <= x0 or y1 <= y0:
+        return scene
+    sx0, sy0 = x0 - left, y0 - top
+    crop = person[sy0 : sy0 + (y1 - y0), sx0 : sx0 + (x1 - x0)].astype(np.float32)
+    m = mask[sy0 : sy0 + (y1 - y0), sx0 : sx0 + (x1 - x0), None]
+    region = scene[y0:y1, x0:x1].astype(np.float32)
+    scene[y0:y1, x0:x1] = (crop * m + region * (1 - m)).astype(np.uint8)
+    return scene
+
+
 class SimCamera:
     """Plays photos as if a student stood in front of the camera.
 
@@ -515,7 +581,9 @@ class SimCamera:
 
         self.config = config
         folder = folder or (Path(config.sim_folder) if config.sim_folder else None)
+        folder = folder or PORTRAITS
         self.files = {p.name: p for p in portrait_files(folder)}
+        self.placements = load_placements(folder)
         self._cv2 = cv2
         self._scenes: dict[str | None, tuple[np.ndarray, np.ndarray]] = {}
         self._current: str | None = None
@@ -547,15 +615,24 @@ class SimCamera:
     def _scene(self, name: str | None) -> tuple[np.ndarray, np.ndarray]:
         if name not in self._scenes:
             if name is None:
-                still = np.full(
-                    (self.config.still_size[1], self.config.still_size[0], 3), 200, np.uint8
+                still = np.empty(
+                    (self.config.still_size[1], self.config.still_size[0], 3), np.uint8
                 )
+                still[:] = np.array(self.config.sim_backdrop_rgb, np.uint8)  # the empty backdrop
             else:
                 bgr = self._cv2.imread(str(self.files[name]), self._cv2.IMREAD_COLOR)
                 if bgr is None:
                     raise CameraError(f"cannot read {self.files[name]}")
                 rgb = self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB)
-                still = compose_scene(rgb, tuple(self.config.still_size))
+                mask_path = self.files[name].with_name(self.files[name].stem + ".mask.png")
+                placement = self.placements.get(name)
+                if placement is not None and mask_path.exists():
+                    alpha = self._cv2.imread(str(mask_path), self._cv2.IMREAD_GRAYSCALE)
+                    still = stage_person(
+                        rgb, alpha, placement, tuple(self.config.still_size), self.config
+                    )
+                else:
+                    still = compose_scene(rgb, tuple(self.config.still_size))
             preview = self._cv2.resize(
                 still, tuple(self.config.preview_size), interpolation=self._cv2.INTER_AREA
             )
