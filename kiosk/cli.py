@@ -422,5 +422,362 @@ def _drive_simulation(simulation: Any) -> Any:
     return stop
 
 
+# -- sync ----------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON report on stdout.")
+@pass_app
+def verify(app: App, as_json: bool) -> None:
+    """Check every shot against its file (exists, size, sha256) and the database.
+
+    Exit 0: all good; 1: problems (listed); 2: the database cannot be opened.
+    Leftover files without a shot row are listed but are not problems: the
+    station deletes them at its start.
+    """
+    report = app.store.verify()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "shots": report.shots,
+                    "checked": report.checked,
+                    "problems": report.problems,
+                    "leftovers": report.leftovers,
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        for problem in report.problems[:200]:
+            click.echo(f"problem: {problem}")
+        if len(report.problems) > 200:
+            click.echo(f"… and {len(report.problems) - 200} more (use --json for all)")
+        if report.leftovers:
+            click.echo(f"{len(report.leftovers)} leftover files without a shot (removed at start)")
+        verdict = "ok" if report.ok else f"{len(report.problems)} problems"
+        click.echo(f"{report.shots} shots, {report.checked} files checked: {verdict}")
+    if not report.ok:
+        sys.exit(1)
+
+
+def _sync_client(app: App, server: str | None, token: str | None) -> Any:
+    """The receiver client from config and flags; exit 2 with the fix when unusable."""
+    from kiosk.sync.client import ReceiverClient, SyncProblem
+    from kiosk.sync.protocol import KIOSK_ID_RE
+
+    settings = app.config.sync
+    url = server or settings.server_url
+    if not url:
+        fail("no receiver: set sync.server_url in the config or pass --server URL")
+    if not KIOSK_ID_RE.match(app.config.station.station_id):
+        fail(
+            f"station.station_id {app.config.station.station_id!r} cannot be a kiosk id "
+            "(letters, digits, . _ - only)"
+        )
+    secret = token or settings.token
+    if not secret and settings.token_file is not None:
+        try:
+            secret = settings.token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            fail(f"sync.token_file {settings.token_file}: {exc.strerror or exc}")
+    try:
+        return ReceiverClient(
+            url,
+            secret,
+            allow_http=settings.allow_http,
+            ca_file=settings.ca_file,
+            connect_timeout=settings.connect_timeout,
+            io_timeout=settings.io_timeout,
+            connections=settings.parallel_uploads + 1,
+        )
+    except SyncProblem as exc:
+        fail(str(exc))
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Drain the outbox and exit (for a timer).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's report as JSON on stdout.")
+@click.option("--server", help="Receiver URL (overrides sync.server_url).")
+@click.option("--token", help="This kiosk's token (overrides sync.token).")
+@click.option(
+    "--reconcile",
+    is_flag=True,
+    help="Compare every session's count and record digest with the receiver's.",
+)
+@click.option("--requeue", is_flag=True, help="Send quarantined shots again first.")
+@pass_app
+def sync(
+    app: App,
+    once: bool,
+    as_json: bool,
+    server: str | None,
+    token: str | None,
+    reconcile: bool,
+    requeue: bool,
+) -> None:
+    """Send saved shots to the central receiver (store and forward).
+
+    Without --once it keeps running and sends new shots as they are saved.
+    Exit 0: outbox empty (or, with --reconcile, every session matches); 1:
+    work remains (quarantined shots count) or a mismatch; 2: configuration or
+    authentication error.
+    """
+    import signal
+    import threading
+
+    from kiosk.sync import outbox as outbox_module
+    from kiosk.sync import runner
+    from kiosk.sync.client import SyncProblem
+
+    client = _sync_client(app, server, token)
+    store = app.store
+    err_tty = sys.stderr.isatty()
+
+    def log(line: str) -> None:
+        if err_tty:
+            click.echo("\r\033[K", nl=False, err=True)
+        click.echo(line, err=True)
+
+    if reconcile:
+        try:
+            results = runner.reconcile(store, client)
+        except SyncProblem as exc:
+            code = 2 if isinstance(exc, runner.SetupProblem) else 1
+            fail(f"reconcile: {exc}", code)
+        finally:
+            client.close()
+        if as_json:
+            click.echo(json.dumps(results))
+        else:
+            for r in results:
+                mark = "match" if r["matched"] else "MISMATCH"
+                click.echo(
+                    f"session {r['session']}: kiosk {r['local_count']}, "
+                    f"receiver {r['remote_count']}: {mark}"
+                )
+        sys.exit(0 if all(r["matched"] for r in results) else 1)
+
+    store.remove_orphans(older_than=600.0)  # a shot being saved right now is younger
+    if requeue:
+        log(f"requeued {outbox_module.requeue_quarantined(store)} quarantined shots")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    started = time.monotonic()
+
+    from kiosk import notify
+
+    notify.ready("sync running" if not once else "sync --once")
+
+    def progress(report: Any) -> None:
+        notify.status(f"synced {report.synced}, {report.remaining} left")
+        notify.watchdog()
+        if not err_tty:
+            return
+        rate = report.synced / max(time.monotonic() - started, 1e-6)
+        click.echo(
+            f"\r\033[Ksynced {report.synced}, {report.remaining} left, "
+            f"{report.bytes_sent / 1e6:.1f} MB sent, {rate:.0f} shots/s",
+            nl=False,
+            err=True,
+        )
+
+    syncer = runner.Syncer(
+        store,
+        client,
+        app.config.sync,
+        kiosk_id=app.config.station.station_id,
+        log=log,
+        progress=progress,
+        stop=stop,
+    )
+    try:
+        report = syncer.run(once=once)
+    finally:
+        syncer.close()
+        client.close()
+    if err_tty:
+        click.echo("", err=True)
+    counts = outbox_module.counts(store)
+    if as_json:
+        click.echo(json.dumps({**report.to_json(), "outbox": counts}))
+    else:
+        click.echo(
+            f"synced {report.synced} shots in {report.seconds:.1f} s "
+            f"({report.photos_sent} photos, {report.bytes_sent / 1e6:.1f} MB sent); "
+            f"{report.remaining} left, {counts['quarantined']} quarantined"
+            + (f"; last error: {report.last_error}" if report.exit_code else "")
+        )
+    if counts["quarantined"]:
+        click.echo(
+            f"{counts['quarantined']} shots are quarantined (refused by the receiver); "
+            "fix the cause shown, then run `kiosk sync --requeue`",
+            err=True,
+        )
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@click.option("--session", "session_uuid", required=True, help="Session UUID to purge.")
+@click.option("--server", help="Receiver URL (overrides sync.server_url).")
+@click.option("--token", help="This kiosk's token (overrides sync.token).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def purge(app: App, session_uuid: str, server: str | None, token: str | None, yes: bool) -> None:
+    """Delete a session's local photos after the receiver is shown to hold them all.
+
+    Checks live with the receiver (count and record digest must match) and
+    deletes nothing otherwise. Exit 0: purged; 1: refused (reason given); 2:
+    configuration or authentication error.
+    """
+    from kiosk.sync import runner
+    from kiosk.sync.client import SetupProblem, SyncProblem
+
+    client = _sync_client(app, server, token)
+    if not yes:
+        click.confirm(f"Delete the local photos of session {session_uuid}?", abort=True)
+    try:
+        deleted = runner.purge_session(app.store, client, session_uuid)
+    except runner.PurgeRefused as exc:
+        fail(f"purge refused: {exc}", 1)
+    except SyncProblem as exc:
+        fail(f"purge: {exc}", 2 if isinstance(exc, SetupProblem) else 1)
+    finally:
+        client.close()
+    click.echo(f"session {session_uuid}: {deleted} photos deleted; the receiver holds them")
+
+
+# -- quality -------------------------------------------------------------------
+
+
+@main.command("check")
+@click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list, one object per image.")
+@click.option(
+    "--face-only",
+    is_flag=True,
+    help="Judge the face only: leave out framing and background (photos not taken in the kiosk).",
+)
+@pass_app
+def check_command(app: App, images: tuple[Path, ...], as_json: bool, face_only: bool) -> None:
+    """Judge IMAGE files with the kiosk's face-quality check.
+
+    Exit 0: every image accepted; 1: some refused or unreadable (each says
+    why; one bad file never stops the run).
+    """
+    from kiosk.capture.image import ImageError, load_rgb
+    from kiosk.capture.quality import QualityChecker
+    from kiosk.capture.verdict import CREW_EN, HINT_ZH
+
+    checker = QualityChecker(app.config.quality, app.config.photo)
+    graphs = ("detect", "still") if face_only else ("detect", "still", "segment")
+    checker.model.load(*graphs, quiet=True)
+    texts = CREW_EN if app.config.station.crew_language == "en" else HINT_ZH
+    results: list[dict[str, Any]] = []
+    all_good = True
+    for path in images:
+        try:
+            rgb = load_rgb(path)
+            assessment = checker.assess(rgb, still=True, face_only=face_only)
+        except ImageError as exc:
+            error = str(exc)
+        except Exception as exc:  # never let one file stop the run
+            error = f"{path}: could not be judged ({type(exc).__name__}: {exc})"
+        else:
+            error = None
+        if error is not None:
+            all_good = False
+            results.append({"file": str(path), "error": error})
+            if not as_json:
+                click.echo(f"{path}: error: {error}")
+            continue
+        all_good &= assessment.accepted
+        results.append(
+            {
+                "file": str(path),
+                "accepted": assessment.accepted,
+                "reasons": [r.value for r in assessment.reasons],
+                "measures": assessment.measures,
+            }
+        )
+        if not as_json:
+            if assessment.accepted:
+                click.echo(f"{path}: accepted")
+            else:
+                why = "; ".join(f"{r.value} ({texts[r]})" for r in assessment.reasons)
+                click.echo(f"{path}: refused: {why}")
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False, indent=1))
+    if not all_good:
+        sys.exit(1)
+
+
+# -- export --------------------------------------------------------------------
+
+
+@main.command("export")
+@click.option("--session", "session_id", type=int, help="Export this session's group only.")
+@click.option("--school", "school_code", help="Export this school (院校代码) only.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the packages (default: <data>/export).",
+)
+@pass_app
+def export_command(
+    app: App, session_id: int | None, school_code: str | None, out_dir: Path | None
+) -> None:
+    """Write the delivery package: photos, index sheets, proofs, lists, errata.
+
+    One folder per school (院校代码) under --out, or <code>-session<ID> for a
+    session. Exit 0: written, nobody left; 1: written, with students missing
+    or due for a retake (see missing.xlsx, retakes.xlsx); 2: nothing written.
+    """
+    from kiosk.export import from_store, writer
+
+    if session_id is not None and school_code is not None:
+        fail("give --session or --school, not both")
+    settings = app.config.export
+    out_root = out_dir or app.config.data_dir / "export"
+    try:
+        packages = from_store.packages(
+            app.store,
+            session_id=session_id,
+            school_code=school_code,
+            utc_offset_hours=settings.utc_offset_hours,
+        )
+    except from_store.ScopeError as exc:
+        fail(str(exc))
+    if not packages:
+        fail(f"nothing to export: {app.config.db_path} has no students; import a roster first")
+    work_left = False
+    for package in packages:
+        try:
+            if sys.stderr.isatty():
+                with click.progressbar(
+                    length=writer.steps(package, settings),
+                    label=f"{package.folder}",
+                    file=sys.stderr,
+                ) as bar:
+                    result = writer.write_package(package, out_root, settings, progress=bar.update)
+            else:
+                result = writer.write_package(package, out_root, settings)
+        except writer.ExportError as exc:
+            fail(f"{package.folder}: {exc}")
+        work_left = work_left or bool(package.missing or package.retakes)
+        click.echo(
+            f"{result.path}: {len(package.photos)} photos, {len(package.missing)} missing, "
+            f"{len(package.retakes)} to retake, {len(package.corrections)} corrections, "
+            f"{result.pages} proof pages, {result.bytes / 1e6:.1f} MB  [{result.seconds:.1f} s]"
+        )
+        for warning in result.warnings:
+            click.echo(f"  warning: {warning}")
+    if work_left:
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

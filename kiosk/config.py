@@ -246,6 +246,269 @@ class ScannerConfig:
 
 
 @dataclass(frozen=True)
+class SyncConfig:
+    """Store-and-forward sync to the central receiver (docs/sync.md).
+
+    The kiosk's identity towards the receiver is ``station.station_id``; the
+    token is issued by ``central token add <station_id>``.
+    """
+
+    # Receiver base URL, e.g. "https://photos.example.edu.cn". Empty: sync not set up.
+    server_url: str = ""
+    # Bearer token for this kiosk; or token_file (readable by the kiosk user only).
+    token: str = ""
+    token_file: Path | None = None
+    # PEM CA bundle for a receiver with a private CA; unset = the system CA store.
+    ca_file: Path | None = None
+    # Plain http:// only when set (loopback tests); photos of faces and ID
+    # numbers never cross a network unencrypted by accident.
+    allow_http: bool = False
+    # Batch size: 50 shots (~2.5 MB at 30-60 KB each) is one batch redone at
+    # most after a cut, and few enough round trips to reach >= 200 shots/s.
+    batch_max_records: int = setting(50, min=1, max=5000)
+    batch_max_bytes: int = setting(8 * 1024 * 1024, min=64 * 1024, max=512 * 1024 * 1024)
+    # Photos uploaded in parallel within a batch: hides the receiver's
+    # per-photo fsync (~2 ms); bench/sync_bench.py went from ~190 to ~240
+    # shots/s on loopback going from 4 to 8.
+    parallel_uploads: int = setting(8, min=1, max=16)
+    # Seconds to connect / to wait for any read or write: a stalled Wi-Fi
+    # link is given up after this and retried.
+    connect_timeout: float = setting(10.0, min=0.1, max=300.0)
+    io_timeout: float = setting(30.0, min=0.1, max=600.0)
+    # Exponential backoff with jitter: first wait and ceiling, in seconds.
+    backoff_initial: float = setting(2.0, min=0.01, max=600.0)
+    backoff_max: float = setting(300.0, min=0.01, max=3600.0)
+    # `kiosk sync --once`: tries per batch in one run before it exits 1
+    # (the systemd timer runs it again later).
+    once_attempts: int = setting(4, min=1, max=100)
+    # Continuous mode: how often to look for new shots in the outbox, seconds.
+    poll_interval: float = setting(5.0, min=0.05, max=3600.0)
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """Thresholds of the face-quality check (kiosk/capture/quality.py, docs/quality.md).
+
+    Every measure is size-free (ratios on the face, degrees, or statistics of a
+    face patch resampled to a fixed eye distance). "Dev set" below means the
+    measured distribution of ../shared/faces (84 labelled photos): a default
+    taken from it sits in the gap between the accepted and the refused
+    categories, never at a single photo.
+    """
+
+    # Detector score for a face to count (MediaPipe's own default, 0.5).
+    face_confidence_min: float = setting(0.5, min=0.05, max=0.99)
+    # Eye openness: widest lid gap over the iris diameter, per eye. An open eye
+    # shows most of the iris (ICAO 9303: eyes open, irises visible); below 0.40
+    # the lids cover more than 60 % of it. Dev set: closed/squeezed <= 0.35,
+    # accepted >= 0.47.
+    eye_open_min: float = setting(0.40, min=0.0, max=1.5)
+    # Mouth opening: widest inner-lip gap over the eye-midpoint-to-chin distance
+    # (OFIQ MouthClosed's normalisation; OFIQ's own sigmoid at 0.2 is lenient).
+    # 0.03 of a ~12 cm eye-chin distance is ~3.5 mm of visible gap: lips apart
+    # (registry: 嘴唇自然闭合). Dev set: accepted <= 0.015, parted lips >= 0.038.
+    mouth_open_max: float = setting(0.03, min=0.0, max=0.5)
+    # Smile: mouth width over the distance between the pupils. Anthropometric
+    # neutral mouth width ~50 mm against ~63 mm between the pupils (~0.8); a
+    # smile widens the mouth by 10-20 %. Dev set: neutral <= 0.85, smiles >= 0.9.
+    mouth_width_max: float = setting(0.92, min=0.3, max=2.0)
+    # Smile: mouth corners lifted above the lip line, over eye-chin distance.
+    # Dev set: neutral <= 0.035, closed smiles up to 0.1.
+    corner_lift_max: float = setting(0.05, min=-0.5, max=0.5)
+    # Gaze: iris centre off the eye's middle, as a fraction of the eye width.
+    # 0.10 of a ~30 mm eye is ~3 mm, i.e. the eyeball (r ~12 mm) turned ~14 deg
+    # (registry: 双眼平视). Dev set: accepted <= 0.075.
+    gaze_max: float = setting(0.10, min=0.0, max=0.5)
+    # Head pose limits in degrees. ISO/IEC 19794-5 allows +-5 yaw/pitch and
+    # +-8 roll for a frontal portrait. Roll is measured precisely from the eye
+    # line, so the ISO value is used as is. Yaw and pitch from one image carry
+    # several degrees of error (MediaPipe's depth is learned, not measured),
+    # so their limits sit between ISO's 5 deg and the ~20 deg at which the
+    # dev set's labels call a head turned or strongly pitched. Pitch is the
+    # weakest estimate (spread ~+-8 deg on the dev set's frontal photos), so
+    # its limit is the 20 deg itself; the live head guide keeps nodding small.
+    yaw_max: float = setting(15.0, min=1.0, max=90.0)
+    roll_max: float = setting(8.0, min=1.0, max=90.0)
+    pitch_max: float = setting(20.0, min=1.0, max=90.0)
+    # The pitch the mesh reports for an upright frontal head (its forehead-chin
+    # line leans back): the median of the dev set's accepted photos.
+    pitch_offset: float = setting(-6.0, min=-45.0, max=45.0)
+    # Occlusion: lips must be redder than the cheeks (CIELAB a*, 0-255 scale of
+    # OpenCV). Lips are typically 8-15 a* above skin; a mask, hand or
+    # balaclava over the mouth leaves ~0. Dev set: accepted >= 3.8, covered
+    # mouths <= 1.6. Skipped on black-and-white images (face chroma below
+    # ``grey_chroma_max``).
+    lip_contrast_min: float = setting(2.5, min=-50.0, max=50.0)
+    # Dev set: black-and-white photos' face chroma <= 4.9, colour >= 6.4.
+    grey_chroma_max: float = setting(5.5, min=0.0, max=50.0)
+    # Occlusion: eye regions much darker than the cheeks (sunglasses). Dev set:
+    # accepted >= 0.36, dark glasses ~0.16.
+    eye_darkness_min: float = setting(0.25, min=0.0, max=1.0)
+    # Glare on glasses (registry: ordinary glasses without reflections):
+    # share of clipped-white pixels (>= 247, OFIQ's over-exposure range) in a
+    # box of 1.5 x 1 eye widths around either eye. A catchlight is < 1 % of
+    # it; a lens reflection over the eye several %. Dev set: all accepted 0.
+    # Not applied when the whole face is over-exposed (that is too_bright).
+    eye_glare_max: float = setting(0.03, min=0.0, max=1.0)
+    # Exposure: mean face luminance in [0, 1]; OFIQ's LuminanceMean scores
+    # fall off at 0.2 and 0.8 (ISO/IEC 29794-5). The lower limit also applies
+    # to the darker half of the face (side light; ISO/IEC 29794-5's
+    # illumination uniformity). Dev set: accepted darker half >= 0.35.
+    luminance_min: float = setting(0.20, min=0.0, max=1.0)
+    luminance_max: float = setting(0.80, min=0.0, max=1.0)
+    # Exposure: share of face pixels clipped (OFIQ's Under/OverExposurePrevention
+    # ranges: grey <= 25 and >= 247). 0.10 is OFIQ's component score ~9/100.
+    clipped_max: float = setting(0.10, min=0.0, max=1.0)
+    # Sharpness: energy of the finest octave (sigma < 1 px) over the next
+    # octave (1-2 px) in the face patch at 48 px between the eyes. Natural
+    # images are roughly scale-invariant, so a sharp face scores ~1 (dev set:
+    # accepted >= 0.76); the set's derived blurs (Gaussian sigma 5-6 % of the
+    # eye distance, motion 30 %) and a natural out-of-focus chip score <= 0.46.
+    # 0.6 is the geometric middle of that gap.
+    sharpness_min: float = setting(0.6, min=0.0, max=10.0)
+    # Pixelation: a face made of blocks (a mosaic, or a tiny picture blown up
+    # without smoothing) has its steps on a regular grid; the ratio of the
+    # strongest grid phase's edge energy to the mean is ~1 for natural detail
+    # (dev set: all photos <= 2.0) and about the block size for a mosaic
+    # (>= 2.2 for blocks of 5 % of the eye distance). Refused as ``blurry``.
+    blockiness_max: float = setting(2.5, min=1.0, max=100.0)
+    # Resolution: below this many pixels between the eye centres the iris is
+    # ~5 px and eye or mouth state cannot be judged (ISO/IEC 19794-5's token
+    # format uses 60 px; ICAO 9303 asks 90 px for a portrait). Refused as
+    # ``blurry``: the detail is not in the picture. Never happens in the kiosk.
+    eye_distance_min_px: float = setting(30.0, min=0.0, max=1000.0)
+    # Frown: brows lowered towards the eyes (brow-to-lid distance over the
+    # eye-chin distance). Anthropometric ~15-20 mm over ~120 mm (0.12-0.17);
+    # a frown (FACS AU4) pulls the brow down ~5 mm. Dev set: accepted >= 0.11.
+    brow_height_min: float = setting(0.095, min=0.0, max=1.0)
+    # Framing (kiosk only; --face-only leaves these out). The face should sit
+    # in the head guide (kiosk/capture/compose.py head_guide): its centre within
+    # this fraction of the frame of the guide's centre (0.06 of a 16:9 frame
+    # is ~70 % of the guide's half-width: the face stays inside the oval),
+    # its width within this factor of the guide's width (1.25 = 300/240, the
+    # registry's widest face over the crop's target width).
+    centre_tolerance: float = setting(0.06, min=0.0, max=0.5)
+    size_tolerance: float = setting(1.25, min=1.0, max=4.0)
+    # Background (kiosk only): the person mask from selfie segmentation;
+    # background pixels' mean colour within this CIE76 distance of the
+    # configured reference (photo.background) and their spread (std of L*)
+    # below the second limit. ~10 dE is "clearly a different colour" in
+    # print practice; a plain cloth under even light spreads by < 8 L*.
+    background_delta_e_max: float = setting(25.0, min=0.0, max=200.0)
+    background_spread_max: float = setting(10.0, min=0.0, max=100.0)
+    # Preview only: the face detector and the segmentation each run on one
+    # preview frame in this many (the mesh tracks every frame). 3 keeps a
+    # 640x480 preview assessment within its 15 ms budget on 2 cores and lags
+    # the face count and background verdict by at most 2 frames (~70 ms).
+    preview_refresh: int = setting(3, min=1, max=30)
+    # Share of the frame that must be background for the colour to be judged.
+    background_min_fraction: float = setting(0.05, min=0.0, max=1.0)
+
+
+@dataclass(frozen=True)
+class PhotoConfig:
+    """The registry's photo format (《高等教育学历证书电子注册图像采集规范及信息标准》, 教毕指〔2017〕99号)."""
+
+    # Pixels, width x height, and print density (registry: 480 x 640, 300 dpi).
+    width: int = setting(480, min=48, max=4800)
+    height: int = setting(640, min=64, max=6400)
+    dpi: int = setting(300, min=72, max=1200)
+    # JPEG quality factor (registry: >= 60) and the file-size window in KB
+    # (registry: typically 20-40 KB; some receivers ask 30-60 KB). The encoder
+    # starts at ``jpeg_quality`` and moves within [jpeg_quality_min, 95] to
+    # land inside the window.
+    jpeg_quality: int = setting(90, min=60, max=95)
+    jpeg_quality_min: int = setting(60, min=60, max=95)
+    size_min_kb: float = setting(20.0, min=1.0, max=1000.0)
+    size_max_kb: float = setting(40.0, min=1.0, max=1000.0)
+    # Head placement in the output, pixels (registry: face width 180-300, eyes
+    # 200-300 px from the top, top of the hair 50-110 px from the top). The
+    # crop scales the face to ``face_width`` and puts the eyes at ``eye_line``;
+    # with average proportions the crown then lands ~70-90 px from the top.
+    face_width: int = setting(240, min=10, max=4800)
+    eye_line: int = setting(262, min=1, max=6400)
+    # The registry's bands themselves: the crop shifts within the eye band
+    # (keeping 10 px inside it) to bring the top of the hair into its band.
+    eye_band: tuple[int, int] = (200, 300)
+    hair_band: tuple[int, int] = (50, 110)
+    face_width_band: tuple[int, int] = (180, 300)
+    # The official crop's height as a share of the camera frame's height when
+    # the face sits in the head guide; the rest is room to move.
+    frame_fill: float = setting(0.8, min=0.2, max=1.0)
+    # Background colour: the registry's reference light blue, or white / light
+    # grey where the school asks for those.
+    background: Literal["blue", "white", "grey"] = "blue"
+    blue_rgb: tuple[int, int, int] = (100, 197, 255)
+    white_rgb: tuple[int, int, int] = (255, 255, 255)
+    grey_rgb: tuple[int, int, int] = (220, 220, 220)
+
+    @property
+    def background_rgb(self) -> tuple[int, int, int]:
+        return {"blue": self.blue_rgb, "white": self.white_rgb, "grey": self.grey_rgb}[
+            self.background
+        ]
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    """The delivery package (``kiosk export``): photo names, proof sheets."""
+
+    # Photo file name in photos/; placeholders {身份证号} {学号} {采集码} {姓名}
+    # {拍摄序号} {院校代码}. Default: the notice's workflow names photos by ID number.
+    file_name: str = "{身份证号}.jpg"
+    # Lines under each proof photo, top to bottom. Default: the notice's five.
+    # Also: 院校代码 性别 学历 专业名称 院系 类型 采集码.
+    captions: tuple[str, ...] = ("学校名称", "学生姓名", "学号", "身份证号码", "拍摄序号")
+    # Print 身份证号码 on the proofs with its middle hidden (620102********1234),
+    # e.g. for sheets pinned up in public. Off: the school checks the full number.
+    mask_id_number: bool = False
+    # Characters left visible at the start / end of a masked number: the usual
+    # Chinese masking keeps the 6-digit region code and the last 4.
+    mask_keep_start: int = setting(6, min=0, max=17)
+    mask_keep_end: int = setting(4, min=0, max=17)
+    # Photos per proof page. 5 x 4 on A4 prints each photo about 34 x 45 mm
+    # (larger than the 2-inch print) with 7 pt captions: readable, 20 per page.
+    columns: int = setting(5, min=1, max=12)
+    rows: int = setting(4, min=1, max=12)
+    paper: Literal["A4", "A3"] = "A4"
+    # Width in pixels of the copies printed on the proofs: 240 px over 34 mm is
+    # about 180 dpi (eyes clearly visible) and half of 480, which the JPEG
+    # decoder produces directly (DCT scaling), so it is the fastest size too.
+    proof_photo_width: int = setting(240, min=60, max=480)
+    # JPEG quality of those copies: 75 keeps a 5,000-student proofs.pdf ~75 MB.
+    proof_jpeg_quality: int = setting(75, min=30, max=95)
+    # The official photo size (w, h) from the registry's rules; a stored photo
+    # of another size stops the export instead of being delivered.
+    photo_size: tuple[int, int] = (480, 640)
+    # Local time of the shooting sites for dates on the proofs and sheets:
+    # China Standard Time is UTC+8 all year (no daylight saving).
+    utc_offset_hours: float = setting(8.0, min=-12, max=14)
+    # Threads that read, check and shrink photos; 0 = one per CPU core.
+    workers: int = setting(0, min=0, max=32)
+    # CJK font for the proofs; "" = the installed one (kiosk/fonts.py), or a
+    # path, with "#N" for face N of a .ttc collection.
+    font: str = ""
+
+    def __post_init__(self) -> None:
+        # The vocabulary lives with the export; checked here so a typo is an
+        # error at start that names the setting.
+        from kiosk.export import fields, proofs
+
+        try:
+            fields.check_file_name_template(self.file_name)
+        except ValueError as exc:
+            raise ConfigError(f"export.file_name: {exc}") from exc
+        try:
+            fields.check_captions(self.captions)
+        except ValueError as exc:
+            raise ConfigError(f"export.captions: {exc}") from exc
+        try:
+            proofs.layout(self.paper, self.columns, self.rows, len(self.captions))
+        except ValueError as exc:
+            raise ConfigError(f"export.columns / export.rows: {exc}") from exc
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration. ``source`` says where it was read from."""
 
@@ -254,6 +517,10 @@ class Config:
     camera: CameraConfig = field(default_factory=CameraConfig)
     roster: RosterConfig = field(default_factory=RosterConfig)
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
+    photo: PhotoConfig = field(default_factory=PhotoConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
     source: str = "defaults"
 
     @property

@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
 import uuid as uuid_module
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -140,6 +141,40 @@ MIGRATIONS: list[str] = [
         detail      TEXT NOT NULL DEFAULT '{}'
     );
     CREATE INDEX events_at ON events(at);
+    """,
+    # 2: sync. A batch is fixed when it is formed: its uuid and the exact
+    # manifest bytes are stored before the first byte is sent, so every retry
+    # is the same batch. Reconciliations record what the receiver confirmed;
+    # purged_at marks shots whose local photo was deleted after a match.
+    """
+    CREATE TABLE batches (
+        id              INTEGER PRIMARY KEY,
+        uuid            TEXT NOT NULL UNIQUE,
+        created_at      TEXT NOT NULL,
+        manifest        BLOB NOT NULL,          -- the bytes sent, unchanged on every retry
+        records         INTEGER NOT NULL,
+        bytes           INTEGER NOT NULL,       -- photo bytes of its records
+        state           TEXT NOT NULL DEFAULT 'open',   -- open | done | refused
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        done_at         TEXT
+    );
+    CREATE INDEX batches_state ON batches(state, id);
+    CREATE INDEX outbox_batch ON outbox(batch_uuid);
+
+    ALTER TABLE shots ADD COLUMN purged_at TEXT;
+
+    CREATE TABLE reconciliations (
+        id              INTEGER PRIMARY KEY,
+        session_id      INTEGER NOT NULL REFERENCES sessions(id),
+        at              TEXT NOT NULL,
+        local_count     INTEGER NOT NULL,
+        local_digest    TEXT NOT NULL,
+        remote_count    INTEGER,
+        remote_digest   TEXT,
+        matched         INTEGER NOT NULL
+    );
+    CREATE INDEX reconciliations_session ON reconciliations(session_id, at);
     """,
 ]
 
@@ -362,6 +397,10 @@ class Store:
         without its file.
         """
         shot_uuid = shot_uuid or str(uuid_module.uuid4())
+        if self.conn.execute("SELECT 1 FROM shots WHERE uuid = ?", (shot_uuid,)).fetchone():
+            # Checked before the file is written: its name is the uuid, and
+            # writing it would replace a saved shot's photo.
+            raise StoreError(f"shot {shot_uuid} is already saved; a new shot needs a new uuid")
         taken_at = taken_at or now()
         session = self.session(session_id)
         relative = Path("photos") / session.uuid / f"{shot_uuid}.jpg"
@@ -418,8 +457,16 @@ class Store:
                     detail={"seq": seq, "uuid": shot_uuid},
                 )
         except BaseException:
-            with contextlib.suppress(OSError):
-                final.unlink()
+            # Unlink only if the row really is absent: an interrupt that lands
+            # after COMMIT must not take a committed shot's file with it.
+            with contextlib.suppress(sqlite3.Error, OSError):
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                held = self.conn.execute(
+                    "SELECT 1 FROM shots WHERE uuid = ?", (shot_uuid,)
+                ).fetchone()
+                if held is None:
+                    final.unlink()
             raise
         return Shot(
             id=int(cursor.lastrowid or 0),
@@ -439,15 +486,19 @@ class Store:
     def data_dir(self) -> Path:
         return self.path.parent
 
-    def remove_orphans(self) -> list[Path]:
+    def remove_orphans(self, older_than: float = 0.0) -> list[Path]:
         """Delete photo files with no shot row and leftover temporary files.
 
         A crash between the file's rename and the commit leaves such a file;
-        it holds no data the kiosk ever confirmed, so it goes.
+        it holds no data the kiosk ever confirmed, so it goes. The station
+        calls this at start with ``older_than=0`` (nobody else saves shots);
+        any other process passes an age in seconds, so a shot being saved
+        right now (file renamed, commit pending) is never taken for an orphan.
         """
         photos = self.data_dir / "photos"
         if not photos.exists():
             return []
+        cutoff = time.time() - older_than
         known = {row[0] for row in self.conn.execute("SELECT file FROM shots")}
         removed = []
         for path in photos.rglob("*"):
@@ -455,9 +506,68 @@ class Store:
                 continue
             relative = path.relative_to(self.data_dir).as_posix()
             if path.name.startswith(".tmp-") or relative not in known:
-                path.unlink()
+                try:
+                    if older_than and path.stat().st_mtime > cutoff:
+                        continue
+                    path.unlink()
+                except FileNotFoundError:
+                    continue
                 removed.append(path)
         return removed
+
+    def verify(self) -> VerifyReport:
+        """Check every shot row against its file and the database against itself.
+
+        Read-only. Problems are things that lose or damage data (a missing or
+        changed photo, a delivered shot with no outbox entry, a broken
+        database); leftovers are orphan or temporary files, which
+        :meth:`remove_orphans` clears at the station's start.
+        """
+        problems = list(self.integrity_problems())
+        checked = 0
+        files: set[str] = set()
+        rows = self.conn.execute(
+            "SELECT s.uuid, s.file, s.sha256, s.size, s.status, s.purged_at, o.state "
+            "FROM shots s LEFT JOIN outbox o ON o.shot_uuid = s.uuid ORDER BY s.id"
+        ).fetchall()
+        for row in rows:
+            files.add(row["file"])
+            if row["status"] in DELIVERED and row["state"] is None:
+                problems.append(f"shot {row['uuid']}: delivered but not in the outbox")
+            if row["purged_at"]:
+                continue
+            checked += 1
+            path = self.data_dir / row["file"]
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                problems.append(f"shot {row['uuid']}: file {row['file']} is missing")
+                continue
+            except OSError as exc:
+                problems.append(f"shot {row['uuid']}: cannot read {row['file']}: {exc.strerror}")
+                continue
+            if len(data) != row["size"]:
+                problems.append(
+                    f"shot {row['uuid']}: {row['file']} has {len(data)} bytes, expected {row['size']}"
+                )
+            elif hashlib.sha256(data).hexdigest() != row["sha256"]:
+                problems.append(f"shot {row['uuid']}: {row['file']} does not match its sha256")
+        for row in self.conn.execute(
+            "SELECT o.shot_uuid, o.batch_uuid FROM outbox o LEFT JOIN batches b "
+            "ON b.uuid = o.batch_uuid WHERE o.state = 'batched' AND b.uuid IS NULL"
+        ):
+            problems.append(f"outbox {row[0]}: in batch {row[1]}, which does not exist")
+        leftovers: list[str] = []
+        photos = self.data_dir / "photos"
+        if photos.exists():
+            for path in photos.rglob("*"):
+                if path.is_file():
+                    relative = path.relative_to(self.data_dir).as_posix()
+                    if relative not in files:
+                        leftovers.append(relative)
+        return VerifyReport(
+            shots=len(rows), checked=checked, problems=problems, leftovers=leftovers
+        )
 
     def integrity_problems(self) -> list[str]:
         rows = self.conn.execute("PRAGMA integrity_check").fetchall()
@@ -469,9 +579,42 @@ class Store:
         return problems
 
 
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    shots: int
+    checked: int  # shots whose file was read (purged ones are not)
+    problems: list[str]
+    leftovers: list[str]  # files with no shot row (orphans, temporary files)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def make_dirs_durably(directory: Path) -> None:
+    """mkdir -p, fsyncing the parent of every folder made, so it survives power loss."""
+    missing: list[Path] = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir()
+        fsync_dir(folder.parent)
+
+
+def fsync_dir(directory: Path) -> None:
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
 def write_durably(path: Path, data: bytes) -> None:
     """temp file + fsync + rename + directory fsync: the file is whole or absent."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs_durably(path.parent)
     temporary = path.with_name(f".tmp-{path.name}-{os.getpid()}")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
     try:
@@ -487,11 +630,7 @@ def write_durably(path: Path, data: bytes) -> None:
         raise
     os.close(fd)
     os.replace(temporary, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_dir(path.parent)
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -81,19 +81,30 @@ class Assessment:
     measure's name to its value (units in the quality module's
     ``MEASURE_UNITS``); ``landmarks`` are the face mesh points in pixel
     coordinates of the judged image (N x 3 array) or None without a face.
+    ``face_box`` is (left, top, right, bottom) of the face mesh in the same
+    pixels; ``crown_y`` the top of the head (hair included) from the person
+    mask, when the background was judged. The crop uses both.
     """
 
     accepted: bool
     reasons: tuple[Reason, ...]
     measures: dict[str, float] = field(default_factory=dict)
     landmarks: Any = None
+    face_box: tuple[float, float, float, float] | None = None
+    crown_y: float | None = None
 
     @classmethod
     def of(
-        cls, reasons: set[Reason] | list[Reason] | tuple[Reason, ...], measures=None, landmarks=None
+        cls,
+        reasons: set[Reason] | list[Reason] | tuple[Reason, ...],
+        measures=None,
+        landmarks=None,
+        *,
+        face_box: tuple[float, float, float, float] | None = None,
+        crown_y: float | None = None,
     ) -> Assessment:
         ordered = tuple(r for r in Reason if r in set(reasons))
-        return cls(not ordered, ordered, dict(measures or {}), landmarks)
+        return cls(not ordered, ordered, dict(measures or {}), landmarks, face_box, crown_y)
 
     @property
     def hint_zh(self) -> str | None:

@@ -1,0 +1,459 @@
+"""The embedded storage: photos in a content-addressed folder, metadata in SQLite.
+
+Photos are written the way the kiosk writes them (temp file, fsync, link to
+the final name, directory fsync), so a receiver killed mid-upload keeps
+either the whole photo or none; the final name is its sha256, so a photo
+sent twice is stored once. ``os.link`` makes "create if absent" atomic when
+two uploads of the same photo race.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import sqlite3
+import threading
+import uuid as uuid_module
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from central.storage import CommitResult, Refusal, SessionStatus, SessionSummary
+from kiosk.store import fsync_dir, make_dirs_durably, now
+from kiosk.sync import protocol
+
+
+class FolderPhotoStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root / "photos"
+        self.tmp = root / "tmp"
+        make_dirs_durably(self.root)
+        make_dirs_durably(self.tmp)
+
+    def path(self, sha256: str) -> Path:
+        if not protocol.SHA256_RE.match(sha256):  # never a path from unchecked input
+            raise ValueError("not a sha256")
+        return self.root / sha256[:2] / sha256[2:4] / f"{sha256}.jpg"
+
+    def size(self, sha256: str) -> int | None:
+        try:
+            return self.path(sha256).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def read(self, sha256: str) -> bytes:
+        return self.path(sha256).read_bytes()
+
+    def begin(self) -> FolderUpload:
+        return FolderUpload(self)
+
+    def clean_temporary(self) -> int:
+        """Uploads cut short by a crash leave temp files; none is a photo anyone confirmed."""
+        removed = 0
+        for path in self.tmp.iterdir():
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed += 1
+        return removed
+
+
+class FolderUpload:
+    def __init__(self, store: FolderPhotoStore) -> None:
+        self.store = store
+        self.temp = store.tmp / f"{uuid_module.uuid4()}.part"
+        self.file = open(self.temp, "wb")  # noqa: SIM115 (closed in finish/abort)
+        self.hash = hashlib.sha256()
+        self.length = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.file.write(chunk)
+        self.hash.update(chunk)
+        self.length += len(chunk)
+
+    def finish(self, sha256: str) -> bool:
+        try:
+            if self.hash.hexdigest() != sha256:
+                raise Refusal(
+                    400,
+                    protocol.ERR_DIGEST,
+                    f"the {self.length} bytes received do not match sha256 {sha256}",
+                )
+            final = self.store.path(sha256)
+            if final.exists():
+                return False
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            make_dirs_durably(final.parent)
+            try:
+                os.link(self.temp, final)
+            except FileExistsError:
+                return False  # the same photo arrived on another connection first
+            fsync_dir(final.parent)
+            return True
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):
+            self.file.close()
+        with contextlib.suppress(OSError):
+            self.temp.unlink()
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tokens (
+    id            INTEGER PRIMARY KEY,
+    kiosk_id      TEXT NOT NULL,
+    token_sha256  TEXT NOT NULL UNIQUE,   -- the token itself is never stored
+    created_at    TEXT NOT NULL,
+    revoked_at    TEXT
+);
+CREATE TABLE IF NOT EXISTS batches (
+    uuid          TEXT PRIMARY KEY,
+    kiosk_id      TEXT NOT NULL,
+    body_sha256   TEXT NOT NULL,
+    records       INTEGER NOT NULL,
+    received_at   TEXT NOT NULL,
+    receipt       TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    uuid          TEXT PRIMARY KEY,
+    kiosk_id      TEXT NOT NULL,
+    station_id    TEXT NOT NULL,
+    school_code   TEXT NOT NULL,
+    school_name   TEXT NOT NULL,
+    category      TEXT NOT NULL,
+    department    TEXT NOT NULL,
+    opened_at     TEXT NOT NULL,
+    closed_at     TEXT,
+    first_seen_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+    id            INTEGER PRIMARY KEY,
+    uuid          TEXT NOT NULL UNIQUE,
+    kiosk_id      TEXT NOT NULL,
+    batch_uuid    TEXT NOT NULL REFERENCES batches(uuid),
+    session_uuid  TEXT NOT NULL REFERENCES sessions(uuid),
+    seq           INTEGER,
+    sha256        TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    taken_at      TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    supersedes    TEXT,
+    superseded_by TEXT,                 -- a later retake of the same student; history kept
+    id_number     TEXT,
+    student_number TEXT,
+    name          TEXT NOT NULL,
+    school_code   TEXT NOT NULL,
+    school_name   TEXT,
+    category      TEXT,
+    department    TEXT,
+    major         TEXT,
+    collection_code TEXT,
+    received_at   TEXT NOT NULL,
+    body          TEXT NOT NULL         -- the record as sent (canonical JSON)
+);
+CREATE INDEX IF NOT EXISTS records_session ON records(session_uuid);
+CREATE INDEX IF NOT EXISTS records_student ON records(school_code, id_number);
+CREATE INDEX IF NOT EXISTS records_supersedes ON records(supersedes);
+"""
+
+
+class SqliteMetadata:
+    """One SQLite connection behind a lock: the receiver writes one batch at a time."""
+
+    def __init__(self, path: Path) -> None:
+        make_dirs_durably(path.parent)
+        self.conn = sqlite3.connect(
+            str(path), isolation_level=None, check_same_thread=False, timeout=30.0
+        )
+        self.conn.row_factory = sqlite3.Row
+        self.lock = threading.Lock()
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    # -- tokens ------------------------------------------------------------------
+
+    def add_token(self, kiosk_id: str) -> str:
+        if not protocol.KIOSK_ID_RE.match(kiosk_id):
+            raise ValueError(f"{kiosk_id!r}: a kiosk id is letters, digits, . _ - (max 64)")
+        token = secrets.token_urlsafe(32)
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO tokens (kiosk_id, token_sha256, created_at) VALUES (?, ?, ?)",
+                (kiosk_id, _token_hash(token), now()),
+            )
+        return token
+
+    def kiosk_for_token(self, token: str) -> str | None:
+        with self.lock:
+            row = self.conn.execute(
+                "SELECT kiosk_id FROM tokens WHERE token_sha256 = ? AND revoked_at IS NULL",
+                (_token_hash(token),),
+            ).fetchone()
+        return row[0] if row else None
+
+    # -- batches -------------------------------------------------------------------
+
+    def commit_batch(
+        self,
+        kiosk_id: str,
+        manifest: protocol.Manifest,
+        body_sha256: str,
+        photo_size: Callable[[str], int | None],
+    ) -> CommitResult:
+        with self._transaction() as conn:
+            known = conn.execute(
+                "SELECT kiosk_id, body_sha256, receipt FROM batches WHERE uuid = ?",
+                (manifest.batch,),
+            ).fetchone()
+            if known is not None:
+                if known["kiosk_id"] != kiosk_id:
+                    raise Refusal(
+                        403, protocol.ERR_FORBIDDEN, "this batch belongs to another kiosk"
+                    )
+                if known["body_sha256"] != body_sha256:
+                    raise Refusal(
+                        409,
+                        protocol.ERR_BATCH_CONFLICT,
+                        "this batch uuid was committed with a different body; "
+                        "a batch's bytes never change",
+                    )
+                return CommitResult(receipt=json.loads(known["receipt"]), repeated=True)
+            missing = sorted({r.sha256 for r in manifest.records if photo_size(r.sha256) is None})
+            if missing:
+                raise Refusal(
+                    424,
+                    protocol.ERR_PHOTOS_MISSING,
+                    f"{len(missing)} photos of this batch have not been uploaded",
+                    {"missing": missing},
+                )
+            for record in manifest.records:
+                size = photo_size(record.sha256)
+                if size != record.size:
+                    raise Refusal(
+                        422,
+                        protocol.ERR_BAD_MANIFEST,
+                        f"record {record.uuid}: size {record.size} but photo has {size} bytes",
+                    )
+            at = now()
+            for session_uuid, session in manifest.sessions.items():
+                owner = conn.execute(
+                    "SELECT kiosk_id FROM sessions WHERE uuid = ?", (session_uuid,)
+                ).fetchone()
+                if owner is None:
+                    conn.execute(
+                        "INSERT INTO sessions (uuid, kiosk_id, station_id, school_code, "
+                        "school_name, category, department, opened_at, closed_at, first_seen_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            session_uuid,
+                            kiosk_id,
+                            session["station_id"],
+                            session["school_code"],
+                            session["school_name"],
+                            session["category"],
+                            session["department"],
+                            session["opened_at"],
+                            session.get("closed_at"),
+                            at,
+                        ),
+                    )
+                elif owner[0] != kiosk_id:
+                    raise Refusal(
+                        403,
+                        protocol.ERR_FORBIDDEN,
+                        f"session {session_uuid} belongs to another kiosk",
+                    )
+                elif session.get("closed_at"):
+                    conn.execute(
+                        "UPDATE sessions SET closed_at = ? WHERE uuid = ? AND closed_at IS NULL",
+                        (session["closed_at"], session_uuid),
+                    )
+            conn.execute(
+                "INSERT INTO batches (uuid, kiosk_id, body_sha256, records, received_at, receipt) "
+                "VALUES (?, ?, ?, ?, ?, '{}')",
+                (manifest.batch, kiosk_id, body_sha256, len(manifest.records), at),
+            )
+            held: list[str] = []
+            conflicts: list[dict[str, str]] = []
+            for record in manifest.records:
+                body = record.canonical()
+                existing = conn.execute(
+                    "SELECT kiosk_id, body FROM records WHERE uuid = ?", (record.uuid,)
+                ).fetchone()
+                if existing is not None:
+                    if existing["kiosk_id"] == kiosk_id and existing["body"] == body:
+                        held.append(record.uuid)  # a duplicate: success again
+                    else:
+                        conflicts.append(
+                            {
+                                "uuid": record.uuid,
+                                "error": protocol.ERR_RECORD_CONFLICT,
+                                "message": "this record uuid is held with different content",
+                            }
+                        )
+                    continue
+                self._insert_record(conn, kiosk_id, manifest.batch, record, body, at)
+                held.append(record.uuid)
+            receipt = {
+                "protocol": protocol.PROTOCOL,
+                "batch": manifest.batch,
+                "kiosk": kiosk_id,
+                "received_at": at,
+                "held": held,
+                "conflicts": conflicts,
+            }
+            conn.execute(
+                "UPDATE batches SET receipt = ? WHERE uuid = ?",
+                (json.dumps(receipt), manifest.batch),
+            )
+        return CommitResult(receipt=receipt, repeated=False)
+
+    def _insert_record(
+        self,
+        conn: sqlite3.Connection,
+        kiosk_id: str,
+        batch: str,
+        record: protocol.Record,
+        body: str,
+        at: str,
+    ) -> None:
+        raw: dict[str, Any] = dict(record.body)
+        student = raw["student"]
+        # A retake that arrived earlier than this record already names it.
+        later = conn.execute(
+            "SELECT uuid FROM records WHERE supersedes = ? ORDER BY taken_at DESC LIMIT 1",
+            (record.uuid,),
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO records (uuid, kiosk_id, batch_uuid, session_uuid, seq, sha256, size, "
+            "taken_at, status, supersedes, superseded_by, id_number, student_number, name, "
+            "school_code, school_name, category, department, major, collection_code, "
+            "received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?, ?, ?)",
+            (
+                record.uuid,
+                kiosk_id,
+                batch,
+                record.session,
+                raw.get("seq"),
+                record.sha256,
+                record.size,
+                raw["taken_at"],
+                raw["status"],
+                raw.get("supersedes"),
+                later[0] if later else None,
+                student.get("id_number"),
+                student.get("student_number"),
+                student["name"],
+                student["school_code"],
+                student.get("school_name"),
+                student.get("category"),
+                student.get("department"),
+                student.get("major"),
+                raw.get("collection_code") or student.get("collection_code"),
+                at,
+                body,
+            ),
+        )
+        if raw.get("supersedes"):
+            conn.execute(
+                "UPDATE records SET superseded_by = ? WHERE uuid = ? AND superseded_by IS NULL",
+                (record.uuid, raw["supersedes"]),
+            )
+
+    # -- reading -------------------------------------------------------------------
+
+    def session_summary(self, kiosk_id: str, session_uuid: str) -> SessionSummary:
+        with self.lock:
+            owner = self.conn.execute(
+                "SELECT kiosk_id FROM sessions WHERE uuid = ?", (session_uuid,)
+            ).fetchone()
+            if owner is not None and owner[0] != kiosk_id:
+                raise Refusal(403, protocol.ERR_FORBIDDEN, "this session belongs to another kiosk")
+            pairs = [
+                (r[0], r[1])
+                for r in self.conn.execute(
+                    "SELECT uuid, sha256 FROM records WHERE session_uuid = ?", (session_uuid,)
+                )
+            ]
+        return SessionSummary(
+            session=session_uuid, count=len(pairs), digest=protocol.session_digest(pairs)
+        )
+
+    def status(self) -> list[SessionStatus]:
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT se.school_code, se.school_name, se.uuid, se.kiosk_id, se.category, "
+                "se.department, count(r.id) AS records, "
+                "sum(CASE WHEN r.superseded_by IS NULL THEN 1 ELSE 0 END) AS current, "
+                "sum(CASE WHEN r.superseded_by IS NOT NULL THEN 1 ELSE 0 END) AS superseded, "
+                "coalesce(sum(r.size), 0) AS bytes, max(r.received_at) AS last_received "
+                "FROM sessions se LEFT JOIN records r ON r.session_uuid = se.uuid "
+                "GROUP BY se.uuid ORDER BY se.school_code, se.opened_at"
+            ).fetchall()
+        return [
+            SessionStatus(
+                school_code=r["school_code"],
+                school_name=r["school_name"],
+                session=r["uuid"],
+                kiosk=r["kiosk_id"],
+                category=r["category"],
+                department=r["department"],
+                records=r["records"],
+                current=r["current"] or 0,
+                superseded=r["superseded"] or 0,
+                bytes=r["bytes"],
+                last_received=r["last_received"],
+            )
+            for r in rows
+        ]
+
+    def records(self, session_uuid: str | None = None) -> list[dict[str, Any]]:
+        query = "SELECT kiosk_id, batch_uuid, superseded_by, received_at, body FROM records"
+        args: tuple[Any, ...] = ()
+        if session_uuid is not None:
+            query += " WHERE session_uuid = ?"
+            args = (session_uuid,)
+        with self.lock:
+            rows = self.conn.execute(query + " ORDER BY id", args).fetchall()
+        result = []
+        for r in rows:
+            body = json.loads(r["body"])
+            body.update(
+                kiosk=r["kiosk_id"],
+                batch=r["batch_uuid"],
+                superseded_by=r["superseded_by"],
+                received_at=r["received_at"],
+            )
+            result.append(body)
+        return result
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def open_storage(data_dir: Path) -> tuple[FolderPhotoStore, SqliteMetadata]:
+    return FolderPhotoStore(data_dir), SqliteMetadata(data_dir / "central.db")

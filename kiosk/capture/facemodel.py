@@ -1,0 +1,201 @@
+"""The one adapter over MediaPipe (0.10.18, the legacy ``solutions`` API).
+
+Why a separate module: 0.10.18 is the last release that bundles these face
+models and ships Raspberry Pi wheels for Python 3.11. Moving to the Tasks API
+(Raspberry Pi OS Trixie, Python 3.13) must touch this file only. Nothing
+outside it imports ``mediapipe``; everything it returns is plain numpy in
+pixel coordinates of the image it was given.
+
+Each graph is built once per process (``FaceModel.shared()``) and guarded by
+its own lock, because a MediaPipe graph must not be fed from two threads at
+once. Graphs are built on first use, so a ``--face-only`` check never loads
+the segmentation model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+# Confidence for a detection to count as a face. MediaPipe's own default for
+# both the detector and the mesh (solutions docs: min_detection_confidence=0.5).
+DETECTION_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    """A detected face: box in pixels of the image given, and the detector's score."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    score: float
+
+    @property
+    def area(self) -> float:
+        return self.width * self.height
+
+
+class FaceModel:
+    """Face detection, face mesh (478 points with irises) and person segmentation.
+
+    ``detect`` uses the full-range detector (faces up to ~5 m), so small faces
+    in a group photo or a bystander far behind the student are still counted.
+    ``mesh_still`` runs the mesh in static mode (a fresh detection every call);
+    ``mesh_preview`` keeps MediaPipe's tracking between frames, which is both
+    faster and steadier for a live preview.
+    """
+
+    _shared: ClassVar[FaceModel | None] = None
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self) -> None:
+        self._graphs: dict[str, Any] = {}
+        self._locks: dict[str, threading.Lock] = {
+            name: threading.Lock() for name in ("detect", "still", "preview", "segment")
+        }
+        self._build_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> FaceModel:
+        """The process-wide instance (models are loaded once per process)."""
+        with cls._shared_lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    def _graph(self, name: str) -> Any:
+        graph = self._graphs.get(name)
+        if graph is not None:
+            return graph
+        with self._build_lock:
+            graph = self._graphs.get(name)
+            if graph is None:
+                graph = self._build(name)
+                self._graphs[name] = graph
+        return graph
+
+    @staticmethod
+    def _build(name: str) -> Any:
+        # MediaPipe's C++ side logs every graph start to stderr; keep warnings only.
+        os.environ.setdefault("GLOG_minloglevel", "2")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        from mediapipe.python.solutions import face_detection, face_mesh, selfie_segmentation
+
+        if name == "detect":
+            return face_detection.FaceDetection(
+                min_detection_confidence=DETECTION_CONFIDENCE, model_selection=1
+            )
+        if name in ("still", "preview"):
+            return face_mesh.FaceMesh(
+                static_image_mode=name == "still",
+                max_num_faces=1,
+                refine_landmarks=True,
+                min_detection_confidence=DETECTION_CONFIDENCE,
+                min_tracking_confidence=DETECTION_CONFIDENCE,
+            )
+        if name == "segment":
+            # model 0: the general 256x256 model (model 1, landscape, is tuned
+            # for video calls with the person small in a wide frame).
+            return selfie_segmentation.SelfieSegmentation(model_selection=0)
+        raise ValueError(name)
+
+    GRAPHS: ClassVar[tuple[str, ...]] = ("detect", "still", "preview", "segment")
+
+    def load_all(self) -> None:
+        """Build every graph now (the station does this at start-up, not at the first student)."""
+        self.load(*self.GRAPHS)
+
+    def load(self, *names: str, quiet: bool = False) -> None:
+        """Build the named graphs and run each once on a blank image.
+
+        ``quiet`` sends file descriptor 2 to /dev/null meanwhile: MediaPipe's
+        C++ side prints start-up notices there that mean nothing to a user
+        of ``kiosk check``. Only for single-threaded callers (the redirect is
+        process-wide).
+        """
+        blank = np.zeros((64, 64, 3), np.uint8)
+        with _stderr_silenced(quiet):
+            for name in names:
+                graph = self._graph(name)
+                with self._locks[name]:
+                    graph.process(blank)
+
+    # -- the four calls ----------------------------------------------------
+
+    def detect(self, rgb: np.ndarray) -> list[FaceBox]:
+        """All faces found, largest first."""
+        h, w = rgb.shape[:2]
+        with self._locks["detect"]:
+            result = self._graph("detect").process(_contiguous(rgb))
+        boxes = []
+        for det in result.detections or ():
+            box = det.location_data.relative_bounding_box
+            boxes.append(
+                FaceBox(
+                    x=box.xmin * w,
+                    y=box.ymin * h,
+                    width=box.width * w,
+                    height=box.height * h,
+                    score=float(det.score[0]) if det.score else 0.0,
+                )
+            )
+        boxes.sort(key=lambda b: b.area, reverse=True)
+        return boxes
+
+    def mesh_still(self, rgb: np.ndarray) -> np.ndarray | None:
+        """478 x 3 landmarks (x, y, z in pixels; z on the x scale) or None."""
+        return self._mesh("still", rgb)
+
+    def mesh_preview(self, rgb: np.ndarray) -> np.ndarray | None:
+        """Like :meth:`mesh_still` but tracking the face from the previous frame."""
+        return self._mesh("preview", rgb)
+
+    def _mesh(self, name: str, rgb: np.ndarray) -> np.ndarray | None:
+        h, w = rgb.shape[:2]
+        with self._locks[name]:
+            result = self._graph(name).process(_contiguous(rgb))
+        if not result.multi_face_landmarks:
+            return None
+        points = result.multi_face_landmarks[0].landmark
+        xyz = np.array([(p.x, p.y, p.z) for p in points], dtype=np.float64)
+        xyz[:, 0] *= w
+        xyz[:, 1] *= h
+        xyz[:, 2] *= w
+        return xyz
+
+    def segment(self, rgb: np.ndarray) -> np.ndarray:
+        """Person probability per pixel (float32, same size as the image)."""
+        with self._locks["segment"]:
+            result = self._graph("segment").process(_contiguous(rgb))
+        return np.asarray(result.segmentation_mask, dtype=np.float32)
+
+
+@contextlib.contextmanager
+def _stderr_silenced(active: bool) -> Iterator[None]:
+    if not active:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _contiguous(rgb: np.ndarray) -> np.ndarray:
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError("expected an RGB image as a uint8 array of shape (H, W, 3)")
+    return np.ascontiguousarray(rgb)

@@ -1,0 +1,228 @@
+"""HTTP client for the receiver: every answer checked, every failure classified.
+
+Never trust a bare 2xx: a hotel-style captive portal or a proxy answers 200
+with an HTML page. Every call expects JSON of a known shape and treats
+anything else as "offline" (retried later), never as success.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from kiosk.sync import protocol
+
+
+class SyncProblem(Exception):
+    """Base of the client's failures; ``str()`` is a line for the crew's log."""
+
+
+class SetupProblem(SyncProblem):
+    """Configuration or authentication: no retry helps (exit 2)."""
+
+
+class Offline(SyncProblem):
+    """Network, timeout, 408/429/5xx, digest mismatch, not-our-service: retry later."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Refused(SyncProblem):
+    """The receiver refused this payload (4xx): the records go to quarantine."""
+
+    def __init__(self, message: str, status: int, error: str | None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+
+
+class PhotosMissing(SyncProblem):
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(f"receiver lacks {len(missing)} photos")
+        self.missing = missing
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    batch: str
+    held: tuple[str, ...]
+    conflicts: dict[str, str]
+    repeated: bool  # the receiver had committed this batch before
+
+
+def check_url(url: str, allow_http: bool) -> str:
+    """The base URL without a trailing slash; refuses plain http unless allowed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise SetupProblem(f"sync.server_url {url!r} is not an http(s) URL")
+    if parts.scheme == "http" and not allow_http:
+        raise SetupProblem(
+            f"sync.server_url {url!r} is plain http: photos and ID numbers would travel "
+            "unencrypted; use https (or set sync.allow_http = true for a loopback test)"
+        )
+    return url.rstrip("/")
+
+
+class ReceiverClient:
+    """One kiosk's connection pool to the receiver; safe to share between threads."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        allow_http: bool = False,
+        ca_file: Path | None = None,
+        connect_timeout: float = 10.0,
+        io_timeout: float = 30.0,
+        connections: int = 4,
+    ) -> None:
+        if not token:
+            raise SetupProblem("no sync token: set sync.token or sync.token_file, or pass --token")
+        self.base_url = check_url(base_url, allow_http)
+        verify: ssl.SSLContext | bool = True
+        if self.base_url.startswith("https"):
+            try:
+                verify = ssl.create_default_context(
+                    cafile=str(ca_file) if ca_file is not None else None
+                )
+            except (OSError, ssl.SSLError) as exc:
+                raise SetupProblem(f"sync.ca_file {ca_file}: cannot load it ({exc})") from exc
+        self.http = httpx.Client(
+            base_url=self.base_url + protocol.API,
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "kiosk-sync/1"},
+            timeout=httpx.Timeout(io_timeout, connect=connect_timeout),
+            verify=verify,
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+            follow_redirects=False,  # a redirect is a portal or a misconfiguration: offline
+            trust_env=False,  # no surprise proxies from the environment
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- calls ---------------------------------------------------------------
+
+    def whoami(self) -> str:
+        """The kiosk id the token belongs to (checks the service and the token)."""
+        answer = self._call("GET", "/whoami")
+        if answer.get("service") != protocol.SERVICE or not isinstance(answer.get("kiosk"), str):
+            raise Offline("the server answered, but not as a kiosk receiver")
+        if answer.get("protocol") != protocol.PROTOCOL:
+            raise SetupProblem(
+                f"the receiver speaks protocol {answer.get('protocol')}, this kiosk "
+                f"{protocol.PROTOCOL}: update one of them"
+            )
+        return answer["kiosk"]
+
+    def missing(self, digests: list[str]) -> list[str]:
+        answer = self._call("POST", "/photos/missing", json_body={"sha256": digests})
+        missing = answer.get("missing")
+        if not isinstance(missing, list) or not set(missing) <= set(digests):
+            raise Offline("malformed answer to photos/missing")
+        return missing
+
+    def put_photo(self, sha256: str, data: bytes) -> None:
+        answer = self._call(
+            "PUT",
+            f"/photos/{sha256}",
+            content=data,
+            headers={
+                "Content-Type": "image/jpeg",
+                "Content-Digest": protocol.content_digest(data),
+            },
+        )
+        if answer.get("sha256") != sha256:
+            raise Offline("malformed answer to a photo upload")
+
+    def put_batch(self, batch_uuid: str, manifest: bytes) -> Receipt:
+        answer = self._call(
+            "PUT",
+            f"/batches/{batch_uuid}",
+            content=manifest,
+            headers={
+                "Content-Type": "application/json",
+                "Content-Digest": protocol.content_digest(manifest),
+            },
+        )
+        held = answer.get("held")
+        conflicts = answer.get("conflicts")
+        if (
+            answer.get("batch") != batch_uuid
+            or not isinstance(held, list)
+            or not isinstance(conflicts, list)
+            or not all(isinstance(c, dict) and isinstance(c.get("uuid"), str) for c in conflicts)
+        ):
+            raise Offline("malformed receipt (not naming this batch)")
+        return Receipt(
+            batch=batch_uuid,
+            held=tuple(str(u) for u in held),
+            conflicts={c["uuid"]: str(c.get("message", c.get("error", ""))) for c in conflicts},
+            repeated=bool(answer.get("repeated")),
+        )
+
+    def session_summary(self, session_uuid: str) -> tuple[int, str]:
+        answer = self._call("GET", f"/sessions/{session_uuid}/summary")
+        count, digest = answer.get("count"), answer.get("digest")
+        if answer.get("session") != session_uuid or not isinstance(count, int):
+            raise Offline("malformed session summary")
+        return count, str(digest)
+
+    # -- one request ---------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: bytes | None = None,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        try:
+            response = self.http.request(
+                method, path, content=content, json=json_body, headers=headers
+            )
+        except httpx.TimeoutException as exc:
+            raise Offline(f"{method} {path}: timed out ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            raise Offline(f"{method} {path}: {type(exc).__name__}: {exc}") from None
+        body: Any = None
+        if response.headers.get("content-type", "").split(";")[0].strip() == "application/json":
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+        retry_after = protocol.retry_after_seconds(response.headers.get("retry-after"))
+        if not isinstance(body, dict):
+            # HTML from a captive portal, a proxy's error page, an empty body.
+            raise Offline(
+                f"{method} {path}: HTTP {response.status_code} without a JSON answer "
+                "(a captive portal or proxy in the way?)",
+                retry_after,
+            )
+        error = body.get("error") if isinstance(body.get("error"), str) else None
+        outcome = protocol.classify(response.status_code, error)
+        message = f"{method} {path}: HTTP {response.status_code} {error or ''} {body.get('message', '')}".strip()
+        if outcome == "ok":
+            return body
+        if outcome == "photos_missing":
+            missing = body.get("missing")
+            if isinstance(missing, list) and all(isinstance(m, str) for m in missing):
+                raise PhotosMissing(missing)
+            raise Offline(message)
+        if outcome == "auth":
+            raise SetupProblem(
+                f"{message}: the receiver does not accept this kiosk's token "
+                "(check sync.token and station.station_id, or issue a new token)"
+            )
+        if outcome == "retry":
+            raise Offline(message, retry_after)
+        raise Refused(message, response.status_code, error)
