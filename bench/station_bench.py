@@ -28,9 +28,8 @@ os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from kiosk import station as st
-from kiosk.app import StationApp
+from kiosk.app import StationApp, quality_for
 from kiosk.capture.camera import SimCamera
-from kiosk.capture.fallback import load_quality
 from kiosk.config import Config
 from kiosk.demo import Devices, Director, Step, run_demo
 from kiosk.roster import import_roster
@@ -57,7 +56,7 @@ def preview(data: Path, seconds: float, fps: int) -> dict[str, float]:
         number = store.conn.execute("SELECT student_number FROM students LIMIT 1").fetchone()[0]
     camera = SimCamera(config.camera)
     camera.show("face_041.jpg")
-    checker, compose, guide = load_quality(config)
+    checker, compose, guide = quality_for(config)
     devices = Devices(config)
     app = StationApp(
         config,

@@ -56,7 +56,7 @@ class Checker(Protocol):
     ) -> Assessment: ...
 
 
-# official(still_rgb, assessment) -> 480 x 640 JPEG bytes; raises when no crop is possible
+# official(still_rgb, assessment) -> 480 x 640 JPEG bytes; raises CropError when no crop fits
 Composer = Callable[[np.ndarray, Assessment], bytes]
 # head_guide(frame_w, frame_h) -> (cx, cy, rx, ry) in frame pixels
 Guide = Callable[[int, int], tuple[float, float, float, float] | None]
@@ -890,3 +890,20 @@ class StationApp:
 
 def replace_station(config: Config, **changes: Any) -> Config:
     return dataclasses.replace(config, station=dataclasses.replace(config.station, **changes))
+
+
+def quality_for(config: Config) -> tuple[Checker, Composer, Guide]:
+    """The face check, the official crop and the head guide, all from config.photo."""
+    from kiosk.capture import compose
+    from kiosk.capture.quality import QualityChecker
+
+    photo = config.photo
+    checker = QualityChecker(config.quality, photo)
+
+    def official(still: np.ndarray, assessment: Assessment) -> bytes:
+        return compose.official(still, assessment, photo).jpeg
+
+    def guide(frame_w: int, frame_h: int) -> tuple[float, float, float, float]:
+        return compose.head_guide(frame_w, frame_h, photo)
+
+    return checker, official, guide

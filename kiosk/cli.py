@@ -256,9 +256,8 @@ def run(
     Resumes the open session if there is one; otherwise opens one for
     --school/--category (or waits for the crew's session key).
     """
-    from kiosk.app import StationApp
+    from kiosk.app import StationApp, quality_for
     from kiosk.capture.camera import open_camera
-    from kiosk.capture.fallback import load_quality
     from kiosk.scanner.devices import open_backends
     from kiosk.scanner.parse import Identifier
 
@@ -274,7 +273,7 @@ def run(
     except ConfigError as exc:
         fail(f"config: {exc}")
     identify = Identifier(config.scanner, min_birth_year=config.roster.min_birth_year).identify
-    checker, compose, guide = load_quality(config)
+    checker, compose, guide = quality_for(config)
     station = StationApp(
         config,
         camera=open_camera(config.camera),

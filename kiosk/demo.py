@@ -270,9 +270,8 @@ def run_demo(
     headless: bool = False,
     fast: bool = False,
 ) -> DemoResult:
-    from kiosk.app import StationApp
+    from kiosk.app import StationApp, quality_for
     from kiosk.capture.camera import SimCamera
-    from kiosk.capture.fallback import load_quality
     from kiosk.roster import Roster, import_roster
     from kiosk.sample import SCHOOL_CODE, write_sample_roster
     from kiosk.store import Store
@@ -298,7 +297,7 @@ def run_demo(
 
     camera = SimCamera(camera_config)
     camera.show(None)
-    checker, compose, guide = load_quality(config)
+    checker, compose, guide = quality_for(config)
     identify = _identifier(config)
     devices = Devices(config)
     app = StationApp(

@@ -1,53 +1,29 @@
-"""The CJK font for the screens, found by path, with a fallback.
+"""pygame fonts for the screens, from the project's one CJK font lookup (kiosk/fonts.py).
 
-One place for the lookup so a shared ``kiosk/fonts.py`` can replace it
-later. install.sh installs Debian's fonts-wqy-zenhei; other common CJK fonts
-are tried next, then fontconfig, and as a last resort pygame's built-in font
-(Latin only: Chinese then draws as boxes, and :func:`find_cjk_font` logs it).
+Without any CJK font the screens still run on pygame's built-in font
+(Latin only: Chinese then draws as boxes), with a warning in the log.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
-import subprocess
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
+from kiosk.fonts import FontNotFound, cjk_font
 
-CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",  # fonts-wqy-zenhei (install.sh)
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/System/Library/Fonts/PingFang.ttc",
-    "C:/Windows/Fonts/msyh.ttc",
-)
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=4)
 def find_cjk_font(configured: str = "") -> Path | None:
-    """The first CJK font that exists: the configured path, the known paths, fontconfig."""
-    for candidate in (configured, *CANDIDATES):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    if shutil.which("fc-match"):
-        try:
-            out = subprocess.run(
-                ["fc-match", "-f", "%{file}", "sans:lang=zh-cn"],
-                capture_output=True,
-                text=True,
-                timeout=5,
-                check=False,
-            ).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            out = ""
-        if out and Path(out).is_file() and Path(out).suffix.lower() in (".ttc", ".ttf", ".otf"):
-            return Path(out)
-    log.warning("no CJK font found: Chinese text will show as boxes; run install.sh")
-    return None
+    """The CJK font file (face 0), or None when the machine has none."""
+    try:
+        return cjk_font(configured or None).path
+    except FontNotFound as exc:
+        log.warning("%s; Chinese text will show as boxes", exc)
+        return None
 
 
 class Fonts:

@@ -212,12 +212,12 @@ def _photo_panel(surface: pygame.Surface, photo: Any, left: bool) -> None:
     if photo is None:
         return
     w, h = surface.get_size()
-    box_h = round(0.8 * h)
+    box_h = round(0.74 * h)
     pw, ph = photo.get_size()
     scale = box_h / ph
     scaled = pygame.transform.smoothscale(photo, (round(pw * scale), box_h))
     x = round(0.28 * w - scaled.get_width() / 2) if left else round((w - scaled.get_width()) / 2)
-    y = round(0.1 * h)
+    y = round(0.06 * h)
     pygame.draw.rect(surface, WHITE, (x - 4, y - 4, scaled.get_width() + 8, box_h + 8))
     surface.blit(scaled, (x, y))
 
