@@ -466,6 +466,7 @@ class StationApp:
         self._shown_seq: int | None = None
         self._camera_bad_since: float | None = None
         self._crew_drawn_at = 0.0
+        self.delivered = 0  # shots with a 拍摄序号 saved by this run
         self.second: Any = None
         self._restarting = threading.Event()
         self.drawn_phases: list[st.Phase] = []  # every phase change that reached the screen
@@ -584,6 +585,10 @@ class StationApp:
             return
         self._account(event, self.state, transition.state)
         self.state = transition.state
+        if isinstance(event, st.ShotSaved | st.SessionOpened):
+            self.records.submit("progress")  # the crew screen shows the new shot at once
+            if isinstance(event, st.ShotSaved) and event.status != "refused":
+                self.delivered += 1
         for effect in transition.effects:
             try:
                 self._effect(effect)

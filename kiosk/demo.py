@@ -129,6 +129,11 @@ class Director:
         app.running = False
 
 
+def crew_current(app: Any) -> bool:
+    """The crew screen's snapshot already counts every shot saved so far."""
+    return app.progress is not None and app.progress.shots >= app.delivered
+
+
 def phase_is(*phases: st.Phase) -> Callable[[Any, int], bool]:
     """One of ``phases`` has been on screen since the step began (even if briefly)."""
     return lambda app, since: any(p in phases for p in app.drawn_phases[since:])
@@ -192,7 +197,7 @@ def build_script(students: list[Student], devices: Devices, camera: Any) -> list
         steps.append(
             Step(
                 f"student {i + 1} saved",
-                phase_is(st.Phase.SAVED),
+                lambda app, since: phase_is(st.Phase.SAVED)(app, since) and crew_current(app),
                 lambda app: app.crew_screenshot("crew"),
             )
         )
@@ -227,7 +232,13 @@ def build_script(students: list[Student], devices: Devices, camera: Any) -> list
             unknown_card()
         if i == 2 or (len(students) < 3 and i == len(students) - 1):
             scanned_twice(students[0])
-    steps.append(Step("back to idle", idle, lambda app: app.crew_screenshot("crew-final")))
+    steps.append(
+        Step(
+            "back to idle",
+            lambda app, since: idle(app, since) and crew_current(app),
+            lambda app: app.crew_screenshot("crew-final"),
+        )
+    )
     return steps
 
 

@@ -14,7 +14,6 @@ from kiosk.display.font import Fonts
 from kiosk.display.texts import crew_text
 from kiosk.display.view import AMBER, GREEN, GREY, PANEL, RED, WHITE, View
 from kiosk.progress import human_bytes
-from kiosk.station import Phase
 
 NOTICE_KEYS = {
     "unknown",
@@ -143,8 +142,9 @@ def draw_crew(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
     # Health: devices, disk, backlog
     parts = []
     for source, status in sorted(state.devices.items()):
+        kind = source.split(":", 1)[0]  # the kind is enough on screen; the log has the path
         parts.append(
-            (f"{source} {crew_text(lang, status.state)}", GREEN if status.state == "ok" else RED)
+            (f"{kind} {crew_text(lang, status.state)}", GREEN if status.state == "ok" else RED)
         )
     if progress is not None:
         low = progress.disk_free < 2 * 1024**3
@@ -172,8 +172,6 @@ def draw_crew(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
             (round(w * 0.96), round(rendered.get_height() * w * 0.96 / rendered.get_width())),
         )
     surface.blit(rendered, (round(0.02 * w), h - rendered.get_height() - 6))
-    if state.phase is Phase.CLOSED and state.session is None:
-        return
 
 
 def _target(view: View) -> int:
