@@ -46,7 +46,15 @@ def test_sigkill_the_client_at_random_points_then_resume(tmp_path, receiver):
     kills = mid_batch = 0
     for _ in range(8 * SOAK):
         process = kiosk_process(config, tmp_path / "k", "sync", "--once")
-        time.sleep(rng.uniform(0.3, 1.0))  # python start-up is ~0.3 s
+        # Wait until the client is at work (a batch formed), however slow the
+        # machine is at starting Python, then kill at a random point within it.
+        deadline = time.monotonic() + 30
+        while process.poll() is None and time.monotonic() < deadline:
+            with Store(tmp_path / "k" / "kiosk.db") as store:
+                if outbox.open_batch(store) is not None:
+                    break
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.2))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1
