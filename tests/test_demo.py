@@ -144,3 +144,24 @@ def test_chinese_hint_renders_as_glyphs_not_boxes(demo_run) -> None:
 
     assert best(glyphs) > 0.95
     assert best(boxes) < 0.8
+
+
+def test_kiosk_run_starts_opens_the_session_and_stops(tmp_path: Path) -> None:
+    """`kiosk run` with the simulated camera and scanner twins: up, session open, clean stop."""
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        '[station]\nschool_code = "19999"\ncategory = "成人生"\n\n[camera]\nbackend = "sim"\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    command = [sys.executable, "-m", "kiosk.cli", "--config", str(config), "--data", str(tmp_path / "data"),
+               "run", "--max-seconds", "3"]
+    first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert first.returncode == 0, first.stderr
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 0, again.stderr
+    conn = sqlite3.connect(tmp_path / "data" / "kiosk.db")
+    sessions = conn.execute("SELECT school_code, category, closed_at FROM sessions").fetchall()
+    assert sessions == [("19999", "成人生", None)]  # the second run resumed the open session
+    kinds = [r[0] for r in conn.execute("SELECT kind FROM events ORDER BY id")]
+    assert kinds.count("station_ready") == 2 and "device_ok" in kinds
