@@ -141,6 +141,25 @@ def test_controls_flicker_lens_and_fixed_exposure() -> None:
     assert "AfMode" not in cam.base_controls(CONFIG, ["AeEnable", "ExposureTime"])
     autofocus = dataclasses.replace(CONFIG, subject_distance_m=0.0)
     assert cam.base_controls(autofocus, CONTROLS)["AfMode"] == 1
+    setup = cam.build_setup(autofocus, IMX708_MODES, ARRAY, CONTROLS)
+    ((x, y, w, h),) = setup.controls["AfWindows"]
+    assert x + w / 2 == pytest.approx(ARRAY[0] / 2, abs=2) and 0 < y < ARRAY[1] / 2 < y + h
+    assert "AfWindows" not in cam.build_setup(CONFIG, IMX708_MODES, ARRAY, CONTROLS).controls
+
+
+def test_autofocus_cycle_when_the_face_turns_good() -> None:
+    calls: list = []
+    autofocus = dataclasses.replace(CONFIG, subject_distance_m=0.0)
+    camera = cam.Picamera2Camera(autofocus, lambda: RecordingDevice(calls))
+    camera.start()
+    try:
+        while camera.latest() is None:
+            time.sleep(0.01)
+        camera.lock_exposure()
+    finally:
+        camera.stop()
+    (sent,) = [c[1] for c in calls if c[0] == "set_controls"]
+    assert sent["AfTrigger"] == 0 and sent["AeEnable"] is False
 
 
 def test_camera_configures_once_and_serves_preview_and_still_from_one_stream() -> None:

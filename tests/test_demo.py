@@ -154,8 +154,18 @@ def test_kiosk_run_starts_opens_the_session_and_stops(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
-    command = [sys.executable, "-m", "kiosk.cli", "--config", str(config), "--data", str(tmp_path / "data"),
-               "run", "--max-seconds", "3"]
+    command = [
+        sys.executable,
+        "-m",
+        "kiosk.cli",
+        "--config",
+        str(config),
+        "--data",
+        str(tmp_path / "data"),
+        "run",
+        "--max-seconds",
+        "3",
+    ]
     first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert first.returncode == 0, first.stderr
     again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)

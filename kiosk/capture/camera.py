@@ -155,13 +155,27 @@ def build_setup(
     # "BGR888" is picamera2's name for pixels ordered R, G, B in memory.
     main = {"size": still, "format": "BGR888"}
     lores = {"size": tuple(config.preview_size), "format": "YUV420"}
+    controls = base_controls(config, available_controls)
+    if controls.get("AfMode") == 1:
+        controls["AfWindows"] = [face_window(array_size)]
     return CameraSetup(
         sensor_size=sensor,
         bit_depth=mode.get("bit_depth"),
         main=main,
         lores=lores,
-        controls=base_controls(config, available_controls),
+        controls=controls,
     )
+
+
+def face_window(array_size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Where the face is when the student stands in the head guide, in sensor pixels.
+
+    The guide is centred horizontally with the eyes at ~43 % of the height
+    (see sim_eye_line); the window covers the middle fifth of the width and
+    25-65 % of the height, so autofocus judges the face, not the backdrop.
+    """
+    width, height = array_size
+    return (round(width * 0.4), round(height * 0.25), round(width * 0.2), round(height * 0.4))
 
 
 def base_controls(config: CameraConfig, available: Sequence[str]) -> dict[str, Any]:
@@ -413,7 +427,10 @@ class Picamera2Camera:
         return pending.still
 
     def lock_exposure(self) -> None:
+        """The face is good: hold exposure/white balance and, with autofocus, focus on the face."""
         controls = lock_controls(self.config, self._metadata)
+        if self._setup is not None and self._setup.controls.get("AfMode") == 1:
+            controls["AfTrigger"] = 0  # start one autofocus cycle in the face window
         if controls and self._device is not None:
             self._device.set_controls(controls)
 
