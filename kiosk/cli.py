@@ -189,28 +189,103 @@ def roster_find(app: App, query: str, as_json: bool) -> None:
         sys.exit(1)
 
 
-# -- demo (until the station exists: import the sample roster and show it) -----
+# -- station ---------------------------------------------------------------------
 
 
 @main.command()
-@click.option("--students", default=40, show_default=True, help="Size of the sample roster.")
+@click.option("--students", default=5, show_default=True, help="Students the demo photographs.")
+@click.option(
+    "--screenshots",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write a PNG of each screen the demo passes through into this folder.",
+)
+@click.option("--headless", is_flag=True, help="No window even when a display is present.")
+@click.option(
+    "--fast", is_flag=True, help="Short countdown and pauses (for tests and a quick look)."
+)
 @pass_app
-def demo(app: App, students: int) -> None:
-    """Run the main job on any machine with simulated devices."""
-    from kiosk.roster import Roster, import_roster
-    from kiosk.sample import write_sample_roster
+def demo(app: App, students: int, screenshots: Path | None, headless: bool, fast: bool) -> None:
+    """Run the station on any machine: sample roster, simulated scanner and camera.
 
-    path = write_sample_roster(app.config.data_dir / "sample-roster.xlsx", count=students)
-    report = import_roster(app.store, path)
-    click.echo(f"imported {report.imported} of {report.rows} rows from {path}")
-    roster_lookup = Roster(app.store)
-    for row in app.store.conn.execute(
-        "SELECT id_number FROM students WHERE source_file = ? ORDER BY source_row LIMIT 5",
-        (path.name,),
-    ):
-        s = roster_lookup.find(row["id_number"])[0]
-        click.echo(f"  {s.student_number}  {s.name}  {s.sex}  {s.department}  {s.major}")
-    click.echo(f"  … {roster_lookup.count()} students in {app.config.db_path}")
+    Students are photographed through the whole flow: good shots, a refused
+    shot and its retake, an unknown card, a student scanned twice. Exit 0
+    when every step happened, 1 otherwise.
+    """
+    from kiosk.demo import run_demo
+
+    if students < 1:
+        fail("--students must be at least 1")
+    app.close()  # the demo's threads open their own connections
+    result = run_demo(
+        app.config, students=students, screenshots=screenshots, headless=headless, fast=fast
+    )
+    accepted = [s for s in result.shots if s[2] in ("accepted", "flagged")]
+    refused = [s for s in result.shots if s[2] == "refused"]
+    click.echo(
+        f"session {result.session_id}: {len(accepted)} photos saved "
+        f"(拍摄序号 {', '.join(str(s[0]) for s in accepted) or '-'}), {len(refused)} refused"
+    )
+    t = result.timings
+    click.echo(
+        f"machine time per student: median {t['machine_s_median']:.2f} s, max {t['machine_s_max']:.2f} s "
+        f"(look-up {t['lookup_ms_median']:.0f} ms, still+check+crop {t['still_ms_median']:.0f} ms, "
+        f"save {t['save_ms_median']:.0f} ms); preview {t['fps_drawn']:.0f} fps, "
+        f"{t['assessments_per_s']:.1f} checks/s"
+    )
+    if screenshots is not None:
+        click.echo(f"{len(result.screenshots)} screenshots in {screenshots}")
+    click.echo(f"data: {app.config.data_dir}")
+    if not result.finished:
+        click.echo(f"demo did not finish: {result.failure}", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--school", help="院校代码 of the session to open (default: station.school_code).")
+@click.option(
+    "--category", type=click.Choice(["普通生", "成人生", "研究生"]), help="类型 of the session."
+)
+@click.option("--department", default="", help="Only this 院系 (optional).")
+@click.option("--max-seconds", type=float, hidden=True)
+@pass_app
+def run(
+    app: App, school: str | None, category: str | None, department: str, max_seconds: float | None
+) -> None:
+    """Run the real station with the devices from the config.
+
+    Resumes the open session if there is one; otherwise opens one for
+    --school/--category (or waits for the crew's session key).
+    """
+    from kiosk.app import StationApp, quality_for
+    from kiosk.capture.camera import open_camera
+    from kiosk.scanner.devices import open_backends
+    from kiosk.scanner.parse import Identifier
+
+    config = app.config
+    open_sessions = app.store.open_sessions()
+    app.store.remove_orphans()
+    app.close()
+    resume = open_sessions[-1].id if open_sessions else None
+    school = school or config.station.school_code
+    session = (school, category or config.station.category, department) if school else None
+    try:
+        scanners = open_backends(config.scanner)
+    except ConfigError as exc:
+        fail(f"config: {exc}")
+    identify = Identifier(config.scanner, min_birth_year=config.roster.min_birth_year).identify
+    checker, compose, guide = quality_for(config)
+    station = StationApp(
+        config,
+        camera=open_camera(config.camera),
+        checker=checker,
+        compose=compose,
+        guide=guide,
+        identify=identify,
+        scanners=scanners,
+        session=session if resume is None else None,
+        resume_session=resume,
+    )
+    station.run(max_seconds=max_seconds)
 
 
 # -- scanner ---------------------------------------------------------------------

@@ -60,6 +60,124 @@ class StationConfig:
     # Crew PIN needed to leave the kiosk (digits only).
     crew_pin: str = "0000"
 
+    # -- the station's pace (kiosk/station.py) ------------------------------
+    # Consecutive good, still frames before the automatic countdown: 8 frames
+    # at the 15+ assessments/s the quality check reaches is ~0.5 s of holding
+    # still, long enough to skip a blink, short enough not to feel slow.
+    steady_frames: int = setting(8, min=1, max=120)
+    # Largest face movement between two judged frames still called "steady",
+    # as a fraction of the frame width (1 % of 1280 px = ~13 px).
+    steady_max_motion: float = setting(0.01, min=0.0, max=1.0)
+    # Countdown before the automatic shot, seconds (the notice plans 36 s per
+    # student; 2 s lets the student settle without slowing the queue).
+    countdown_s: float = setting(2.0, min=0.0, max=10.0)
+    # Seconds the roster row is shown before framing starts; 0 = wait for the
+    # crew's accept key (schools that want every identity confirmed).
+    confirm_s: float = setting(1.5, min=0.0, max=30.0)
+    # Framing without a shot for this long returns to idle (student walked off).
+    framing_timeout_s: float = setting(60.0, min=5.0, max=600.0)
+    # A notice (unknown card, wrong session, already photographed) waits this
+    # long for the crew before the station returns to idle.
+    notice_timeout_s: float = setting(30.0, min=2.0, max=600.0)
+    # A refused still is shown with its reasons this long before the retake.
+    review_s: float = setting(2.5, min=0.0, max=30.0)
+    # The green tick and the accepted photo stay this long.
+    saved_s: float = setting(2.0, min=0.0, max=30.0)
+    # A still that has not arrived after this long restarts the camera.
+    capture_timeout_s: float = setting(5.0, min=0.5, max=60.0)
+    # After a failure the station shows the failsafe screen this long, then
+    # resumes with the same student.
+    failsafe_s: float = setting(3.0, min=0.5, max=60.0)
+    # Refused stills in a row before the station stops retaking on its own
+    # and asks the crew (accept anyway, retake, skip).
+    max_auto_tries: int = setting(3, min=1, max=20)
+    # Students per hour per crew the queue screen compares against (the
+    # notice plans 100 an hour).
+    target_per_hour: int = setting(100, min=1, max=1000)
+    # Crew keys, as pygame key names (pygame.key.key_code). The pedal of a USB
+    # foot switch usually types space or enter; pick it here.
+    key_shutter: str = "space"
+    key_accept: str = "return"
+    key_retake: str = "r"
+    key_skip: str = "s"
+    key_walk_in: str = "w"
+    key_session: str = "o"
+    key_crew_screen: str = "tab"
+    key_quit: str = "escape"
+    # Crew queue screen: "auto" puts it on a second display when there is
+    # one (Pi 4/5: two HDMI outputs), else key_crew_screen toggles the views;
+    # "toggle" always shares the one screen.
+    crew_screen: Literal["auto", "toggle"] = "auto"
+    # Screen size in windowed mode (fullscreen uses the display's own size).
+    window_size: tuple[int, int] = (1280, 720)
+    # Fullscreen on the Pi's display; off on a laptop.
+    fullscreen: bool = False
+    # How often the main loop runs (keys, events, timers), per second. The
+    # screen is redrawn only when there is a new camera frame or something
+    # changed, so the preview shows every camera frame (30 fps) without
+    # redrawing duplicates; 60 keeps a new frame's wait for the loop short.
+    fps: int = setting(60, min=5, max=240)
+    # CJK font for the screens (Debian's fonts-wqy-zenhei, installed by
+    # install.sh); empty = search the usual places.
+    font_path: str = ""
+    # Default session for `kiosk run` when the crew gives none.
+    school_code: str = ""
+    category: str = "普通生"
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    """The camera (kiosk/capture/camera.py)."""
+
+    # picamera2 on the Pi, or the simulated camera that plays photos.
+    backend: Literal["picamera2", "sim"] = "picamera2"
+    # Which camera when several are attached (picamera2's camera number).
+    index: int = setting(0, min=0, max=7)
+    # Preview frames (screen and face check), width x height. 1280 x 720 is
+    # the screen size the issue's performance target names.
+    preview_size: tuple[int, int] = (1280, 720)
+    # Full-resolution still from the same request stream. 2304 x 1296 is
+    # Camera Module 3's full field-of-view 2x2-binned mode: the official
+    # photo is only 480 x 640, so the binned mode has pixels to spare.
+    still_size: tuple[int, int] = (2304, 1296)
+    # Sensor mode to pin (output size); must cover the full field of view.
+    # (0, 0) = pick the smallest full-field mode at least as big as still_size.
+    sensor_size: tuple[int, int] = (0, 0)
+    # Mains frequency for flicker avoidance under room lights (China: 50 Hz).
+    mains_hz: int = setting(50, min=0, max=60)
+    # Fixed exposure in microseconds and analogue gain; 0 = automatic, then
+    # locked once the face has been good (the first good frame of a student).
+    exposure_us: int = setting(0, min=0, max=1_000_000)
+    analogue_gain: float = setting(0.0, min=0.0, max=64.0)
+    # Fixed white balance (red, blue gains); (0, 0) = automatic, then locked.
+    colour_gains: tuple[float, float] = (0.0, 0.0)
+    # Distance from lens to the student's face, metres: the manual lens
+    # position (dioptres = 1 / distance) on cameras with autofocus. 1.5 m is
+    # the standing mark the hardware notes give; 0 = autofocus cycle instead.
+    subject_distance_m: float = setting(1.5, min=0.0, max=10.0)
+    # A camera that has reported a fault (or stopped) this long is restarted;
+    # a still that times out restarts it at once (station.capture_timeout_s).
+    restart_after_s: float = setting(5.0, min=0.5, max=300.0)
+    # Requests kept by libcamera; 4 lets the camera thread keep the latest
+    # while one is being judged.
+    buffer_count: int = setting(4, min=2, max=12)
+    # Simulated camera: folder of photos (empty = the sample portraits that
+    # ship with the package) and frames per second it plays.
+    sim_folder: str = ""
+    sim_fps: float = setting(30.0, min=1.0, max=120.0)
+    # Simulated camera: the backdrop behind the student (the registry's
+    # reference light blue, as photo.blue_rgb) and where a student standing
+    # right puts their face: eyes at this share of the frame height, face
+    # this share of the height wide. 0.43 and 0.30 are where the official
+    # crop (80 % of the frame height, eyes 262 of 640 px, face 240 of 480 px
+    # wide) puts them.
+    sim_backdrop_rgb: tuple[int, int, int] = (100, 197, 255)
+    sim_eye_line: float = setting(0.43, min=0.0, max=1.0)
+    sim_face_width: float = setting(0.30, min=0.01, max=1.0)
+    # Simulated camera: largest random shift per frame, pixels (exercises the
+    # steady-frame logic).
+    sim_jitter_px: int = setting(2, min=0, max=50)
+
 
 @dataclass(frozen=True)
 class RosterConfig:
@@ -425,6 +543,7 @@ class Config:
 
     data_dir: Path = DEFAULT_DATA_DIR
     station: StationConfig = field(default_factory=StationConfig)
+    camera: CameraConfig = field(default_factory=CameraConfig)
     roster: RosterConfig = field(default_factory=RosterConfig)
     deployment: DeploymentConfig = field(default_factory=DeploymentConfig)
     scanner: ScannerConfig = field(default_factory=ScannerConfig)

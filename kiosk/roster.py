@@ -47,6 +47,20 @@ COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "department": ("院系", ("院系", "院系名称", "学院", "系别")),
     "category": ("类型", ("类型", "学生类型", "类别")),
 }
+# The notice's school-database sheet (附件2), in its order: the roster's core
+# columns and the delivery package's index sheet.
+NOTICE_FIELDS = (
+    "roster_seq",
+    "school_name",
+    "school_code",
+    "student_number",
+    "name",
+    "sex",
+    "id_number",
+    "degree",
+    "major",
+)
+NOTICE_HEADERS = tuple(COLUMNS[f][0] for f in NOTICE_FIELDS)
 REQUIRED = ("school_name", "school_code", "student_number", "name", "id_number", "major")
 # Columns the sheet must have (roster_seq may be empty but should be there;
 # 院系 and 类型 are optional extras).

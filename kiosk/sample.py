@@ -13,20 +13,9 @@ import random
 from pathlib import Path
 
 from kiosk import idnumber
+from kiosk.roster import COLUMNS
 
-HEADERS = (
-    "拍摄序号",
-    "院校名称",
-    "院校代码",
-    "学号",
-    "姓名",
-    "性别",
-    "身份证号",
-    "学历",
-    "专业名称",
-    "院系",
-    "类型",
-)
+HEADERS = tuple(header for header, _ in COLUMNS.values())  # notice columns + 院系, 类型
 
 SCHOOL_NAME = "示例大学"
 SCHOOL_CODE = "19999"

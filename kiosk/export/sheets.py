@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from kiosk.capture.verdict import HINT_ZH, Reason
 from kiosk.export.package import Package, Photo
-from kiosk.roster import COLUMNS
+from kiosk.roster import COLUMNS, NOTICE_HEADERS
 
 FONT_NAME = "宋体"
 FONT_SIZE = 10
@@ -32,17 +32,7 @@ TEXT_STYLE = "宋体10 文本"
 NUMBER_STYLE = "宋体10 数字"
 
 # The notice's school-database columns, in its order.
-INDEX_HEADERS = (
-    "拍摄序号",
-    "院校名称",
-    "院校代码",
-    "学号",
-    "姓名",
-    "性别",
-    "身份证号",
-    "学历",
-    "专业名称",
-)
+INDEX_HEADERS = NOTICE_HEADERS
 MISSING_HEADERS = (
     "院校名称", "院校代码", "学号", "姓名", "性别", "身份证号", "学历", "专业名称", "院系", "类型", "情况",
 )  # fmt: skip

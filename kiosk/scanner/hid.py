@@ -25,14 +25,13 @@ import contextlib
 import errno
 import logging
 import select
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from kiosk.scanner.base import DeviceStatus, Event, Scan
-from kiosk.scanner.emit import guarded
+from kiosk.scanner.emit import ThreadedBackend
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +298,7 @@ def find_evdev_device(selector: HidSelector) -> InputDeviceLike | None:
 Opener = Callable[[HidSelector], InputDeviceLike | None]
 
 
-class HidScanner:
+class HidScanner(ThreadedBackend):
     """ScannerBackend for one wedge scanner; see the module docstring."""
 
     def __init__(
@@ -318,22 +317,8 @@ class HidScanner:
         self.grab = grab
         self.reconnect_interval = reconnect_interval
         self.opener = opener
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self.device: InputDeviceLike | None = None
-
-    def start(self, emit: Callable[[Event], None]) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, args=(guarded(emit, self.source),), name=self.source, daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None
 
     def _run(self, emit: Callable[[Event], None]) -> None:
         announced_missing = False

@@ -70,14 +70,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from kiosk.scanner.base import DeviceStatus, Event, Scan
-from kiosk.scanner.emit import guarded
+from kiosk.scanner.emit import ThreadedBackend
 
 log = logging.getLogger(__name__)
 
@@ -428,7 +427,7 @@ class Answer:
     problem: str | None = None
 
 
-class IdCardReader:
+class IdCardReader(ThreadedBackend):
     """ScannerBackend polling a SAM reader; one Scan per card presentation."""
 
     def __init__(
@@ -448,25 +447,12 @@ class IdCardReader:
         self.answer_timeout = answer_timeout
         self.missed_answers = missed_answers
         self.reconnect_interval = reconnect_interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
+        self.join_timeout = 3.0
         self._status: tuple[str, str] | None = None
         self._card_read = False  # the card on the reader was already read
         self.reads = 0
         self.last_byte_at = 0.0  # perf_counter() of the last read that returned bytes
-
-    def start(self, emit: Callable[[Event], None]) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, args=(guarded(emit, self.source),), name=self.source, daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=3.0)
-            self._thread = None
 
     # -- status, emitted on change only (the crew screen shows the latest)
     def _set_status(

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Literal
 
 from kiosk.scanner.base import DeviceStatus, Event, Scan
-from kiosk.scanner.emit import guarded
+from kiosk.scanner.emit import ThreadedBackend
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +80,7 @@ class LineSplitter:
         return lines
 
 
-class SerialLineScanner:
+class SerialLineScanner(ThreadedBackend):
     """ScannerBackend for a barcode scanner on a serial port."""
 
     def __init__(
@@ -99,21 +98,7 @@ class SerialLineScanner:
         self.splitter = LineSplitter(terminator, line_timeout)
         self.reconnect_interval = reconnect_interval
         self.last_byte_at = 0.0  # perf_counter() of the last read that returned bytes
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self, emit: Callable[[Event], None]) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, args=(guarded(emit, self.source),), name=self.source, daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None
+        super().__init__()
 
     def _run(self, emit: Callable[[Event], None]) -> None:
         import serial

@@ -1,0 +1,296 @@
+"""The student screen: mirrored preview, head guide, one big Chinese hint, countdown, result.
+
+Everything here is drawing; what to show is decided by kiosk/station.py.
+Mirroring happens only here (people expect a mirror); stills are stored
+unmirrored.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pygame
+
+from kiosk.display import texts
+from kiosk.display.font import Fonts
+from kiosk.display.view import (
+    AMBER,
+    BLACK,
+    GREEN,
+    HINT_BAND,
+    PANEL,
+    RED,
+    WHITE,
+    View,
+    fit,
+)
+from kiosk.station import Phase
+
+# Text sizes as fractions of the screen height (1.5 m reading distance:
+# a 0.09 H hint is ~65 px on 720 p, ~2.5 cm on a 24" screen).
+HINT_SIZE = 0.09
+TITLE_SIZE = 0.12
+BODY_SIZE = 0.06
+COUNTDOWN_SIZE = 0.45
+BAND_HEIGHT = 0.16
+
+
+def hint_font_size(height: int) -> int:
+    return max(16, round(height * HINT_SIZE))
+
+
+def draw_student(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
+    w, h = surface.get_size()
+    state = view.state
+    phase = state.phase
+    _preview(surface, view)
+    dim = phase in (Phase.CLOSED, Phase.IDLE, Phase.UNKNOWN, Phase.WRONG_SESSION, Phase.FAILSAFE)
+    if dim or phase in (Phase.IDENTIFIED, Phase.ALREADY_DONE):
+        _shade(surface, 170)
+    if phase is Phase.CLOSED:
+        _centre(surface, fonts, texts.CLOSED, TITLE_SIZE, WHITE)
+    elif phase is Phase.IDLE:
+        _centre(surface, fonts, texts.ATTRACT, TITLE_SIZE, WHITE)
+        if state.notice is not None:
+            _band(surface, fonts, texts.STUDENT_NOTICE.get(state.notice.code, ""), AMBER)
+    elif phase is Phase.IDENTIFIED:
+        _identified(surface, view, fonts)
+    elif phase in (Phase.FRAMING, Phase.COUNTDOWN, Phase.CAPTURING):
+        _framing(surface, view, fonts)
+    elif phase in (Phase.REVIEW, Phase.CREW_DECISION, Phase.SAVING, Phase.SAVED):
+        _result(surface, view, fonts)
+    elif phase is Phase.ALREADY_DONE:
+        _photo_panel(surface, view.photo, left=True)
+        seq = state.earlier.seq if state.earlier else None
+        _text_at(
+            surface,
+            fonts,
+            texts.STUDENT_NOTICE["already_photographed"],
+            TITLE_SIZE * 0.7,
+            AMBER,
+            (0.72 * w, 0.4 * h),
+        )
+        if seq is not None:
+            _text_at(
+                surface, fonts, texts.SEQ.format(seq=seq), BODY_SIZE, WHITE, (0.72 * w, 0.55 * h)
+            )
+    elif phase in (Phase.UNKNOWN, Phase.WRONG_SESSION, Phase.FAILSAFE):
+        code = state.notice.code if state.notice else "failsafe"
+        _centre(
+            surface, fonts, texts.STUDENT_NOTICE.get(code, texts.FAILSAFE), TITLE_SIZE * 0.7, AMBER
+        )
+    if state.pin_entry is not None:
+        # The crew is typing the PIN to leave: shown small, in the corner.
+        _text_at(
+            surface,
+            fonts,
+            "工作人员密码 " + "*" * len(state.pin_entry),
+            BODY_SIZE * 0.6,
+            AMBER,
+            (0.85 * w, 0.05 * h),
+            background=BLACK,
+        )
+    if not view.camera_ok and phase in (Phase.FRAMING, Phase.COUNTDOWN, Phase.CAPTURING):
+        _band(surface, fonts, texts.STUDENT_NOTICE["camera_problem"], AMBER, top=True)
+
+
+def _preview(surface: pygame.Surface, view: View) -> None:
+    w, h = surface.get_size()
+    if view.frame is None:
+        surface.fill(PANEL)
+        return
+    fh, fw = view.frame.shape[:2]
+    image = pygame.image.frombuffer(
+        view.frame.tobytes() if not view.frame.flags.c_contiguous else view.frame, (fw, fh), "RGB"
+    )
+    image = pygame.transform.flip(image, True, False)  # a mirror, on screen only
+    scale, ox, oy = fit((fw, fh), (w, h), cover=True)
+    if (fw, fh) != (w, h):
+        image = pygame.transform.scale(image, (round(fw * scale), round(fh * scale)))
+    surface.blit(image, (ox, oy))
+
+
+def guide_on_screen(view: View, size: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """The head oval in screen pixels (mirrored like the preview)."""
+    if view.guide is None or view.frame is None:
+        return None
+    fh, fw = view.frame.shape[:2]
+    scale, ox, oy = fit((fw, fh), size, cover=True)
+    cx, cy, rx, ry = view.guide
+    return (
+        round(ox + (fw - cx) * scale),
+        round(oy + cy * scale),
+        round(rx * scale),
+        round(ry * scale),
+    )
+
+
+def _framing(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
+    w, h = surface.get_size()
+    state = view.state
+    oval = guide_on_screen(view, (w, h))
+    good = state.steady > 0 or state.phase is not Phase.FRAMING
+    if oval is not None:
+        cx, cy, rx, ry = oval
+        pygame.draw.ellipse(
+            surface,
+            GREEN if good else WHITE,
+            (cx - rx, cy - ry, 2 * rx, 2 * ry),
+            width=max(3, h // 120),
+        )
+    if state.subject is not None and state.subject.student is not None:
+        _text_at(
+            surface,
+            fonts,
+            state.subject.student.name,
+            BODY_SIZE,
+            WHITE,
+            (0.12 * w, 0.07 * h),
+            background=BLACK,
+        )
+    if state.phase is Phase.COUNTDOWN and state.countdown_end is not None:
+        left = max(1, math.ceil(state.countdown_end - view.now))
+        _text_at(surface, fonts, str(left), COUNTDOWN_SIZE, GREEN, (w / 2, h / 2))
+        _band(surface, fonts, texts.HOLD_STILL, GREEN)
+    elif state.phase is Phase.CAPTURING:
+        _band(surface, fonts, texts.CAPTURING, WHITE)
+    elif state.hint:
+        _band(surface, fonts, state.hint, WHITE)
+    elif state.steady > 0:
+        _band(surface, fonts, texts.HOLD_STILL, GREEN)
+    else:
+        _band(surface, fonts, texts.GET_READY, WHITE)
+
+
+def _identified(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
+    w, h = surface.get_size()
+    subject = view.state.subject
+    if subject is None:
+        return
+    student = subject.student
+    if student is not None:
+        _text_at(surface, fonts, student.name, TITLE_SIZE * 1.3, WHITE, (w / 2, 0.3 * h))
+        lines = [f"学号 {student.student_number}", f"{student.department}  {student.major}".strip()]
+    else:
+        lines = ["图像采集码", _mask(subject.collection_code or "")]
+    for i, line in enumerate(lines):
+        _text_at(surface, fonts, line, BODY_SIZE, WHITE, (w / 2, (0.5 + 0.1 * i) * h))
+    _band(surface, fonts, texts.GET_READY, WHITE)
+
+
+def _mask(code: str) -> str:
+    return code if len(code) <= 8 else code[:4] + "…" + code[-4:]
+
+
+def _result(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
+    w, h = surface.get_size()
+    state = view.state
+    _shade(surface, 200)
+    _photo_panel(surface, view.photo, left=True)
+    x = 0.72 * w
+    if state.phase is Phase.SAVED:
+        _tick(surface, (round(x), round(0.3 * h)), round(0.12 * h))
+        _text_at(surface, fonts, texts.ACCEPTED, TITLE_SIZE, GREEN, (x, 0.55 * h))
+        if state.seq is not None:
+            _text_at(
+                surface, fonts, texts.SEQ.format(seq=state.seq), BODY_SIZE, WHITE, (x, 0.7 * h)
+            )
+    elif state.phase is Phase.SAVING:
+        _text_at(surface, fonts, texts.SAVING, TITLE_SIZE * 0.7, WHITE, (x, 0.45 * h))
+    else:
+        _cross(surface, (round(x), round(0.3 * h)), round(0.1 * h))
+        _text_at(surface, fonts, texts.RETAKE, TITLE_SIZE, RED, (x, 0.55 * h))
+        if state.phase is Phase.CREW_DECISION:
+            code = state.notice.code if state.notice else "crew_decision"
+            _band(surface, fonts, texts.STUDENT_NOTICE.get(code, ""), AMBER)
+        elif state.hint:
+            _band(surface, fonts, state.hint, WHITE)
+
+
+def _photo_panel(surface: pygame.Surface, photo: Any, left: bool) -> None:
+    if photo is None:
+        return
+    w, h = surface.get_size()
+    box_h = round(0.74 * h)
+    pw, ph = photo.get_size()
+    scale = box_h / ph
+    scaled = pygame.transform.smoothscale(photo, (round(pw * scale), box_h))
+    x = round(0.28 * w - scaled.get_width() / 2) if left else round((w - scaled.get_width()) / 2)
+    y = round(0.06 * h)
+    pygame.draw.rect(surface, WHITE, (x - 4, y - 4, scaled.get_width() + 8, box_h + 8))
+    surface.blit(scaled, (x, y))
+
+
+def _tick(surface: pygame.Surface, centre: tuple[int, int], size: int) -> None:
+    cx, cy = centre
+    points = [
+        (cx - size, cy),
+        (cx - size // 3, cy + size * 2 // 3),
+        (cx + size, cy - size * 2 // 3),
+    ]
+    pygame.draw.lines(surface, GREEN, False, points, max(6, size // 5))
+
+
+def _cross(surface: pygame.Surface, centre: tuple[int, int], size: int) -> None:
+    cx, cy = centre
+    width = max(6, size // 5)
+    pygame.draw.line(surface, RED, (cx - size, cy - size), (cx + size, cy + size), width)
+    pygame.draw.line(surface, RED, (cx - size, cy + size), (cx + size, cy - size), width)
+
+
+def _shade(surface: pygame.Surface, alpha: int) -> None:
+    shade = pygame.Surface(surface.get_size())
+    shade.fill(BLACK)
+    shade.set_alpha(alpha)
+    surface.blit(shade, (0, 0))
+
+
+def _band(
+    surface: pygame.Surface,
+    fonts: Fonts,
+    text: str,
+    colour: tuple[int, int, int],
+    top: bool = False,
+) -> None:
+    """The one hint, white (or coloured) on a solid black band: the most readable pair."""
+    if not text:
+        return
+    w, h = surface.get_size()
+    band_h = round(h * BAND_HEIGHT)
+    y = 0 if top else h - band_h
+    pygame.draw.rect(surface, HINT_BAND, (0, y, w, band_h))
+    rendered = fonts.render(text, hint_font_size(h), colour, HINT_BAND)
+    if rendered.get_width() > w * 0.96:
+        rendered = pygame.transform.smoothscale(
+            rendered,
+            (round(w * 0.96), round(rendered.get_height() * w * 0.96 / rendered.get_width())),
+        )
+    surface.blit(rendered, rendered.get_rect(center=(w // 2, y + band_h // 2)))
+
+
+def _centre(
+    surface: pygame.Surface, fonts: Fonts, text: str, size: float, colour: tuple[int, int, int]
+) -> None:
+    w, h = surface.get_size()
+    _text_at(surface, fonts, text, size, colour, (w / 2, h / 2))
+
+
+def _text_at(
+    surface: pygame.Surface,
+    fonts: Fonts,
+    text: str,
+    size: float,
+    colour: tuple[int, int, int],
+    centre: tuple[float, float],
+    background: tuple[int, int, int] | None = None,
+) -> None:
+    h = surface.get_height()
+    rendered = fonts.render(text, max(12, round(h * size)), colour, background)
+    w = surface.get_width()
+    if rendered.get_width() > w * 0.95:
+        rendered = pygame.transform.smoothscale(
+            rendered,
+            (round(w * 0.95), round(rendered.get_height() * w * 0.95 / rendered.get_width())),
+        )
+    surface.blit(rendered, rendered.get_rect(center=(round(centre[0]), round(centre[1]))))

@@ -1,0 +1,376 @@
+"""The app's wiring: records (look-ups, walk-ins, roster-less shots) and the main loop under faults."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+from kiosk import station as st
+from kiosk.app import StationApp, add_walk_in, collection_code_student, earlier_shot, lookup
+from kiosk.capture.camera import SimCamera
+from kiosk.capture.verdict import Assessment, Reason
+from kiosk.config import Config
+from kiosk.demo import Director, Step
+from kiosk.roster import Roster, import_roster
+from kiosk.sample import SCHOOL_CODE, write_sample_roster
+from kiosk.scanner.base import Identity, Scan
+from kiosk.scanner.parse import Identifier
+from kiosk.store import Store
+
+SESSION = (SCHOOL_CODE, "普通生", "")
+
+
+@pytest.fixture
+def roster_store(tmp_path: Path) -> Store:
+    store = Store(tmp_path / "kiosk.db")
+    import_roster(store, write_sample_roster(tmp_path / "roster.xlsx", count=6))
+    yield store
+    store.close()
+
+
+def session_info(store: Store) -> st.SessionInfo:
+    s = store.open_session(
+        station_id="t", school_code=SCHOOL_CODE, school_name="示例大学", category="普通生"
+    )
+    return st.SessionInfo(s.id, s.school_code, s.category, s.department, s.school_name)
+
+
+def jpeg(colour: int = 120) -> bytes:
+    image = np.full((640, 480, 3), colour, np.uint8)
+    return cv2.imencode(".jpg", image)[1].tobytes()
+
+
+# -- records ----------------------------------------------------------------------
+
+
+def test_lookup_by_each_kind_of_identity(roster_store: Store) -> None:
+    roster = Roster(roster_store)
+    student = roster_store.conn.execute(
+        "SELECT id_number, student_number FROM students LIMIT 1"
+    ).fetchone()
+    by_id = lookup(roster, Identity("id_number", student[0], b"", "t"))
+    assert [s.id_number for s in by_id] == [student[0]]
+    by_number = lookup(roster, Identity("student_number", student[1], b"", "t"))
+    assert [s.student_number for s in by_number] == [student[1]]
+    assert lookup(roster, Identity("id_number", "110101199001011237", b"", "t")) == []
+    assert lookup(roster, Identity("unrecognised", student[1], b"", "t")) == []
+
+
+def test_walk_in_is_a_student_with_an_errata_correction(roster_store: Store) -> None:
+    info = session_info(roster_store)
+    identity = Identity(
+        "id_number",
+        "110101199001011237",
+        b"110101199001011237",
+        "idcard:x",
+        name="新同学",
+        fields={"sex": "女"},
+    )
+    student = add_walk_in(roster_store, st.AddWalkIn(identity, info))
+    assert (
+        student.id is not None and student.name == "新同学" and student.school_code == SCHOOL_CODE
+    )
+    row = roster_store.conn.execute(
+        "SELECT origin, category FROM students WHERE id = ?", (student.id,)
+    ).fetchone()
+    assert tuple(row) == ("walk_in", "普通生")
+    correction = roster_store.conn.execute(
+        "SELECT field, session_id FROM corrections WHERE student_id = ?", (student.id,)
+    ).fetchone()
+    assert tuple(correction) == ("walk_in", info.id)
+    # found by the next scan like any roster student
+    assert Roster(roster_store).by_id_number("110101199001011237").id == student.id
+
+
+def test_collection_code_shot_is_keyed_by_the_code(roster_store: Store) -> None:
+    info = session_info(roster_store)
+    code = "https://my.chsi.com.cn/archive/wap/gdjy/xlzx?code=Ab3+/=Zz9_-" + "x" * 30
+    subject = st.Subject(Identity("collection_code", code, code.encode(), "serial:x"), None, code)
+    first = collection_code_student(roster_store, subject, info.id)
+    assert collection_code_student(roster_store, subject, info.id) == first  # same code, same row
+    shot = roster_store.save_shot(
+        student_id=first, session_id=info.id, jpeg=jpeg(), status="accepted", collection_code=code
+    )
+    stored = roster_store.conn.execute(
+        "SELECT collection_code FROM shots WHERE uuid = ?", (shot.uuid,)
+    ).fetchone()[0]
+    assert stored == code
+    assert earlier_shot(roster_store, first).uuid == shot.uuid
+    origin = roster_store.conn.execute(
+        "SELECT origin FROM students WHERE id = ?", (first,)
+    ).fetchone()[0]
+    assert origin == "collection_code"
+
+
+# -- the main loop -------------------------------------------------------------------
+
+
+class FakeChecker:
+    """Accepts every image; ``fail`` makes the next calls raise (a crashing face model)."""
+
+    def __init__(self) -> None:
+        self.fail_preview = 0
+        self.refuse_stills = 0
+        self.calls = 0
+
+    def assess(self, rgb: np.ndarray, still: bool = False, face_only: bool = False) -> Assessment:
+        self.calls += 1
+        if not still and self.fail_preview > 0:
+            self.fail_preview -= 1
+            raise RuntimeError("face model crashed")
+        if still and self.refuse_stills > 0:
+            self.refuse_stills -= 1
+            return Assessment.of([Reason.EYES_CLOSED])
+        return Assessment.of([], {"sharpness": float(rgb.std())})
+
+
+def fake_compose(still: np.ndarray, assessment: Assessment) -> bytes:
+    photo = cv2.resize(still[:, : still.shape[0] * 3 // 4], (480, 640))
+    return cv2.imencode(".jpg", photo)[1].tobytes()
+
+
+class FakeScanner:
+    source = "test:scanner"
+
+    def __init__(self) -> None:
+        self.emit: Callable[[Any], None] | None = None
+
+    def start(self, emit: Callable[[Any], None]) -> None:
+        self.emit = emit
+
+    def stop(self) -> None:
+        self.emit = None
+
+    def scan(self, text: str) -> None:
+        assert self.emit is not None
+        self.emit(Scan(text.encode(), self.source))
+
+
+def fast_config(tmp_path: Path) -> Config:
+    config = Config().with_data_dir(tmp_path)
+    station = dataclasses.replace(
+        config.station,
+        steady_frames=2,
+        countdown_s=0.1,
+        confirm_s=0.1,
+        review_s=0.2,
+        saved_s=0.2,
+        failsafe_s=0.3,
+        window_size=(640, 360),
+        fps=60,
+    )
+    camera = dataclasses.replace(
+        config.camera,
+        restart_after_s=0.5,
+        backend="sim",
+        preview_size=(320, 180),
+        still_size=(640, 360),
+        sim_fps=60.0,
+    )
+    return dataclasses.replace(config, station=station, camera=camera)
+
+
+def seen(*phases: st.Phase) -> Callable[[Any, int], bool]:
+    return lambda app, since: any(p in phases for p in app.drawn_phases[since:])
+
+
+def run_app(
+    tmp_path: Path, steps: list[Step], checker: FakeChecker, **camera_changes: Any
+) -> StationApp:
+    config = fast_config(tmp_path)
+    with Store(config.db_path) as store:
+        import_roster(store, write_sample_roster(tmp_path / "roster.xlsx", count=6))
+    camera = SimCamera(config.camera)
+    camera.show("face_041.jpg")
+    for key, value in camera_changes.items():
+        setattr(camera, key, value)
+    scanner = FakeScanner()
+    app = StationApp(
+        config,
+        camera=camera,
+        checker=checker,
+        compose=fake_compose,
+        guide=lambda w, h: (w / 2, h * 0.4, w * 0.1, h * 0.2),
+        identify=Identifier(config.scanner).identify,
+        scanners=[scanner],
+        headless=True,
+        session=SESSION,
+    )
+    app.test_scanner = scanner  # type: ignore[attr-defined]
+    director = Director([Step("session open", seen(st.Phase.IDLE)), *steps], timeout_s=20)
+    app.director = director
+    app.run(max_seconds=40)
+    assert director.failed is None, director.failed
+    assert director.finished
+    return app
+
+
+def first_student(tmp_path: Path) -> tuple[str, str]:
+    with Store(tmp_path / "kiosk.db") as store:
+        row = store.conn.execute(
+            "SELECT id_number, student_number FROM students ORDER BY id LIMIT 1"
+        ).fetchone()
+    return row[0], row[1]
+
+
+def events(tmp_path: Path) -> list[tuple[str, str]]:
+    with Store(tmp_path / "kiosk.db") as store:
+        return [
+            (r[0], r[1]) for r in store.conn.execute("SELECT kind, message FROM events ORDER BY id")
+        ]
+
+
+def shots(tmp_path: Path) -> list[Any]:
+    with Store(tmp_path / "kiosk.db") as store:
+        return [dict(r) for r in store.conn.execute("SELECT * FROM shots ORDER BY id")]
+
+
+def scan_step(text_of: Callable[[], str]) -> Step:
+    return Step(
+        "scan",
+        lambda app, since: app.state.phase is st.Phase.IDLE,
+        lambda app: app.test_scanner.scan(text_of()),
+    )
+
+
+def test_crash_in_the_face_check_goes_failsafe_keeps_the_student_and_recovers(
+    tmp_path: Path,
+) -> None:
+    checker = FakeChecker()
+    checker.fail_preview = 1
+    app = run_app(
+        tmp_path,
+        [
+            Step(
+                "scan",
+                lambda app, since: True,
+                lambda app: app.test_scanner.scan(first_student(tmp_path)[0]),
+            ),
+            Step("failsafe", seen(st.Phase.FAILSAFE)),
+            Step("saved", seen(st.Phase.SAVED)),
+            Step("idle", seen(st.Phase.IDLE)),
+        ],
+        checker,
+    )
+    kinds = [k for k, _ in events(tmp_path)]
+    assert "station_error" in kinds and "station_recovered" in kinds
+    assert [s["seq"] for s in shots(tmp_path)] == [1]
+    phases = app.drawn_phases
+    assert phases.index(st.Phase.FAILSAFE) < phases.index(st.Phase.SAVED)
+    # the student was kept: framing resumed after the failsafe, without a new scan
+    after = phases[phases.index(st.Phase.FAILSAFE) + 1]
+    assert after in (st.Phase.FRAMING, st.Phase.COUNTDOWN)
+
+
+def test_still_timeout_restarts_the_camera_and_the_shot_is_retaken(tmp_path: Path) -> None:
+    checker = FakeChecker()
+    app = run_app(
+        tmp_path,
+        [
+            Step(
+                "scan",
+                lambda app, since: True,
+                lambda app: app.test_scanner.scan(first_student(tmp_path)[1]),
+            ),
+            Step("saved", seen(st.Phase.SAVED)),
+        ],
+        checker,
+        fail_stills=1,
+    )
+    assert app.camera.restarts == 1
+    kinds = [k for k, _ in events(tmp_path)]
+    assert "still_failed" in kinds
+    saved = shots(tmp_path)
+    assert len(saved) == 1 and saved[0]["status"] == "accepted"
+    assert json.loads(saved[0]["camera"])["sim_photo"] == "face_041.jpg"
+
+
+def test_unknown_card_added_as_walk_in_by_the_crew(tmp_path: Path) -> None:
+    checker = FakeChecker()
+    run_app(
+        tmp_path,
+        [
+            Step(
+                "scan",
+                lambda app, since: True,
+                lambda app: app.test_scanner.scan("110101199001011237"),
+            ),
+            Step("unknown", seen(st.Phase.UNKNOWN), lambda app: app.press(st.Action.WALK_IN)),
+            Step("saved", seen(st.Phase.SAVED)),
+        ],
+        checker,
+    )
+    with Store(tmp_path / "kiosk.db") as store:
+        row = store.conn.execute(
+            "SELECT s.origin, h.seq FROM shots h JOIN students s ON s.id = h.student_id"
+        ).fetchone()
+        assert tuple(row) == ("walk_in", 1)
+        assert store.conn.execute("SELECT field FROM corrections").fetchone()[0] == "walk_in"
+
+
+def test_refused_too_often_then_crew_accepts_as_flagged(tmp_path: Path) -> None:
+    checker = FakeChecker()
+    checker.refuse_stills = 10
+    run_app(
+        tmp_path,
+        [
+            Step(
+                "scan",
+                lambda app, since: True,
+                lambda app: app.test_scanner.scan(first_student(tmp_path)[0]),
+            ),
+            Step(
+                "crew asked", seen(st.Phase.CREW_DECISION), lambda app: app.press(st.Action.ACCEPT)
+            ),
+            Step("saved", seen(st.Phase.SAVED)),
+        ],
+        checker,
+    )
+    statuses = [(s["status"], s["seq"]) for s in shots(tmp_path)]
+    tries = fast_config(tmp_path).station.max_auto_tries
+    assert statuses == [("refused", None)] * tries + [("flagged", 1)]
+
+
+def test_lost_camera_is_shown_restarted_and_the_student_kept(tmp_path: Path) -> None:
+    checker = FakeChecker()
+    stopped: dict[str, bool] = {}
+
+    def unplug(app: Any) -> None:
+        app.camera.stop()  # as if the ribbon cable came loose
+        stopped["yes"] = True
+
+    def camera_state(state: str) -> Callable[[Any, int], bool]:
+        return lambda app, since: (
+            (d := app.state.devices.get("camera")) is not None and d.state == state
+        )
+
+    app = run_app(
+        tmp_path,
+        [
+            Step(
+                "scan",
+                lambda app, since: True,
+                lambda app: app.test_scanner.scan(first_student(tmp_path)[0]),
+            ),
+            Step("framing", seen(st.Phase.IDENTIFIED), unplug),
+            Step("camera lost", camera_state("lost")),
+            Step("camera back", camera_state("ok")),
+            Step("saved", seen(st.Phase.SAVED)),
+        ],
+        checker,
+    )
+    assert stopped and app.camera.restarts == 1
+    kinds = [k for k, _ in events(tmp_path)]
+    assert kinds.index("device_lost") < kinds.index("device_ok", kinds.index("device_lost"))
+    assert [s["seq"] for s in shots(tmp_path)] == [1]
