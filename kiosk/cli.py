@@ -795,7 +795,7 @@ def export_command(
 def doctor(app: App, as_json: bool, only: tuple[str, ...]) -> None:
     """Check this kiosk is ready to shoot: one line per check, with the fix.
 
-    Exit 0: nothing failed (checks not in this build are listed as N/A);
+    Exit 0: nothing failed;
     1: at least one check failed.
     """
     from kiosk import doctor as doctor_module

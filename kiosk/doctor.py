@@ -4,8 +4,8 @@ Why a list of small checks: each one answers a question the crew asks when
 something is off (is the camera delivering? is the clock right?) and most are
 pure functions of a few facts (free bytes, a date, a sysfs tree), tested on
 their own. The device checks reuse the modules that run the devices, so the
-doctor sees what the station would see. A check whose module is not part of
-this build says so ("not available in this build") instead of pretending.
+doctor sees what the station would see (the simulated twins when the config
+says so).
 
 Exit code: 0 when nothing failed, 1 when something did (``kiosk.cli``'s rule).
 """
@@ -13,8 +13,6 @@ Exit code: 0 when nothing failed, 1 when something did (``kiosk.cli``'s rule).
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
 import os
 import shutil
 import time
@@ -26,7 +24,7 @@ from typing import Literal
 from kiosk.config import Config
 from kiosk.display import kmsdrm
 
-Status = Literal["pass", "fail", "n/a"]
+Status = Literal["pass", "fail"]
 
 # Text a student sees; the font must draw every character of it.
 CJK_SAMPLE = "请正视镜头睁眼拍摄完成姓名学号身份证号"
@@ -65,36 +63,14 @@ class Context:
 Check = Callable[[Context], Finding]
 
 
-def not_in_build(ctx: Context, check: str, module: str) -> Finding:
-    return Finding(
-        check,
-        "n/a",
-        ctx.t(
-            f"本版本不含此检查（缺少模块 {module}）",
-            f"not available in this build (module {module} is not part of it)",
-        ),
-    )
-
-
-def _has_module(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 # -- camera, scanner, central: through their own modules --------------------
 
 
 def check_camera(ctx: Context) -> Finding:
-    if not _has_module("kiosk.capture.camera"):
-        return not_in_build(ctx, "camera", "kiosk.capture.camera")
-    camera_module = importlib.import_module("kiosk.capture.camera")
-    opener = getattr(camera_module, "open_camera", None)
-    if opener is None:
-        return not_in_build(ctx, "camera", "kiosk.capture.camera.open_camera")
+    from kiosk.capture.camera import open_camera
+
     try:
-        camera = opener(ctx.config.camera)  # type: ignore[attr-defined]
+        camera = open_camera(ctx.config.camera)
         camera.start()
     except Exception as exc:
         return Finding(
@@ -109,18 +85,24 @@ def check_camera(ctx: Context) -> Finding:
         )
     try:
         deadline = time.monotonic() + ctx.config.deployment.doctor_timeout_s
-        frames = 0
-        while time.monotonic() < deadline and frames < 3:
-            if camera.latest() is not None:
-                frames += 1
-            time.sleep(0.05)
+        seen: set[int] = set()  # distinct frames: a frozen camera repeats one
+        while time.monotonic() < deadline and len(seen) < 3:
+            frame = camera.latest()
+            if frame is not None:
+                seen.add(frame.seq)
+            time.sleep(0.02)
+        frames = len(seen)
     finally:
         camera.stop()
-    if frames == 0:
+    if frames < 3:
         return Finding(
             "camera",
             "fail",
-            ctx.t("相机已找到，但没有画面", "camera found but delivers no frames"),
+            ctx.t(
+                f"相机已找到，但 {ctx.config.deployment.doctor_timeout_s:g} 秒内只有 {frames} 帧画面",
+                f"camera found but delivered {frames} distinct frames in "
+                f"{ctx.config.deployment.doctor_timeout_s:g} s",
+            ),
             ctx.t(
                 "停止 kiosk.service 后再试（相机同时只能被一个程序使用）",
                 "stop kiosk.service first (one program at a time owns the camera), then retry",
@@ -131,8 +113,6 @@ def check_camera(ctx: Context) -> Finding:
 
 def check_scanner(ctx: Context) -> Finding:
     """Open every configured reader (or the simulated twins) and wait for each "ok"."""
-    if not _has_module("kiosk.scanner.devices"):
-        return not_in_build(ctx, "scanner", "kiosk.scanner.devices")
     import queue
 
     from kiosk.scanner.base import DeviceStatus
@@ -144,7 +124,7 @@ def check_scanner(ctx: Context) -> Finding:
         "replug the scanner / card reader; `ls -l /dev/kiosk-*` must list them "
         "(hardware/70-kiosk.rules); check [scanner] devices in the config",
     )
-    settings = ctx.config.scanner  # type: ignore[attr-defined]
+    settings = ctx.config.scanner
     backends = open_backends(settings)
     if not backends:
         return Finding(
@@ -187,11 +167,9 @@ def check_scanner(ctx: Context) -> Finding:
 
 def check_central(ctx: Context) -> Finding:
     """Ask the receiver who this kiosk's token belongs to (``/whoami``)."""
-    if not _has_module("kiosk.sync.client"):
-        return not_in_build(ctx, "central", "kiosk.sync.client")
     from kiosk.sync.client import ReceiverClient, SyncProblem
 
-    settings = ctx.config.sync  # type: ignore[attr-defined]
+    settings = ctx.config.sync
     fix = ctx.t(
         "检查网络，以及 /etc/kiosk/kiosk.toml 中 [sync] 的 server_url 和 token（或 token_file）",
         "check the network and [sync] server_url and token (or token_file) in "
@@ -530,21 +508,15 @@ def exit_code(findings: list[Finding]) -> int:
 
 
 def render(findings: list[Finding], zh: bool) -> list[str]:
-    marks = {"pass": "PASS", "fail": "FAIL", "n/a": "N/A "}
+    marks = {"pass": "PASS", "fail": "FAIL"}
     lines = []
     for f in findings:
         lines.append(f"{marks[f.status]}  {f.check:<9} {f.detail}")
         if f.status == "fail" and f.fix:
             lines.append(f"      {'处理' if zh else 'fix'}: {f.fix}")
     failed = sum(f.status == "fail" for f in findings)
-    unavailable = sum(f.status == "n/a" for f in findings)
     if zh:
-        summary = f"{len(findings)} 项检查，{failed} 项失败"
-        if unavailable:
-            summary += f"，{unavailable} 项本版本不可用"
+        lines.append(f"{len(findings)} 项检查，{failed} 项失败")
     else:
-        summary = f"{len(findings)} checks, {failed} failed"
-        if unavailable:
-            summary += f", {unavailable} not available in this build"
-    lines.append(summary)
+        lines.append(f"{len(findings)} checks, {failed} failed")
     return lines

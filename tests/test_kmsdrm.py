@@ -118,3 +118,15 @@ def test_real_pygame_reports_the_driver_it_got(monkeypatch: pytest.MonkeyPatch) 
         pygame.display.quit()
     assert kmsdrm.driver_problem(actual, wanted="dummy") is None
     assert kmsdrm.driver_problem(actual) is not None
+
+
+def test_a_desktop_session_is_left_to_sdl(tmp_path: Path) -> None:
+    sysfs = fake_sysfs(tmp_path, {"card1-HDMI-A-1": "connected"})
+    env = {"DISPLAY": ":0"}
+    choice = kmsdrm.prepare(env, sysfs)
+    assert choice.ok and choice.driver == "desktop"
+    assert env == {"DISPLAY": ":0"}
+    assert kmsdrm.driver_problem("x11", wanted=choice.driver) is None
+    # ... but the kiosk's unit sets kmsdrm explicitly, and that wins.
+    env = {"DISPLAY": ":0", "SDL_VIDEODRIVER": "kmsdrm"}
+    assert kmsdrm.prepare(env, sysfs).card is not None

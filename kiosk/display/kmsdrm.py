@@ -103,9 +103,14 @@ def prepare(
     """Set SDL's environment for the connected card before pygame starts.
 
     An ``SDL_VIDEODRIVER`` already set to something else (``dummy`` in tests
-    and the simulated kiosk, ``x11``/``wayland`` on a desk) is respected.
+    and the simulated kiosk, ``x11``/``wayland`` on a desk) is respected, and
+    so is a desktop session (``DISPLAY``/``WAYLAND_DISPLAY``) without one.
     """
     env = os.environ if environ is None else environ
+    if not env.get(ENV_DRIVER) and (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+        # A desk with a desktop: SDL picks X11/Wayland itself (kiosk.service
+        # sets SDL_VIDEODRIVER=kmsdrm, so the kiosk never lands here).
+        return DisplayChoice("desktop", None, "desktop session: SDL picks its own driver")
     driver = env.get(ENV_DRIVER) or WANTED_DRIVER
     if driver != WANTED_DRIVER:
         return DisplayChoice(driver, None, f"SDL video driver {driver} (set by {ENV_DRIVER})")
@@ -127,8 +132,11 @@ def prepare(
 
 
 def driver_problem(actual: str | None, wanted: str = WANTED_DRIVER) -> str | None:
-    """None when SDL runs the driver asked for, else a message for the crew and log."""
-    if actual == wanted:
+    """None when SDL runs the driver asked for, else a message for the crew and log.
+
+    ``wanted`` is :attr:`DisplayChoice.driver`; "desktop" accepts any driver.
+    """
+    if actual == wanted or (wanted == "desktop" and actual):
         return None
     return (
         f"DISPLAY: SDL is using the {actual or 'no'} video driver, not {wanted}. "
