@@ -13,6 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from kiosk import config as config_module
 from kiosk import geometry
 
 
@@ -26,13 +27,18 @@ def main(argv: list[str] | None = None) -> int:
         help="rows of the still along the vertical (default: full resolution; "
         "the 2x2-binned mode has half)",
     )
-    parser.add_argument("--head-fraction", type=float, default=geometry.HEAD_FRACTION)
+    parser.add_argument(
+        "--config",
+        help="kiosk config whose [photo] section sets the crop (default: KIOSK_CONFIG, "
+        "else the built-in format)",
+    )
     args = parser.parse_args(argv)
+    config = config_module.load(args.config)
     placement = geometry.place(
         geometry.CAMERAS[args.camera],
+        config.photo,
         portrait_mount=args.portrait,
         still_rows=args.still_rows,
-        head_fraction=args.head_fraction,
     )
     print(geometry.report(placement))
     return 0 if placement.distance_m is not None else 1

@@ -1,7 +1,8 @@
 """Where to put the camera: distance and height from the lens and the official crop.
 
-Why computed: the head must fill the registry's crop at the right proportion
-*with enough pixels* (the official photo is 480 x 640; upscaling a smaller
+Why computed: the face must fill the registry's crop at the proportion the
+photo format sets (``[photo]`` face_width, width, height, frame_fill in the
+config: one place for those facts) *with enough pixels* (the official photo is 480 x 640; upscaling a smaller
 crop blurs it) while the student still has room to sway inside the frame, and
 the lens must be far enough away that the nose is not enlarged. Those three
 limits come straight from the sensor size, the focal length and the crop's
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+from kiosk.config import PhotoConfig
 
 
 @dataclass(frozen=True)
@@ -52,19 +55,14 @@ CAMERAS = {
     )
 }
 
-OFFICIAL_PX = (480, 640)  # the registry's photo, width x height
-# Head (chin to crown) as a share of the photo's height: the registry's
-# guidance that the head takes about two thirds of the photo.
-HEAD_FRACTION = 2 / 3
-# Adult head height, chin to crown (GB/T 10000 head height, P50 of men 223 mm
-# and women 216 mm, rounded).
-HEAD_M = 0.22
+# Real width of the face the crop scales to ``photo.face_width`` pixels:
+# MediaPipe's face oval runs between face breadth and head breadth (GB/T 10000,
+# P50: face breadth 141 / 136 mm, head breadth 154 / 149 mm, men / women).
+FACE_WIDTH_M = 0.145
 # The nose is ~10 cm nearer the lens than the ears; below this distance it
 # looks > 9 % larger than the ears (portrait practice keeps >= 1.2 m).
 NOSE_DEPTH_M = 0.10
 PERSPECTIVE_MIN_M = 1.2
-# Room to sway: the crop may take at most this share of the frame's height.
-MAX_CROP_SHARE = 0.67
 # Eye height of Chinese adults (GB/T 10000, P50): standing men 1568 mm and
 # women 1454 mm; seated on a 45 cm stool, 0.45 m + seated eye height
 # (men 798 mm, women 739 mm).
@@ -74,23 +72,27 @@ EYE_HEIGHT_SEATED_M = (0.45 + 0.739, 0.45 + 0.798)
 
 @dataclass(frozen=True)
 class Placement:
-    """The answer for one camera, mount and still resolution."""
+    """The answer for one camera, mount, still resolution and photo format."""
 
     camera: CameraModel
     portrait_mount: bool
     still_rows: int  # rows of the still along the vertical of the scene
+    output_rows: int  # the official photo's height in pixels (photo.height)
+    frame_fill: float  # the station's crop share of the frame (photo.frame_fill)
     vertical_fov_deg: float
     crop_height_m: float  # the scene height the official photo covers
-    min_distance_m: float  # closer: the crop leaves no room to sway, or noses grow
-    max_distance_m: float  # farther: the crop has fewer than 640 rows (upscaled)
+    fill_distance_m: float  # where the crop is frame_fill of the frame
+    min_distance_m: float  # closer: noses grow (perspective)
+    max_distance_m: float  # farther: the crop has fewer rows than the photo (upscaled)
     distance_m: float | None  # recommended; None when no distance works
 
     def crop_rows(self, distance_m: float) -> float:
         """Rows of the still inside the official crop at this distance."""
         return self.crop_height_m / frame_height_m(self, distance_m) * self.still_rows
 
-    def nose_enlargement(self, distance_m: float) -> float:
-        return perspective_enlargement(distance_m)
+    def fill_at(self, distance_m: float) -> float:
+        """The crop's share of the frame height at this distance (photo.frame_fill)."""
+        return self.crop_height_m / frame_height_m(self, distance_m)
 
 
 def vertical_extent(camera: CameraModel, portrait_mount: bool) -> tuple[float, int]:
@@ -111,39 +113,43 @@ def perspective_enlargement(distance_m: float) -> float:
 
 def place(
     camera: CameraModel,
+    photo: PhotoConfig | None = None,
     *,
     portrait_mount: bool = False,
     still_rows: int | None = None,
-    head_fraction: float = HEAD_FRACTION,
-    head_m: float = HEAD_M,
+    face_width_m: float = FACE_WIDTH_M,
     perspective_min_m: float = PERSPECTIVE_MIN_M,
-    max_crop_share: float = MAX_CROP_SHARE,
 ) -> Placement:
     """Distance limits and the recommended distance for a camera.
 
-    ``still_rows`` is the still's height in pixels along the scene's vertical
-    (default: the sensor's full resolution; a binned mode has half).
+    The crop's proportions come from the photo format in the config (the
+    face is scaled to ``face_width`` of ``width`` pixels; ``frame_fill`` is
+    the station's design share of the frame). ``still_rows`` is the still's
+    height in pixels along the scene's vertical (default: the sensor's full
+    resolution; a 2x2-binned mode has half).
     """
-    if not 0 < head_fraction < 1 or not 0 < max_crop_share <= 1:
-        raise ValueError("head_fraction and max_crop_share must be between 0 and 1")
+    photo = photo or PhotoConfig()
     sensor_mm, full_rows = vertical_extent(camera, portrait_mount)
     rows = still_rows or full_rows
-    crop_m = head_m / head_fraction
+    crop_w = face_width_m * photo.width / photo.face_width
+    crop_m = crop_w * photo.height / photo.width
     scale = camera.focal_mm / sensor_mm  # distance per metre of frame height
-    # Frame height = d * sensor / f. Room to sway: crop <= share * frame.
-    sway_min = crop_m / max_crop_share * scale
-    # Enough rows: crop / frame * rows >= 640.
-    resolution_max = crop_m * rows / OFFICIAL_PX[1] * scale
-    low = max(sway_min, perspective_min_m)
+    fill_distance = crop_m / photo.frame_fill * scale
+    # Enough rows: crop / frame * rows >= photo.height.
+    resolution_max = crop_m * rows / photo.height * scale
+    low = max(fill_distance, perspective_min_m)
     distance = low if low <= resolution_max else None
     vfov = math.degrees(2 * math.atan(sensor_mm / (2 * camera.focal_mm)))
     return Placement(
         camera=camera,
         portrait_mount=portrait_mount,
         still_rows=rows,
+        output_rows=photo.height,
+        frame_fill=photo.frame_fill,
         vertical_fov_deg=vfov,
         crop_height_m=crop_m,
-        min_distance_m=low,
+        fill_distance_m=fill_distance,
+        min_distance_m=perspective_min_m,
         max_distance_m=resolution_max,
         distance_m=distance,
     )
@@ -154,18 +160,19 @@ def report(placement: Placement) -> str:
     cam = placement.camera
     hfov, vfov = cam.fov_deg()
     mount = "portrait (rotated 90°)" if placement.portrait_mount else "landscape"
+    fill_d = placement.fill_distance_m
     lines = [
         f"camera: {cam.name}",
         f"  sensor {cam.sensor_mm[0]:.2f} x {cam.sensor_mm[1]:.2f} mm, "
         f"{cam.sensor_px[0]} x {cam.sensor_px[1]} px, focal length {cam.focal_mm} mm",
         f"  field of view {hfov:.1f}° x {vfov:.1f}° (landscape); mount: {mount}",
         f"  still: {placement.still_rows} rows along the vertical",
-        f"official crop: {OFFICIAL_PX[0]} x {OFFICIAL_PX[1]} px covering "
-        f"{placement.crop_height_m * 100:.0f} cm of the scene's height "
-        f"(head {HEAD_M * 100:.0f} cm = {HEAD_FRACTION:.0%} of the photo)",
-        f"distance lens to face: at least {placement.min_distance_m:.2f} m "
-        f"(room to sway, nose not enlarged), at most {placement.max_distance_m:.2f} m "
-        f"(crop keeps >= {OFFICIAL_PX[1]} rows)",
+        f"official crop: {placement.crop_height_m * 100:.0f} cm of the scene's height "
+        f"(face {FACE_WIDTH_M * 100:.1f} cm wide scaled to photo.face_width)",
+        f"  photo.frame_fill {placement.frame_fill:g} puts the face at {fill_d:.2f} m "
+        f"(nose {perspective_enlargement(fill_d):.0%} larger than the ears)",
+        f"distance lens to face: at least {placement.min_distance_m:.2f} m (perspective), "
+        f"at most {placement.max_distance_m:.2f} m (crop keeps >= {placement.output_rows} rows)",
     ]
     if placement.distance_m is None:
         lines.append(
@@ -176,8 +183,8 @@ def report(placement: Placement) -> str:
         d = placement.distance_m
         lines += [
             f"recommended: {d:.2f} m -> frame {frame_height_m(placement, d) * 100:.0f} cm tall, "
-            f"crop {placement.crop_rows(d):.0f} rows, nose {placement.nose_enlargement(d):.1%} "
-            "larger than the ears",
+            f"crop {placement.crop_rows(d):.0f} rows, nose {perspective_enlargement(d):.1%} "
+            f"larger than the ears; set photo.frame_fill = {placement.fill_at(d):.2f}",
         ]
     seated = "–".join(f"{h:.2f}" for h in EYE_HEIGHT_SEATED_M)
     standing = "–".join(f"{h:.2f}" for h in EYE_HEIGHT_STANDING_M)
