@@ -229,6 +229,7 @@ class Records(threading.Thread):
             measures=effect.result.assessment.measures,
             camera=effect.result.camera,
             collection_code=subject.collection_code,
+            collection_code_raw=collection_code_bytes(subject),
         )
         if self.timings is not None:
             self.timings.save.append(time.monotonic() - started)
@@ -309,6 +310,14 @@ def add_walk_in(store: Store, effect: st.AddWalkIn) -> Student:
         )
     row = conn.execute("SELECT * FROM students WHERE id = ?", (student_id,)).fetchone()
     return Student.from_row(row)
+
+
+def collection_code_bytes(subject: st.Subject) -> bytes | None:
+    """The collection code exactly as scanned, when this shot was opened by one."""
+    identity = subject.identity
+    if identity is not None and identity.kind == "collection_code":
+        return bytes(identity.raw)
+    return None
 
 
 def collection_code_student(store: Store, subject: st.Subject, session_id: int) -> int:
@@ -944,6 +953,15 @@ def quality_for(config: Config) -> tuple[Checker, Composer, Guide]:
 
     photo = config.photo
     checker = QualityChecker(config.quality, photo)
+    # Build every graph now, before any thread starts: the first student
+    # must not wait for model loading, and MediaPipe's C++ start-up notices
+    # on stderr are silenced while nothing else can write there.
+    from kiosk.capture.camera import PORTRAITS
+    from kiosk.capture.image import load_rgb
+
+    checker.model.load(
+        *checker.model.GRAPHS, quiet=True, sample=load_rgb(PORTRAITS / "face_001.jpg")
+    )
 
     def official(still: np.ndarray, assessment: Assessment) -> bytes:
         return compose.official(still, assessment, photo).jpeg

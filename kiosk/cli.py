@@ -9,6 +9,7 @@ rows, work left), 2 could not start (bad file, bad config).
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from dataclasses import asdict
@@ -216,6 +217,15 @@ def demo(app: App, students: int, screenshots: Path | None, headless: bool, fast
     if students < 1:
         fail("--students must be at least 1")
     app.close()  # the demo's threads open their own connections
+    narration = logging.StreamHandler(sys.stdout)
+    narration.setFormatter(logging.Formatter("  %(asctime)s  %(message)s", "%H:%M:%S"))
+    demo_log = logging.getLogger("kiosk.demo")
+    demo_log.addHandler(narration)
+    demo_log.setLevel(logging.INFO)
+    click.echo(
+        f"kiosk demo: {students} students of the sample roster (made-up people), simulated "
+        f"ID-card reader, barcode scanner and camera; data in {app.config.data_dir}"
+    )
     result = run_demo(
         app.config, students=students, screenshots=screenshots, headless=headless, fast=fast
     )

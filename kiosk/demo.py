@@ -121,7 +121,11 @@ class Director:
                     log.error("demo: %s", self.failed)
                     app.running = False
                 return
-            log.info("demo: %s", step.label)
+            log.log(
+                logging.DEBUG if step.label.endswith("wait for idle") else logging.INFO,
+                "%s",
+                step.label,
+            )
             step.do(app)
             self.index += 1
             self.step_started = None

@@ -176,6 +176,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX reconciliations_session ON reconciliations(session_id, at);
     """,
+    # 3: the collection code's bytes exactly as scanned (collection_code holds
+    # the decoded, trimmed text used for look-ups and file names).
+    """
+    ALTER TABLE shots ADD COLUMN collection_code_raw BLOB;
+    """,
 ]
 
 
@@ -384,6 +389,7 @@ class Store:
         measures: dict[str, Any] | None = None,
         camera: dict[str, Any] | None = None,
         collection_code: str | None = None,
+        collection_code_raw: bytes | None = None,
         shot_uuid: str | None = None,
         taken_at: str | None = None,
     ) -> Shot:
@@ -427,7 +433,8 @@ class Store:
                 cursor = conn.execute(
                     "INSERT INTO shots (uuid, student_id, session_id, seq, collection_code, file, "
                     "sha256, size, width, height, taken_at, status, reasons, measures, camera, "
-                    "supersedes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "supersedes, collection_code_raw) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         shot_uuid,
                         student_id,
@@ -445,6 +452,7 @@ class Store:
                         json.dumps(measures or {}, default=float),
                         json.dumps(camera or {}),
                         supersedes,
+                        collection_code_raw,
                     ),
                 )
                 if delivered:

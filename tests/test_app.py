@@ -17,7 +17,14 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from kiosk import station as st
-from kiosk.app import StationApp, add_walk_in, collection_code_student, earlier_shot, lookup
+from kiosk.app import (
+    StationApp,
+    add_walk_in,
+    collection_code_bytes,
+    collection_code_student,
+    earlier_shot,
+    lookup,
+)
 from kiosk.capture.camera import SimCamera
 from kiosk.capture.verdict import Assessment, Reason
 from kiosk.config import Config
@@ -374,3 +381,31 @@ def test_lost_camera_is_shown_restarted_and_the_student_kept(tmp_path: Path) -> 
     kinds = [k for k, _ in events(tmp_path)]
     assert kinds.index("device_lost") < kinds.index("device_ok", kinds.index("device_lost"))
     assert [s["seq"] for s in shots(tmp_path)] == [1]
+
+
+def test_collection_code_bytes_are_stored_exactly_as_scanned(roster_store: Store) -> None:
+    from kiosk.config import ScannerConfig
+    from kiosk.scanner.base import Scan
+    from kiosk.scanner.parse import Identifier
+
+    info = session_info(roster_store)
+    code = "Zx9+/" + "k" * 45 + "=="
+    payload = b" \t" + code.encode() + b"  "  # padding a scanner may send around the code
+    identity = Identifier(ScannerConfig()).identify(Scan(payload, "serial:x"))
+    assert identity.kind == "collection_code" and identity.value == code
+    subject = st.Subject(identity, None, identity.value)
+    student = collection_code_student(roster_store, subject, info.id)
+    shot = roster_store.save_shot(
+        student_id=student,
+        session_id=info.id,
+        jpeg=jpeg(),
+        status="accepted",
+        collection_code=subject.collection_code,
+        collection_code_raw=collection_code_bytes(subject),
+    )
+    text, raw = roster_store.conn.execute(
+        "SELECT collection_code, collection_code_raw FROM shots WHERE uuid = ?", (shot.uuid,)
+    ).fetchone()
+    assert (text, bytes(raw)) == (code, payload)
+    roster_subject = st.Subject(Identity("id_number", "x", b"x", "idcard:x"), None, None)
+    assert collection_code_bytes(roster_subject) is None

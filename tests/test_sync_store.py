@@ -158,18 +158,30 @@ def test_session_tally_is_order_independent_and_covers_delivered_shots(tmp_path)
     assert tally.digest == protocol.session_digest(reversed([tuple(p) for p in pairs]))
 
 
-def test_a_version_1_database_upgrades_and_keeps_its_shots(tmp_path, monkeypatch):
+def test_a_version_1_database_upgrades_to_the_current_schema(tmp_path, monkeypatch):
     from kiosk import store as store_module
 
     monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:1])
-    old = make_kiosk(tmp_path, shots=3)
-    assert old.version == 1
-    old.close()
+    with Store(tmp_path / "kiosk.db") as old:
+        assert old.version == 1
     monkeypatch.undo()
     with Store(tmp_path / "kiosk.db") as upgraded:
-        assert upgraded.version == len(store_module.MIGRATIONS) >= 2
+        assert upgraded.version == len(store_module.MIGRATIONS) >= 3
         assert {"batches", "reconciliations"} <= set(upgraded.db.table_names())
-        assert "purged_at" in upgraded.db["shots"].columns_dict
+        assert {"purged_at", "collection_code_raw"} <= set(upgraded.db["shots"].columns_dict)
+
+
+def test_a_version_2_database_upgrades_and_keeps_its_shots(tmp_path):
+    from kiosk import store as store_module
+
+    old = make_kiosk(tmp_path, shots=3)
+    # Take it back to what a version-2 kiosk wrote: no collection_code_raw.
+    old.conn.execute("ALTER TABLE shots DROP COLUMN collection_code_raw")
+    old.conn.execute("PRAGMA user_version = 2")
+    old.close()
+    with Store(tmp_path / "kiosk.db") as upgraded:
+        assert upgraded.version == len(store_module.MIGRATIONS) == 3
+        assert "collection_code_raw" in upgraded.db["shots"].columns_dict
         assert upgraded.verify().ok and upgraded.verify().checked == 3
         assert outbox.counts(upgraded)["pending"] == 3
 

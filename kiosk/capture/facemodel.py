@@ -114,7 +114,7 @@ class FaceModel:
         """Build every graph now (the station does this at start-up, not at the first student)."""
         self.load(*self.GRAPHS)
 
-    def load(self, *names: str, quiet: bool = False) -> None:
+    def load(self, *names: str, quiet: bool = False, sample: np.ndarray | None = None) -> None:
         """Build the named graphs and run each once on a blank image.
 
         ``quiet`` sends file descriptor 2 to /dev/null meanwhile: MediaPipe's
@@ -122,12 +122,14 @@ class FaceModel:
         of ``kiosk check``. Only for single-threaded callers (the redirect is
         process-wide).
         """
-        blank = np.zeros((64, 64, 3), np.uint8)
+        # A face (``sample``) takes every graph down its whole path once, so
+        # the notices of the first landmark projection come now, not later.
+        image = np.zeros((64, 64, 3), np.uint8) if sample is None else _contiguous(sample)
         with _stderr_silenced(quiet):
             for name in names:
                 graph = self._graph(name)
                 with self._locks[name]:
-                    graph.process(blank)
+                    graph.process(image)
 
     # -- the four calls ----------------------------------------------------
 
