@@ -97,6 +97,9 @@ def _wheels(into: Path) -> Path:
         for stale in partial.glob("kiosk-*.whl"):
             stale.unlink()
         partial.rename(wheelhouse)
+        for stale in CACHE.glob("wheelhouse-*"):  # older pins
+            if stale != wheelhouse:
+                shutil.rmtree(stale, ignore_errors=True)
     into.mkdir()
     for wheel in wheelhouse.iterdir():
         os.link(wheel, into / wheel.name)
