@@ -535,6 +535,10 @@ class DeploymentConfig:
     clock_not_before: str = "2026-01-01"
     # Seconds ``kiosk doctor`` waits for the camera, a scanner or the receiver.
     doctor_timeout_s: float = setting(5.0, min=0.1, max=60.0)
+    # The data folder must be its own file system (the image's kioskdata
+    # partition): on the read-only root's RAM overlay photos vanish at reboot.
+    # Off by default for desks and CI; the image's /etc/kiosk/kiosk.toml sets it.
+    require_data_partition: bool = False
 
 
 @dataclass(frozen=True)

@@ -320,10 +320,33 @@ def disk_finding(ctx: Context, free_bytes: int, where: Path) -> Finding:
     )
 
 
+def partition_finding(ctx: Context, data_device: int, root_device: int) -> Finding | None:
+    """A failure when the data folder sits on the root file system but must not."""
+    if not ctx.config.deployment.require_data_partition or data_device != root_device:
+        return None
+    where = ctx.config.data_dir
+    return Finding(
+        "disk",
+        "fail",
+        ctx.t(
+            f"{where} 不在数据分区上（在只读根分区的内存层上，重启后照片会丢失）",
+            f"{where} is not on the data partition but on the root's RAM overlay: "
+            "photos would vanish at reboot",
+        ),
+        ctx.t(
+            f"停止 kiosk.service；`findmnt {where}` 应显示 LABEL=kioskdata 分区",
+            f"stop kiosk.service; `findmnt {where}` must show the kioskdata partition",
+        ),
+    )
+
+
 def check_disk(ctx: Context) -> Finding:
     where = ctx.config.data_dir
     while not where.exists() and where != where.parent:
         where = where.parent
+    problem = partition_finding(ctx, where.stat().st_dev, Path("/").stat().st_dev)
+    if problem is not None:
+        return problem
     return disk_finding(ctx, shutil.disk_usage(where).free, ctx.config.data_dir)
 
 

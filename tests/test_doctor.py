@@ -141,6 +141,15 @@ def test_disk_needs_a_days_shots(tmp_path: Path) -> None:
     assert short.status == "fail" and "kiosk sync --once" in short.fix
 
 
+def test_the_data_folder_must_be_its_own_partition_when_required(tmp_path: Path) -> None:
+    required = make_ctx(tmp_path, require_data_partition=True)
+    same = doctor.partition_finding(required, data_device=7, root_device=7)
+    assert same is not None and same.status == "fail" and "findmnt" in same.fix
+    assert doctor.partition_finding(required, data_device=8, root_device=7) is None
+    relaxed = make_ctx(tmp_path)
+    assert doctor.partition_finding(relaxed, data_device=7, root_device=7) is None
+
+
 def test_disk_check_measures_the_nearest_existing_folder(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, day_shots=1, shot_bytes=1)
     assert doctor.check_disk(ctx).status == "pass"  # data folder not made yet
