@@ -30,7 +30,9 @@ def main() -> None:
         data = Path(folder)
         with Store(data / "kiosk.db") as store:
             import_roster(store, write_sample_roster(data / "roster.xlsx", count=200))
-        config = config_module.from_dict({"station": {"crew_language": "en"}}).with_data_dir(data)
+        config = config_module.from_dict(
+            {"station": {"crew_language": "en"}, "camera": {"backend": "sim"}}
+        ).with_data_dir(data)
         timings: dict[str, list[float]] = {name: [] for name, _ in doctor.CHECKS}
         for _ in range(rounds):
             ctx = doctor.Context(config=config)
