@@ -14,8 +14,9 @@ dev=0
 # screens and the proof sheets.
 apt_runtime="python3 python3-venv python3-dev gcc linux-libc-dev libgl1 libglib2.0-0 fonts-wqy-zenhei"
 # Tests: pdftoppm to render proof sheets, systemd-analyze for the units,
-# shellcheck for the scripts.
-apt_dev="poppler-utils systemd shellcheck"
+# debootstrap for the Debian 12 root the image installer is tested on, and
+# the shellcheck linter for the scripts.
+apt_dev="poppler-utils systemd shellcheck debootstrap"
 
 wanted="$apt_runtime"
 [ "$dev" = 1 ] && wanted="$wanted $apt_dev"
@@ -29,6 +30,7 @@ if [ -n "$missing" ]; then
   [ "$(id -u)" = 0 ] || sudo="sudo"
   echo "install.sh: installing Debian packages:$missing"
   $sudo apt-get update -qq
+  # shellcheck disable=SC2086  # the package list splits into words on purpose
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 

@@ -495,9 +495,28 @@ class StationApp:
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
         import pygame
 
+        from kiosk.display import kmsdrm
         from kiosk.display.font import Fonts
 
-        pygame.display.init()
+        # deployment: the connected /dev/dri/cardN for SDL's kmsdrm, and a loud
+        # message when SDL ends up on another driver (docs/deployment.md).
+        display = kmsdrm.prepare()
+        (log.info if display.ok else log.error)("display: %s", display.message)
+        try:
+            pygame.display.init()
+        except pygame.error as exc:
+            problem = f"{kmsdrm.driver_problem(None, display.driver)} (SDL: {exc})"
+            log.error("%s", problem)
+            notify.status(problem)
+            raise
+        display_problem = kmsdrm.driver_problem(pygame.display.get_driver(), display.driver)
+        if display_problem or not display.ok:
+            problem = display_problem or display.message
+            log.error("%s", problem)
+            notify.status(problem)
+            self.inbox.put(
+                st.DeviceChanged(DeviceStatus("display", "error", problem), time.monotonic())
+            )
         pygame.font.init()
         size = tuple(self.config.station.window_size)
         flags = 0
@@ -527,6 +546,7 @@ class StationApp:
             )
         for backend in self.scanners:
             backend.start(self.scanner_event)
+        self._start_pedal()
         if self.resume_session is not None:
             self.records.submit("resume", self.resume_session)
         elif self.session_args is not None:
@@ -561,7 +581,27 @@ class StationApp:
             pygame.quit()
         return self.timings
 
+    def _start_pedal(self) -> None:
+        """The GPIO shutter pedal, if configured: a press is the crew's shutter key."""
+        from kiosk.shutter import ShutterError, from_config
+
+        def pressed() -> None:  # gpiozero's thread: only queue
+            self.inbox.put(st.Key(st.Action.SHUTTER, now=time.monotonic()))
+
+        try:
+            self.pedal = from_config(self.config.deployment, pressed)
+        except ShutterError as exc:
+            self.pedal = None
+            log.error("pedal: %s", exc)
+            self.inbox.put(
+                st.DeviceChanged(DeviceStatus("pedal", "error", str(exc)), time.monotonic())
+            )
+
     def shutdown(self) -> None:
+        pedal = getattr(self, "pedal", None)
+        if pedal is not None:
+            with contextlib.suppress(Exception):
+                pedal.close()
         for backend in self.scanners:
             with contextlib.suppress(Exception):
                 backend.stop()

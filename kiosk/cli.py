@@ -788,5 +788,37 @@ def export_command(
         sys.exit(1)
 
 
+# -- deployment ------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice(
+        ["camera", "scanner", "display", "font", "disk", "clock", "database", "central", "pedal"]
+    ),
+    help="Run only this check (repeatable).",
+)
+@pass_app
+def doctor(app: App, as_json: bool, only: tuple[str, ...]) -> None:
+    """Check this kiosk is ready to shoot: one line per check, with the fix.
+
+    Exit 0: nothing failed;
+    1: at least one check failed.
+    """
+    from kiosk import doctor as doctor_module
+
+    ctx = doctor_module.Context(config=app.config)
+    findings = doctor_module.run(ctx, only=only)
+    if as_json:
+        click.echo(json.dumps([asdict(f) for f in findings], ensure_ascii=False, indent=2))
+    else:
+        for line in doctor_module.render(findings, zh=ctx.zh):
+            click.echo(line)
+    sys.exit(doctor_module.exit_code(findings))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -509,6 +509,39 @@ class ExportConfig:
 
 
 @dataclass(frozen=True)
+class DeploymentConfig:
+    """The kiosk box itself: the shutter pedal and ``kiosk doctor``'s limits.
+
+    docs/deployment.md; the pedal's wiring is in hardware/wiring.md.
+    """
+
+    # BCM number of the GPIO pin the optional shutter button / foot pedal is
+    # wired to (GPIO17 = header pin 11 in hardware/wiring.md); not set = no pedal.
+    shutter_pin: int | None = setting(None, min=0, max=27)
+    # Pedal between the pin and ground with the Pi's internal pull-up on: a cut
+    # wire reads as "not pressed", never as a stream of shots.
+    shutter_pull_up: bool = True
+    # Foot switches bounce for a few ms on press and release; 50 ms hides that
+    # and is still far below two deliberate presses.
+    shutter_bounce_ms: int = setting(50, min=0, max=1000)
+    # A day's shooting for the disk check: ~100 students an hour (DESIGN.md)
+    # over a 10-hour day, with retakes.
+    day_shots: int = setting(1000, min=1)
+    # Disk a shot takes: the official 480 x 640 JPEG (~60 KB) plus the kept
+    # full-resolution still (a 12 MP JPEG is ~3-5 MB); 5 MB errs on the safe side.
+    shot_bytes: int = setting(5_000_000, min=1)
+    # A clock earlier than this has never been set (a Pi has no battery clock
+    # until NTP answers); kept at the release date of this setting.
+    clock_not_before: str = "2026-01-01"
+    # Seconds ``kiosk doctor`` waits for the camera, a scanner or the receiver.
+    doctor_timeout_s: float = setting(5.0, min=0.1, max=60.0)
+    # The data folder must be its own file system (the image's kioskdata
+    # partition): on the read-only root's RAM overlay photos vanish at reboot.
+    # Off by default for desks and CI; the image's /etc/kiosk/kiosk.toml sets it.
+    require_data_partition: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration. ``source`` says where it was read from."""
 
@@ -516,6 +549,7 @@ class Config:
     station: StationConfig = field(default_factory=StationConfig)
     camera: CameraConfig = field(default_factory=CameraConfig)
     roster: RosterConfig = field(default_factory=RosterConfig)
+    deployment: DeploymentConfig = field(default_factory=DeploymentConfig)
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
