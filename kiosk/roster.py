@@ -62,18 +62,9 @@ NOTICE_FIELDS = (
 )
 NOTICE_HEADERS = tuple(COLUMNS[f][0] for f in NOTICE_FIELDS)
 REQUIRED = ("school_name", "school_code", "student_number", "name", "id_number", "major")
-# Columns the sheet must have (roster_seq may be empty but should be there;
-# 院系 and 类型 are optional extras).
-REQUIRED_COLUMNS = (
-    "school_name",
-    "school_code",
-    "student_number",
-    "name",
-    "sex",
-    "id_number",
-    "degree",
-    "major",
-)
+# Columns the sheet must have: the notice's, but 拍摄序号 (the kiosk assigns it);
+# 院系 and 类型 are optional extras.
+REQUIRED_COLUMNS = NOTICE_FIELDS[1:]
 
 CATEGORIES = ("普通生", "成人生", "研究生")
 
