@@ -7,11 +7,16 @@ could not start (bad folder, bad argument).
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from central.local import FolderPhotoStore, SqliteMetadata
 
 ENV_DATA = "CENTRAL_DATA"
 data_option = click.option(
@@ -25,12 +30,24 @@ data_option = click.option(
 )
 
 
-def _open(data_dir: Path):  # type: ignore[no-untyped-def]
+def _open(data_dir: Path, *, create: bool = False) -> tuple[FolderPhotoStore, SqliteMetadata]:
+    """The storage in ``data_dir``; only ``serve`` and ``token add`` may create it.
+
+    A mistyped --data for ``status`` or ``verify`` must not answer "nothing
+    received yet" from a fresh, empty database.
+    """
     from central.local import open_storage
 
+    if not create and not (data_dir / "central.db").is_file():
+        click.echo(
+            f"error: {data_dir} holds no receiver data (no central.db); check --data "
+            f"(or {ENV_DATA}); `central serve` or `central token add` create it",
+            err=True,
+        )
+        sys.exit(2)
     try:
         return open_storage(data_dir)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, sqlite3.Error) as exc:
         click.echo(f"error: cannot use {data_dir}: {exc}", err=True)
         sys.exit(2)
 
@@ -65,7 +82,7 @@ def serve(
 
     from central.app import Limits, create_app
 
-    photos, metadata = _open(data_dir)
+    photos, metadata = _open(data_dir, create=True)
     cleaned = photos.clean_temporary()
     app = create_app(
         photos,
@@ -101,7 +118,7 @@ def token() -> None:
 @data_option
 def token_add(kiosk_id: str, data_dir: Path) -> None:
     """Issue a token for KIOSK_ID; the token alone is the last line of output."""
-    _, metadata = _open(data_dir)
+    _, metadata = _open(data_dir, create=True)
     try:
         secret = metadata.add_token(kiosk_id)
     except ValueError as exc:
@@ -141,6 +158,54 @@ def status(data_dir: Path, as_json: bool) -> None:
         )
     total = sum(s.records for s in sessions)
     click.echo(f"{total} records in {len(sessions)} sessions")
+
+
+@main.command()
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON report.")
+@click.option(
+    "--gc",
+    "collect",
+    is_flag=True,
+    help="Also delete photos no record names that are older than --grace-days.",
+)
+@click.option("--grace-days", default=7.0, show_default=True, type=click.FloatRange(min=0))
+def verify(data_dir: Path, as_json: bool, collect: bool, grace_days: float) -> None:
+    """Read every record's photo back (present, size, sha256); check the database.
+
+    The receiver's counterpart of `kiosk verify`. Exit 0 all good, 1 problems
+    (each listed), 2 the data folder cannot be used.
+    """
+    from central.verify import verify_receiver
+
+    photos, metadata = _open(data_dir)
+    try:
+        report = verify_receiver(
+            photos, metadata, collect=collect, grace_seconds=grace_days * 86400
+        )
+    except sqlite3.DatabaseError as exc:
+        click.echo(f"error: {data_dir}/central.db is damaged ({exc}); restore it", err=True)
+        sys.exit(2)
+    finally:
+        metadata.close()
+    if as_json:
+        click.echo(json.dumps(report.to_json()))
+    else:
+        for problem in report.problems:
+            click.echo(f"problem: {problem}")
+        click.echo(
+            f"{report.records} records, {report.photos} photos: "
+            + ("all intact" if report.ok else f"{len(report.problems)} problems")
+            + f"; {report.unreferenced} photos no record names"
+            + (f", {report.collected} of them deleted" if report.collected else "")
+        )
+        if not report.ok:
+            click.echo(
+                "A kiosk that still has a listed photo sends it again on "
+                "`kiosk sync --reconcile`; restore the others from backup.",
+                err=True,
+            )
+    sys.exit(0 if report.ok else 1)
 
 
 if __name__ == "__main__":  # pragma: no cover
