@@ -10,9 +10,11 @@ stall the other connections.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +43,9 @@ class Limits:
     max_manifest_bytes: int = 8 * 1024 * 1024
     max_records: int = 5000
     max_missing_query: int = 10_000
+    # A body that stops arriving holds a temp file and a slot: no byte for
+    # this long ends it with 408 (the kiosk retries; nothing is kept).
+    body_timeout: float = 20.0
 
 
 def create_app(photos: PhotoStore, metadata: Metadata, limits: Limits | None = None) -> Starlette:
@@ -62,6 +67,23 @@ def create_app(photos: PhotoStore, metadata: Metadata, limits: Limits | None = N
             raise Refusal(400, protocol.ERR_BAD_ID, f"{what} must be {pattern.pattern}")
         return value
 
+    async def body_chunks(request: Request) -> AsyncIterator[bytes]:
+        """The body's chunks; 408 when the client stops sending mid-body."""
+        stream = request.stream()
+        while True:
+            try:
+                chunk = await asyncio.wait_for(anext(stream), limits.body_timeout)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                log.warning("%s %s: body stalled; dropped", request.method, request.url.path)
+                raise Refusal(
+                    408,
+                    protocol.ERR_TIMEOUT,
+                    f"no body bytes for {limits.body_timeout:.0f} s; send again",
+                ) from None
+            yield chunk
+
     async def read_body(request: Request, limit: int) -> bytes:
         declared = request.headers.get("content-length")
         if declared is not None:
@@ -71,7 +93,7 @@ def create_app(photos: PhotoStore, metadata: Metadata, limits: Limits | None = N
                 raise Refusal(413, protocol.ERR_TOO_LARGE, f"the limit is {limit} bytes")
         chunks: list[bytes] = []
         total = 0
-        async for chunk in request.stream():
+        async for chunk in body_chunks(request):
             total += len(chunk)
             if total > limit:
                 raise Refusal(413, protocol.ERR_TOO_LARGE, f"the limit is {limit} bytes")
@@ -125,7 +147,7 @@ def create_app(photos: PhotoStore, metadata: Metadata, limits: Limits | None = N
         upload = photos.begin()
         try:
             total = 0
-            async for chunk in request.stream():
+            async for chunk in body_chunks(request):
                 total += len(chunk)
                 if total > limits.max_photo_bytes:
                     raise Refusal(

@@ -45,6 +45,8 @@ ERR_BATCH_CONFLICT = "batch_conflict"
 ERR_PHOTOS_MISSING = "photos_missing"
 ERR_RECORD_CONFLICT = "record_conflict"
 ERR_NOT_FOUND = "not_found"
+ERR_TIMEOUT = "timeout"  # 408: the request head or body stopped arriving
+ERR_BUSY = "busy"  # 503: too many connections; honour Retry-After
 
 
 class ManifestError(ValueError):
