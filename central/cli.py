@@ -168,11 +168,17 @@ def token() -> None:
 @token.command("add")
 @click.argument("kiosk_id")
 @data_option
-def token_add(kiosk_id: str, data_dir: Path) -> None:
+@click.option(
+    "--school",
+    "schools",
+    multiple=True,
+    help="院校代码 this kiosk may also retake other kiosks' students for (repeatable).",
+)
+def token_add(kiosk_id: str, data_dir: Path, schools: tuple[str, ...]) -> None:
     """Issue a token for KIOSK_ID; the token alone is the last line of output."""
     _, metadata = _open(data_dir, create=True)
     try:
-        secret = metadata.add_token(kiosk_id)
+        secret = metadata.add_token(kiosk_id, schools)
     except ValueError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

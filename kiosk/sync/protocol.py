@@ -45,6 +45,7 @@ ERR_BATCH_CONFLICT = "batch_conflict"
 ERR_PHOTOS_MISSING = "photos_missing"
 ERR_RECORD_CONFLICT = "record_conflict"
 ERR_NOT_FOUND = "not_found"
+ERR_SUPERSEDE = "supersede_conflict"  # 409: a retake names another student's record
 ERR_TIMEOUT = "timeout"  # 408: the request head or body stopped arriving
 ERR_BUSY = "busy"  # 503: too many connections; honour Retry-After
 
@@ -216,6 +217,8 @@ def _record(raw: Any, where: str, sessions: Mapping[str, Any]) -> Record:
         not isinstance(supersedes, str) or not UUID_RE.match(supersedes)
     ):
         raise ManifestError(f"{where}.supersedes: not a record uuid")
+    if supersedes == record_uuid:
+        raise ManifestError(f"{where}.supersedes: a record cannot supersede itself")
     student = raw.get("student")
     if not isinstance(student, dict):
         raise ManifestError(f"{where}.student: missing or not an object")
