@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -87,7 +86,7 @@ def create_app(photos: PhotoStore, metadata: Metadata, limits: Limits | None = N
     async def read_body(request: Request, limit: int) -> bytes:
         declared = request.headers.get("content-length")
         if declared is not None:
-            if not declared.isdigit():
+            if not declared.isdigit() or len(declared) > 18:
                 raise Refusal(400, protocol.ERR_BAD_JSON, "bad Content-Length")
             if int(declared) > limit:
                 raise Refusal(413, protocol.ERR_TOO_LARGE, f"the limit is {limit} bytes")
@@ -113,9 +112,9 @@ def create_app(photos: PhotoStore, metadata: Metadata, limits: Limits | None = N
         await authenticate(request)
         body = await read_body(request, limits.max_missing_query * 70 + 1024)
         try:
-            document = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-            raise Refusal(400, protocol.ERR_BAD_JSON, "the body is not JSON") from None
+            document = protocol.parse_json(body)
+        except protocol.ManifestJSONError as exc:
+            raise Refusal(400, protocol.ERR_BAD_JSON, str(exc)) from None
         digests = document.get("sha256") if isinstance(document, dict) else None
         if not isinstance(digests, list) or not all(
             isinstance(d, str) and protocol.SHA256_RE.match(d) for d in digests
@@ -141,7 +140,7 @@ def create_app(photos: PhotoStore, metadata: Metadata, limits: Limits | None = N
             raise Refusal(400, protocol.ERR_BAD_ID, "Content-Digest does not name this photo")
         declared = request.headers.get("content-length")
         if declared is not None and (
-            not declared.isdigit() or int(declared) > limits.max_photo_bytes
+            not declared.isdigit() or len(declared) > 18 or int(declared) > limits.max_photo_bytes
         ):
             raise Refusal(413, protocol.ERR_TOO_LARGE, f"the limit is {limits.max_photo_bytes}")
         upload = photos.begin()

@@ -133,14 +133,41 @@ def encode_manifest(
     return canonical_json(document).encode("utf-8")
 
 
-def decode_manifest(body: bytes, *, max_records: int = 10_000) -> Manifest:
-    """Parse and check a manifest; :class:`ManifestError` names what is wrong."""
+def parse_json(body: bytes) -> Any:
+    """UTF-8 JSON whose every text can be stored; :class:`ManifestJSONError` says why not.
+
+    Two things the standard parser lets through or raises oddly: integers of
+    more than 4,300 digits (a bare ValueError, CVE-2020-10735's limit) and
+    lone UTF-16 surrogates such as ``"\\ud800"`` (a str that cannot be encoded
+    to UTF-8, so SQLite refuses it later).
+    """
     try:
         document = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ManifestJSONError(f"not valid UTF-8 JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ManifestJSONError(f"not valid UTF-8: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ManifestJSONError(f"not valid JSON: {exc}") from None
     except RecursionError:
         raise ManifestJSONError("JSON nested too deeply") from None
+    except ValueError:
+        raise ManifestJSONError(
+            "a number has too many digits (the limit is 4,300); send numbers as the "
+            "protocol describes them"
+        ) from None
+    try:
+        canonical_json(document).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ManifestJSONError(
+            "a text holds a lone UTF-16 surrogate (like \\ud800), which is not a character"
+        ) from None
+    except RecursionError:
+        raise ManifestJSONError("JSON nested too deeply") from None
+    return document
+
+
+def decode_manifest(body: bytes, *, max_records: int = 10_000) -> Manifest:
+    """Parse and check a manifest; :class:`ManifestError` names what is wrong."""
+    document = parse_json(body)
     if not isinstance(document, dict):
         raise ManifestError("the manifest must be a JSON object")
     if document.get("protocol") != PROTOCOL:
