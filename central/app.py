@@ -62,7 +62,7 @@ def create_app(photos: PhotoStore, metadata: Metadata, limits: Limits | None = N
 
     def identifier(request: Request, name: str, pattern: Any, what: str) -> str:
         value = request.path_params[name]
-        if not pattern.match(value):
+        if not pattern.fullmatch(value):
             raise Refusal(400, protocol.ERR_BAD_ID, f"{what} must be {pattern.pattern}")
         return value
 
@@ -117,7 +117,7 @@ def create_app(photos: PhotoStore, metadata: Metadata, limits: Limits | None = N
             raise Refusal(400, protocol.ERR_BAD_JSON, str(exc)) from None
         digests = document.get("sha256") if isinstance(document, dict) else None
         if not isinstance(digests, list) or not all(
-            isinstance(d, str) and protocol.SHA256_RE.match(d) for d in digests
+            isinstance(d, str) and protocol.SHA256_RE.fullmatch(d) for d in digests
         ):
             raise Refusal(422, protocol.ERR_BAD_MANIFEST, 'expected {"sha256": [hex digests]}')
         if len(digests) > limits.max_missing_query:

@@ -35,7 +35,7 @@ class FolderPhotoStore:
         make_dirs_durably(self.tmp)
 
     def path(self, sha256: str) -> Path:
-        if not protocol.SHA256_RE.match(sha256):  # never a path from unchecked input
+        if not protocol.SHA256_RE.fullmatch(sha256):  # never a path from unchecked input
             raise ValueError("not a sha256")
         return self.root / sha256[:2] / sha256[2:4] / f"{sha256}.jpg"
 

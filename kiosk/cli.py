@@ -480,7 +480,7 @@ def _sync_client(app: App, server: str | None, token: str | None) -> Any:
     url = server or settings.server_url
     if not url:
         fail("no receiver: set sync.server_url in the config or pass --server URL")
-    if not KIOSK_ID_RE.match(app.config.station.station_id):
+    if not KIOSK_ID_RE.fullmatch(app.config.station.station_id):
         fail(
             f"station.station_id {app.config.station.station_id!r} cannot be a kiosk id "
             "(letters, digits, . _ - only)"

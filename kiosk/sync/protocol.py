@@ -174,7 +174,7 @@ def decode_manifest(body: bytes, *, max_records: int = 10_000) -> Manifest:
         raise ManifestError(f"protocol must be {PROTOCOL}, got {document.get('protocol')!r}")
     batch = _uuid(document, "batch", "manifest")
     kiosk = document.get("kiosk")
-    if not isinstance(kiosk, str) or not KIOSK_ID_RE.match(kiosk):
+    if not isinstance(kiosk, str) or not KIOSK_ID_RE.fullmatch(kiosk):
         raise ManifestError("kiosk: missing or not a valid kiosk id")
     sessions_raw = document.get("sessions")
     records_raw = document.get("records")
@@ -221,7 +221,7 @@ def _record(raw: Any, where: str, sessions: Mapping[str, Any]) -> Record:
     if session not in sessions:
         raise ManifestError(f"{where}.session: {session} is not in the manifest's sessions")
     sha = raw.get("sha256")
-    if not isinstance(sha, str) or not SHA256_RE.match(sha):
+    if not isinstance(sha, str) or not SHA256_RE.fullmatch(sha):
         raise ManifestError(f"{where}.sha256: missing or not 64 lowercase hex digits")
     size = raw.get("size")
     if not _whole(size, MAX_INT):
@@ -241,7 +241,7 @@ def _record(raw: Any, where: str, sessions: Mapping[str, Any]) -> Record:
         raise ManifestError(f"{where}.status: must be one of {', '.join(DELIVERED_STATUSES)}")
     supersedes = raw.get("supersedes")
     if supersedes is not None and (
-        not isinstance(supersedes, str) or not UUID_RE.match(supersedes)
+        not isinstance(supersedes, str) or not UUID_RE.fullmatch(supersedes)
     ):
         raise ManifestError(f"{where}.supersedes: not a record uuid")
     if supersedes == record_uuid:
@@ -273,7 +273,7 @@ def _whole(value: Any, maximum: int) -> bool:
 
 def _uuid(table: Mapping[str, Any], key: str, where: str) -> str:
     value = table.get(key)
-    if not isinstance(value, str) or not UUID_RE.match(value):
+    if not isinstance(value, str) or not UUID_RE.fullmatch(value):
         raise ManifestError(f"{where}.{key}: missing or not a lowercase UUID")
     return value
 
