@@ -52,7 +52,7 @@ def test_the_tail_of_an_overlong_line_never_becomes_a_scan(caplog) -> None:
     splitter = LineSplitter("cr", max_line=16)
     out: list[bytes] = []
     with caplog.at_level("WARNING", logger="kiosk.scanner.serial_line"):
-        for i in range(0, 1000, 7):
+        for _ in range(0, 1000, 7):
             out += splitter.feed(b"A" * 7, 0.0)
         out += splitter.feed(b"AAAA\rnext\r", 0.0)
         out += splitter.feed(b"B" * 40 + b"\rlast\r", 0.0)  # overlong inside one chunk
