@@ -10,8 +10,7 @@ import uuid
 import httpx
 
 from kiosk.sync import protocol
-from tests.sync_support import BIN, Receiver, add_token
-from tests.test_sync_identifiers import manifest
+from tests.sync_support import BIN, Receiver, add_token, manifest_bytes, manifest_document
 
 
 def test_an_empty_session_shows_zero_current_records(tmp_path):
@@ -29,9 +28,10 @@ def test_an_empty_session_shows_zero_current_records(tmp_path):
         assert put.is_success
         # A manifest may list a session none of its records belong to (yet).
         batch, session, empty = (str(uuid.uuid4()) for _ in range(3))
-        document = json.loads(manifest(batch, str(uuid.uuid4()), session, sha, len(data)))
-        document["sessions"].append(dict(document["sessions"][0], uuid=empty))
-        body = protocol.canonical_json(document).encode("utf-8")
+        document = manifest_document(batch=batch, session=session, photo=sha, size=len(data))
+        sessions = document["sessions"]
+        sessions.append(dict(sessions[0], uuid=empty))  # type: ignore[attr-defined,index]
+        body = manifest_bytes(document)
         answer = httpx.put(f"{receiver.url}/v1/batches/{batch}", content=body, headers=headers)
         assert answer.status_code == 201, answer.text
     finally:
