@@ -71,8 +71,11 @@ pass_app = click.make_pass_decorator(App)
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None, data_dir: Path | None) -> None:
     """Shooting-room kiosk for the degree-certificate photo registry."""
+    from kiosk.export.fields import check_settings
+
     try:
         config = config_module.load(config_path, data_dir)
+        check_settings(config.export)
     except ConfigError as exc:
         fail(f"config: {exc}")
     app = App(config)
