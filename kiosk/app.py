@@ -957,8 +957,8 @@ def quality_for(config: Config) -> tuple[Checker, Composer, Guide]:
     # Build every graph now, before any thread starts: the first student
     # must not wait for model loading, and MediaPipe's C++ start-up notices
     # on stderr are silenced while nothing else can write there.
-    from kiosk.capture.camera import PORTRAITS
     from kiosk.capture.image import load_rgb
+    from kiosk.capture.sim import PORTRAITS
 
     checker.model.load(
         *checker.model.GRAPHS, quiet=True, sample=load_rgb(PORTRAITS / "face_001.jpg")

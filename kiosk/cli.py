@@ -270,7 +270,7 @@ def run(
     --school/--category (or waits for the crew's session key).
     """
     from kiosk.app import StationApp, quality_for
-    from kiosk.capture.camera import open_camera
+    from kiosk.capture.devices import open_camera
     from kiosk.scanner.devices import open_backends
     from kiosk.scanner.parse import Identifier
 

@@ -286,7 +286,7 @@ def run_demo(
     fast: bool = False,
 ) -> DemoResult:
     from kiosk.app import StationApp, quality_for
-    from kiosk.capture.camera import SimCamera
+    from kiosk.capture.sim import SimCamera
     from kiosk.roster import Roster, import_roster
     from kiosk.sample import SCHOOL_CODE, write_sample_roster
     from kiosk.store import Store

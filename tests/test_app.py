@@ -25,7 +25,7 @@ from kiosk.app import (
     earlier_shot,
     lookup,
 )
-from kiosk.capture.camera import SimCamera
+from kiosk.capture.sim import SimCamera
 from kiosk.capture.verdict import Assessment, Reason
 from kiosk.config import Config
 from kiosk.demo import Director, Step
