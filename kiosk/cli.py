@@ -271,6 +271,7 @@ def run(
     """
     from kiosk.app import StationApp, quality_for
     from kiosk.capture.devices import open_camera
+    from kiosk.records import SessionPlan
     from kiosk.scanner.devices import open_backends
     from kiosk.scanner.parse import Identifier
 
@@ -280,7 +281,9 @@ def run(
     app.close()
     resume = open_sessions[-1].id if open_sessions else None
     school = school or config.station.school_code
-    session = (school, category or config.station.category, department) if school else None
+    session = (
+        SessionPlan(school, category or config.station.category, department) if school else None
+    )
     try:
         scanners = open_backends(config.scanner)
     except ConfigError as exc:
