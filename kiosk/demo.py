@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import station as st
-from kiosk.app import StationApp
+from kiosk.app import StationApp, build_station
 from kiosk.capture.sim import SimCamera
 from kiosk.config import Config
-from kiosk.scanner.base import Scan
 from kiosk.student import Student
 
 log = logging.getLogger(__name__)
@@ -289,7 +288,6 @@ def run_demo(
     headless: bool = False,
     fast: bool = False,
 ) -> DemoResult:
-    from kiosk.judge import quality_for
     from kiosk.records import SessionPlan
     from kiosk.roster import Roster, import_roster
     from kiosk.sample import SCHOOL_CODE, write_sample_roster
@@ -316,28 +314,21 @@ def run_demo(
 
     camera = SimCamera(camera_config)
     camera.show(None)
-    checker, compose, guide = quality_for(config)
-    identify = _identifier(config)
     devices = Devices(config)
-    app = StationApp(
+    director = Director(build_script(chosen, devices, camera))
+    app = build_station(
         config,
         camera=camera,
-        checker=checker,
-        compose=compose,
-        guide=guide,
-        identify=identify,
         scanners=devices.backends,
         headless=headless,
         screenshots=screenshots,
         session=SessionPlan(SCHOOL_CODE, SESSION_CATEGORY),
+        on_tick=director.update,
     )
-    director = Director(build_script(chosen, devices, camera))
-    app.on_tick = director.update
     try:
         timings = app.run(max_seconds=60 + 30 * students)
     finally:
         devices.close()
-    session_id = app.records.session_id
     with Store(config.db_path) as store:
         sessions = store.conn.execute("SELECT id FROM sessions ORDER BY id DESC LIMIT 1").fetchone()
         session_id = sessions[0] if sessions else None
@@ -356,12 +347,6 @@ def run_demo(
         timings=timings.summary(),
         session_id=session_id,
     )
-
-
-def _identifier(config: Config) -> Callable[[Scan], Any]:
-    from kiosk.scanner.parse import Identifier
-
-    return Identifier(config.scanner, min_birth_year=config.roster.min_birth_year).identify
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
