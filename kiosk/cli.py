@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from kiosk import config as config_module
+from kiosk import geometry as geometry_module
 from kiosk.config import Config, ConfigError
 from kiosk.store import Store, StoreError
 
@@ -729,6 +730,34 @@ def export_command(
 
 
 # -- deployment ------------------------------------------------------------------
+
+
+@main.command("geometry")
+@click.argument("camera", type=click.Choice(sorted(geometry_module.CAMERAS)))
+@click.option("--portrait", is_flag=True, help="The camera is mounted rotated 90°.")
+@click.option(
+    "--still-rows",
+    type=click.IntRange(min=1),
+    help="Rows of the still along the vertical (default: full resolution; "
+    "the 2x2-binned mode has half).",
+)
+@pass_app
+def geometry_command(app: App, camera: str, portrait: bool, still_rows: int | None) -> None:
+    """Print where to put CAMERA: field of view, distance, photo.frame_fill and height.
+
+    The crop's proportions come from the config's [photo] section. Exit 0: a
+    distance works; 1: no distance gives both the perspective and the
+    resolution the registry needs (the sheet says which fails).
+    """
+    placement = geometry_module.place(
+        geometry_module.CAMERAS[camera],
+        app.config.photo,
+        portrait_mount=portrait,
+        still_rows=still_rows,
+    )
+    click.echo(geometry_module.report(placement))
+    if placement.distance_m is None:
+        sys.exit(1)
 
 
 @main.command()
