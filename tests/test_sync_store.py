@@ -167,7 +167,7 @@ def test_a_version_1_database_upgrades_to_the_current_schema(tmp_path, monkeypat
     monkeypatch.undo()
     with Store(tmp_path / "kiosk.db") as upgraded:
         assert upgraded.version == len(store_module.MIGRATIONS) >= 3
-        assert {"batches", "reconciliations"} <= set(upgraded.db.table_names())
+        assert {"batches", "reconciliations"} <= set(upgraded.table_names())
         assert {"purged_at", "collection_code_raw"} <= set(upgraded.db["shots"].columns_dict)
 
 
