@@ -264,14 +264,6 @@ class Store:
     def version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
-    def table_names(self) -> list[str]:
-        return [
-            row[0]
-            for row in self.conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-            )
-        ]
-
     def migrate(self) -> int:
         """Run the migrations this file lacks; returns the new version."""
         current = self.version
