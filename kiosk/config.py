@@ -146,7 +146,7 @@ class CameraConfig:
     # Mains frequency for flicker avoidance under room lights (China: 50 Hz).
     mains_hz: int = setting(50, min=0, max=60)
     # Fixed exposure in microseconds and analogue gain; 0 = automatic, then
-    # locked once the face has been good (the first good frame of a student).
+    # locked when the automatic countdown starts (steady_frames good frames).
     exposure_us: int = setting(0, min=0, max=1_000_000)
     analogue_gain: float = setting(0.0, min=0.0, max=64.0)
     # Fixed white balance (red, blue gains); (0, 0) = automatic, then locked.
