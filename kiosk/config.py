@@ -377,6 +377,10 @@ class QualityConfig:
     # format uses 60 px; ICAO 9303 asks 90 px for a portrait). Refused as
     # ``blurry``: the detail is not in the picture. Never happens in the kiosk.
     eye_distance_min_px: float = setting(30.0, min=0.0, max=1000.0)
+    # Thin evidence: below this many pixels between the eye centres the
+    # pixel cues that need fine detail (sharpness octaves, the eye region's
+    # darkness) are not judged; the geometry still is.
+    detail_eye_distance_px: float = setting(0.0, min=0.0, max=1000.0)
     # Frown: brows lowered towards the eyes (brow-to-lid distance over the
     # eye-chin distance). Anthropometric ~15-20 mm over ~120 mm (0.12-0.17);
     # a frown (FACS AU4) pulls the brow down ~5 mm. Dev set: accepted >= 0.11.

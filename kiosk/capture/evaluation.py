@@ -9,11 +9,14 @@ in the kiosk. Used by the test suite and by ``bench/quality_eval.py``.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk.capture.verdict import Reason
+from kiosk.capture.rules import Example, decide, fit
+from kiosk.capture.verdict import FRAMING, Assessment, Reason
+from kiosk.config import QualityConfig
 
 # Category -> codes of which at least one must be among the reasons.
 EXPECTED: dict[str, frozenset[Reason]] = {
@@ -38,7 +41,7 @@ GLASSES_NOTES: tuple[tuple[str, frozenset[Reason]], ...] = (
     ("mask", frozenset({Reason.OCCLUDED})),
     ("hands", frozenset({Reason.OCCLUDED})),
     ("tiny image", frozenset({Reason.BLURRY})),
-    ("glare", frozenset({Reason.OCCLUDED})),
+    ("glare", frozenset({Reason.GLARE})),
     ("tint", frozenset({Reason.OCCLUDED})),
 )
 
@@ -49,6 +52,13 @@ class Label:
     category: str
     accept: bool
     notes: str
+    source_repo: str = ""
+    source_path: str = ""
+
+    @property
+    def group(self) -> str:
+        """Photos sharing an original (a degraded copy and its source) share a group."""
+        return f"{self.source_repo}:{self.source_path}" if self.source_path else self.file
 
     @property
     def expected(self) -> frozenset[Reason]:
@@ -100,6 +110,8 @@ def read_labels(folder: Path) -> list[Label]:
                 category=row["category"],
                 accept=row["expected_accept"].strip().lower() == "yes",
                 notes=row.get("notes", ""),
+                source_repo=row.get("source_repo", ""),
+                source_path=row.get("source_path", ""),
             )
             for row in csv.DictReader(fh)
         ]
@@ -173,3 +185,103 @@ def confusion_table(outcomes: list[Outcome]) -> str:
         f"expected code {s.code_right}/{s.total} = {s.code_rate:.1%}"
     )
     return "\n".join(lines)
+
+
+# -- cross-validation from cached measures -----------------------------------
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One labelled photo after the (expensive) measuring step.
+
+    ``fixed`` are the codes that come from the pipeline itself, not from a
+    threshold (no face, a face whose features cannot be found, faces too
+    small for the mesh); the threshold rules re-decide the rest from
+    ``measures`` under any config.
+    """
+
+    label: Label
+    measures: dict[str, float] = field(default_factory=dict)
+    fixed: tuple[Reason, ...] = ()
+    error: str | None = None
+
+    def judge(self, q: QualityConfig) -> Outcome:
+        if self.error is not None:
+            return Outcome(self.label, None, self.error)
+        codes = (set(self.fixed) | decide(self.measures, q)) - FRAMING
+        return Outcome(self.label, tuple(r for r in Reason if r in codes))
+
+    def example(self) -> Example:
+        return Example(self.measures, self.label.accept, self.label.expected)
+
+
+def k_folds(labels: Sequence[Label], k: int, seed: int = 16) -> list[list[int]]:
+    """``k`` folds of photo indices; a group (an original and its copies) never splits.
+
+    Groups are dealt round-robin by category after a seeded shuffle, so
+    every fold holds a share of each category (stratified).
+    """
+    groups: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        groups.setdefault(label.group, []).append(i)
+    by_category: dict[str, list[list[int]]] = {}
+    for members in groups.values():
+        by_category.setdefault(labels[members[0]].category, []).append(members)
+    rng = random.Random(seed)
+    folds: list[list[int]] = [[] for _ in range(k)]
+    turn = 0
+    for category in sorted(by_category):
+        batch = by_category[category]
+        rng.shuffle(batch)
+        for members in batch:
+            folds[turn % k].extend(members)
+            turn += 1
+    return [sorted(f) for f in folds if f]
+
+
+def source_folds(labels: Sequence[Label]) -> list[list[int]]:
+    """One fold per source repository (photos of one source share a camera and a style)."""
+    folds: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        folds.setdefault(label.source_repo or label.file, []).append(i)
+    return [folds[name] for name in sorted(folds)]
+
+
+def cross_validate(
+    measured: Sequence[Measured], folds: Sequence[Sequence[int]], q: QualityConfig
+) -> list[Outcome]:
+    """Fit the thresholds on all folds but one, judge the held-out fold; every photo once."""
+    outcomes: dict[int, Outcome] = {}
+    for held in folds:
+        held_set = set(held)
+        train = [
+            p.example() for i, p in enumerate(measured) if i not in held_set and p.error is None
+        ]
+        fitted = fit(train, q)
+        for i in held:
+            outcomes[i] = measured[i].judge(fitted)
+    return [outcomes[i] for i in sorted(outcomes)]
+
+
+def full_set(measured: Sequence[Measured], q: QualityConfig) -> list[Outcome]:
+    """Every photo judged under ``q`` (the configured thresholds, or a fit on this very set)."""
+    return [p.judge(q) for p in measured]
+
+
+def measured_from(label: Label, assessment: Assessment, q: QualityConfig) -> Measured:
+    """Keep what the threshold rules need; the rest of ``assessment.reasons`` is fixed."""
+    ruled = decide(assessment.measures, q) if assessment.landmarks is not None else set()
+    fixed = tuple(r for r in assessment.reasons if r not in ruled)
+    return Measured(label, dict(assessment.measures), fixed)
+
+
+def measure_all(
+    folder: Path, labels: Sequence[Label], assess: Callable[[Path], Assessment], q: QualityConfig
+) -> list[Measured]:
+    out = []
+    for label in labels:
+        try:
+            out.append(measured_from(label, assess(folder / label.file), q))
+        except ValueError as exc:
+            out.append(Measured(label, error=str(exc)))
+    return out

@@ -26,6 +26,7 @@ import numpy as np
 from kiosk.capture import measures as m
 from kiosk.capture.compose import FaceFrame, crop_box, face_frame, head_guide
 from kiosk.capture.facemodel import FaceBox, FaceModel
+from kiosk.capture.rules import decide
 from kiosk.capture.verdict import FRAMING, Assessment, Reason
 from kiosk.config import PhotoConfig, QualityConfig
 
@@ -292,23 +293,10 @@ class QualityChecker:
         measures["pitch"] = pitch - q.pitch_offset
         measures["roll"] = g.roll
 
-        if abs(yaw) > q.yaw_max or abs(g.roll) > q.roll_max or abs(measures["pitch"]) > q.pitch_max:
-            reasons.add(Reason.HEAD_POSE)
-        if min(right["iris"], left["iris"]) < q.eye_open_min:
-            reasons.add(Reason.EYES_CLOSED)
-        if mouth["open"] > q.mouth_open_max:
-            reasons.add(Reason.MOUTH_OPEN)
-        if (
-            mouth["width"] > q.mouth_width_max
-            or mouth["corner_lift"] > q.corner_lift_max
-            or measures["gaze"] > q.gaze_max
-            or measures["brow_height"] < q.brow_height_min
-        ):
-            reasons.add(Reason.EXPRESSION)
-
         try:
             px = m.pixel_measures(m.face_patch(rgb, lm, g))
         except ValueError:
+            reasons |= decide(measures, q)
             reasons.add(Reason.FACE_TOO_SMALL)
             return
         measures["sharpness"] = px["sharpness"]
@@ -320,29 +308,8 @@ class QualityChecker:
         measures["eye_darkness"] = px["eye_darkness"]
         measures["face_chroma"] = px["face_chroma"]
         measures["eye_glare"] = px["eye_glare"]
-        if (
-            px["face_luminance"] < q.luminance_min
-            or px["darker_half_luminance"] < q.luminance_min
-            or px["face_clipped_dark"] > q.clipped_max
-        ):
-            reasons.add(Reason.TOO_DARK)
-        bright = px["face_luminance"] > q.luminance_max or px["face_clipped_bright"] > q.clipped_max
-        if bright:
-            reasons.add(Reason.TOO_BRIGHT)
         measures["blockiness"] = m.blockiness(rgb, lm)
-        if (
-            px["sharpness"] < q.sharpness_min
-            or g.eye_distance < q.eye_distance_min_px
-            or measures["blockiness"] > q.blockiness_max
-        ):
-            reasons.add(Reason.BLURRY)
-        colour = px["face_chroma"] > q.grey_chroma_max
-        if (
-            (colour and px["lip_redness"] < q.lip_contrast_min)
-            or px["eye_darkness"] < q.eye_darkness_min
-            or (px["eye_glare"] > q.eye_glare_max and not bright)
-        ):
-            reasons.add(Reason.OCCLUDED)
+        reasons |= decide(measures, q)
 
     def _framing(
         self, lm: np.ndarray, w: int, h: int, measures: dict[str, float], reasons: set[Reason]
