@@ -113,6 +113,7 @@ def main() -> int:
     parser.add_argument("--measures", action="store_true", help="with --misses: print measures")
     parser.add_argument("--fresh", action="store_true", help="measure again, ignore the cache")
     parser.add_argument("--fitted", action="store_true", help="print the full-set fitted limits")
+    parser.add_argument("--ablate", action="store_true", help="CV figures without each rule")
     args = parser.parse_args()
     labels = read_labels(args.folder)
     measured, elapsed = measure(args.folder, labels, args.fresh)
@@ -140,6 +141,24 @@ def main() -> int:
     s = summarise(loso)
     n_sources = len(source_folds(labels))
     print(f"{f'leave-one-source-out ({n_sources} sources)':<40} {s.agreement:>8.1%} {s.code_rate:>12.1%}")
+    if args.ablate:
+        print("\nwithout one rule (cross-validated; + = the rule helps):")
+        print(f"  {'rule':<14} {'k-fold agree':>12} {'code':>7} {'LOSO agree':>11} {'code':>7}")
+        base_k = [statistics.mean(agree), statistics.mean(codes)]
+        base_l = [s.agreement, s.code_rate]
+        for rule in RULES:
+            rest = [r for r in RULES if r is not rule]
+            ks = [
+                summarise(cross_validate(measured, k_folds(labels, K, seed), q, rest))
+                for seed in SEEDS
+            ]
+            ls = summarise(cross_validate(measured, source_folds(labels), q, rest))
+            dk = base_k[0] - statistics.mean(x.agreement for x in ks)
+            dc = base_k[1] - statistics.mean(x.code_rate for x in ks)
+            print(
+                f"  {rule.name:<14} {dk:>+12.1%} {dc:>+7.1%} {base_l[0] - ls.agreement:>+11.1%}"
+                f" {base_l[1] - ls.code_rate:>+7.1%}"
+            )
     if args.fitted:
         print("\nfitted on the full set (configured):")
         for rule in RULES:

@@ -302,16 +302,16 @@ class QualityConfig:
     # shows most of the iris (ICAO 9303: eyes open, irises visible); below 0.40
     # the lids cover more than 60 % of it. Dev set: closed/squeezed <= 0.35,
     # accepted >= 0.47.
-    eye_open_min: float = setting(0.40, min=0.0, max=1.5)
+    eye_open_min: float = setting(0.39, min=0.0, max=1.5)
     # Mouth opening: widest inner-lip gap over the eye-midpoint-to-chin distance
     # (OFIQ MouthClosed's normalisation; OFIQ's own sigmoid at 0.2 is lenient).
     # 0.03 of a ~12 cm eye-chin distance is ~3.5 mm of visible gap: lips apart
     # (registry: 嘴唇自然闭合). Dev set: accepted <= 0.015, parted lips >= 0.038.
-    mouth_open_max: float = setting(0.03, min=0.0, max=0.5)
+    mouth_open_max: float = setting(0.029, min=0.0, max=0.5)
     # Smile: mouth width over the distance between the pupils. Anthropometric
     # neutral mouth width ~50 mm against ~63 mm between the pupils (~0.8); a
     # smile widens the mouth by 10-20 %. Dev set: neutral <= 0.85, smiles >= 0.9.
-    mouth_width_max: float = setting(0.92, min=0.3, max=2.0)
+    mouth_width_max: float = setting(0.86, min=0.3, max=2.0)
     # Smile: mouth corners lifted above the lip line, over eye-chin distance.
     # Dev set: neutral <= 0.035, closed smiles up to 0.1.
     corner_lift_max: float = setting(0.05, min=-0.5, max=0.5)
@@ -338,12 +338,12 @@ class QualityConfig:
     # balaclava over the mouth leaves ~0. Dev set: accepted >= 3.8, covered
     # mouths <= 1.6. Skipped on black-and-white images (face chroma below
     # ``grey_chroma_max``).
-    lip_contrast_min: float = setting(2.5, min=-50.0, max=50.0)
+    lip_contrast_min: float = setting(2.65, min=-50.0, max=50.0)
     # Dev set: black-and-white photos' face chroma <= 4.9, colour >= 6.4.
     grey_chroma_max: float = setting(5.5, min=0.0, max=50.0)
     # Occlusion: eye regions much darker than the cheeks (sunglasses). Dev set:
     # accepted >= 0.36, dark glasses ~0.16.
-    eye_darkness_min: float = setting(0.25, min=0.0, max=1.0)
+    eye_darkness_min: float = setting(0.265, min=0.0, max=1.0)
     # Glare on glasses (registry: ordinary glasses without reflections):
     # share of clipped-white pixels (>= 247, OFIQ's over-exposure range) in a
     # box of 1.5 x 1 eye widths around either eye. A catchlight is < 1 % of
@@ -365,7 +365,7 @@ class QualityConfig:
     # accepted >= 0.76); the set's derived blurs (Gaussian sigma 5-6 % of the
     # eye distance, motion 30 %) and a natural out-of-focus chip score <= 0.46.
     # 0.6 is the geometric middle of that gap.
-    sharpness_min: float = setting(0.6, min=0.0, max=10.0)
+    sharpness_min: float = setting(0.61, min=0.0, max=10.0)
     # Pixelation: a face made of blocks (a mosaic, or a tiny picture blown up
     # without smoothing) has its steps on a regular grid; the ratio of the
     # strongest grid phase's edge energy to the mean is ~1 for natural detail
@@ -384,7 +384,16 @@ class QualityConfig:
     # Frown: brows lowered towards the eyes (brow-to-lid distance over the
     # eye-chin distance). Anthropometric ~15-20 mm over ~120 mm (0.12-0.17);
     # a frown (FACS AU4) pulls the brow down ~5 mm. Dev set: accepted >= 0.11.
-    brow_height_min: float = setting(0.095, min=0.0, max=1.0)
+    brow_height_min: float = setting(0.108, min=0.0, max=1.0)
+    # Expression geometry over the inter-ocular distance (docs/quality.md).
+    # Raised inner brows (AU1/2: surprise, sadness), brows knitted together
+    # (AU4: frown), a narrowed, pushed-out mouth (pout, pursed lips) and
+    # thinned, pressed lips. Limits: fitted to the dev set by the rule in
+    # kiosk/capture/rules.py (the middle of the gap), cross-validated.
+    brow_raise_max: float = setting(0.436, min=0.0, max=2.0)
+    brow_gap_min: float = setting(0.438, min=0.0, max=2.0)
+    mouth_width_min: float = setting(0.60, min=0.0, max=2.0)
+    lip_thickness_min: float = setting(0.17, min=0.0, max=2.0)
     # Framing (kiosk only; --face-only leaves these out). The face should sit
     # in the head guide (kiosk/capture/compose.py head_guide): its centre within
     # this fraction of the frame of the guide's centre (0.06 of a 16:9 frame

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk.capture.rules import Example, decide, fit
+from kiosk.capture.rules import RULES, Example, Rule, decide, fit
 from kiosk.capture.verdict import FRAMING, Assessment, Reason
 from kiosk.config import QualityConfig
 
@@ -46,6 +46,24 @@ GLASSES_NOTES: tuple[tuple[str, frozenset[Reason]], ...] = (
 )
 
 
+# Rule name -> whether a refused photo's label shows that rule's cue.
+CUES: dict[str, Callable[[Label], bool]] = {
+    "eyes": lambda lb: lb.eyes in ("closed", "one_closed", "partly_closed"),
+    "mouth_open": lambda lb: lb.mouth in ("open", "open_teeth"),
+    "mouth_width": lambda lb: lb.mouth in ("closed_smile", "open_teeth"),
+    "corner_lift": lambda lb: lb.mouth in ("closed_smile", "open_teeth"),
+    "gaze": lambda lb: lb.category == "non_neutral_expression",
+    "brow_height": lambda lb: lb.category == "non_neutral_expression",
+    "brow_raise": lambda lb: lb.category == "non_neutral_expression",
+    "brow_knit": lambda lb: lb.category == "non_neutral_expression",
+    "mouth_narrow": lambda lb: lb.category == "non_neutral_expression",
+    "lip_press": lambda lb: lb.category == "non_neutral_expression",
+    "eye_darkness": lambda lb: lb.eyes == "not_visible",
+    "lip_contrast": lambda lb: lb.mouth == "occluded",
+    "sharpness": lambda lb: lb.category == "blurred",
+}
+
+
 @dataclass(frozen=True)
 class Label:
     file: str
@@ -54,11 +72,27 @@ class Label:
     notes: str
     source_repo: str = ""
     source_path: str = ""
+    eyes: str = ""
+    mouth: str = ""
 
     @property
     def group(self) -> str:
         """Photos sharing an original (a degraded copy and its source) share a group."""
         return f"{self.source_repo}:{self.source_path}" if self.source_path else self.file
+
+    @property
+    def cues(self) -> frozenset[str]:
+        """The rules (by name) whose cue this photo's label says is present.
+
+        Fitting a threshold against photos that show its own cue (a closed
+        eye for the eye rule, a covered mouth for the lip colour rule), not
+        every photo refused with the same code, keeps one rule's limit from
+        being pulled by photos another rule refuses.
+        """
+        if self.accept:
+            return frozenset()
+        found = {name for name, test in CUES.items() if test(self)}
+        return frozenset(found)
 
     @property
     def expected(self) -> frozenset[Reason]:
@@ -112,6 +146,8 @@ def read_labels(folder: Path) -> list[Label]:
                 notes=row.get("notes", ""),
                 source_repo=row.get("source_repo", ""),
                 source_path=row.get("source_path", ""),
+                eyes=row.get("eyes", ""),
+                mouth=row.get("mouth", ""),
             )
             for row in csv.DictReader(fh)
         ]
@@ -205,14 +241,14 @@ class Measured:
     fixed: tuple[Reason, ...] = ()
     error: str | None = None
 
-    def judge(self, q: QualityConfig) -> Outcome:
+    def judge(self, q: QualityConfig, rules: Sequence[Rule] = RULES) -> Outcome:
         if self.error is not None:
             return Outcome(self.label, None, self.error)
-        codes = (set(self.fixed) | decide(self.measures, q)) - FRAMING
+        codes = (set(self.fixed) | decide(self.measures, q, rules)) - FRAMING
         return Outcome(self.label, tuple(r for r in Reason if r in codes))
 
     def example(self) -> Example:
-        return Example(self.measures, self.label.accept, self.label.expected)
+        return Example(self.measures, self.label.accept, self.label.expected, self.label.cues)
 
 
 def k_folds(labels: Sequence[Label], k: int, seed: int = 16) -> list[list[int]]:
@@ -248,7 +284,10 @@ def source_folds(labels: Sequence[Label]) -> list[list[int]]:
 
 
 def cross_validate(
-    measured: Sequence[Measured], folds: Sequence[Sequence[int]], q: QualityConfig
+    measured: Sequence[Measured],
+    folds: Sequence[Sequence[int]],
+    q: QualityConfig,
+    rules: Sequence[Rule] = RULES,
 ) -> list[Outcome]:
     """Fit the thresholds on all folds but one, judge the held-out fold; every photo once."""
     outcomes: dict[int, Outcome] = {}
@@ -257,9 +296,9 @@ def cross_validate(
         train = [
             p.example() for i, p in enumerate(measured) if i not in held_set and p.error is None
         ]
-        fitted = fit(train, q)
+        fitted = fit(train, q, rules)
         for i in held:
-            outcomes[i] = measured[i].judge(fitted)
+            outcomes[i] = measured[i].judge(fitted, rules)
     return [outcomes[i] for i in sorted(outcomes)]
 
 

@@ -202,6 +202,34 @@ def brows(lm: np.ndarray, g: Geometry) -> dict[str, float]:
     return {"height": float(np.mean(heights)) / max(g.eye_chin, 1e-6)}
 
 
+# Inner brow ends, inner eye corners, and the outer/inner lip midlines.
+BROW_INNER_RIGHT, BROW_INNER_LEFT = 107, 336
+LIP_OUTER_UPPER, LIP_OUTER_LOWER = 0, 17
+
+
+def expression(lm: np.ndarray, g: Geometry) -> dict[str, float]:
+    """Expression geometry over the inter-ocular distance (no image size, no face size).
+
+    ``brow_raise``: inner brow ends above the inner eye corners (AU1/AU2
+    lift them: surprise, sadness); ``brow_gap``: distance between the inner
+    brow ends (AU4 knits them in a frown); ``lip_thickness``: visible red
+    lip height, upper plus lower (pressed or rolled-in lips thin it).
+    The eye-to-eye distance is the one length an expression does not move.
+    """
+    d = max(g.eye_distance, 1e-6)
+    ux = (g.eye_left - g.eye_right) / d
+    uy = np.array([-ux[1], ux[0]])  # down the face
+    p = lm[:, :2]
+    raise_r = float((p[RIGHT_EYE.inner] - p[BROW_INNER_RIGHT]) @ uy)
+    raise_l = float((p[LEFT_EYE.inner] - p[BROW_INNER_LEFT]) @ uy)
+    lips = _dist(lm, LIP_OUTER_UPPER, LIP_INNER_UPPER) + _dist(lm, LIP_INNER_LOWER, LIP_OUTER_LOWER)
+    return {
+        "brow_raise": (raise_r + raise_l) / 2 / d,
+        "brow_gap": _dist(lm, BROW_INNER_RIGHT, BROW_INNER_LEFT) / d,
+        "lip_thickness": lips / d,
+    }
+
+
 def head_pose(lm: np.ndarray) -> tuple[float, float, float]:
     """Yaw, pitch, roll in degrees from the mesh's own 3-D points.
 

@@ -45,6 +45,9 @@ MEASURE_UNITS: dict[str, str] = {
     "mouth_width": "mouth width / distance between iris centres",
     "corner_lift": "mouth corners above the lip line / eye-chin distance",
     "brow_height": "brow above upper lid / eye-chin distance",
+    "brow_raise": "inner brow ends above the inner eye corners / inter-ocular distance",
+    "brow_gap": "distance between the inner brow ends / inter-ocular distance",
+    "lip_thickness": "visible lip height (upper + lower) / inter-ocular distance",
     "gaze": "iris offset from eye centre / eye width (largest of x, y)",
     "yaw": "degrees (+: face turned to the subject's left)",
     "pitch": "degrees, offset removed (+: chin up)",
@@ -284,6 +287,7 @@ class QualityChecker:
         measures["mouth_width"] = mouth["width"]
         measures["corner_lift"] = mouth["corner_lift"]
         measures["brow_height"] = m.brows(lm, g)["height"]
+        measures.update(m.expression(lm, g))
         gaze_r, gaze_l = m.gaze(lm, m.RIGHT_EYE), m.gaze(lm, m.LEFT_EYE)
         gaze_x = (gaze_r[0] + gaze_l[0]) / 2
         gaze_y = (gaze_r[1] + gaze_l[1]) / 2

@@ -103,15 +103,16 @@ def _when_detailed(name: str) -> Callable[[Measures], float | None]:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("yaw", Reason.HEAD_POSE, "yaw_max", _abs("yaw"), True, True),
+    Rule("yaw", Reason.HEAD_POSE, "yaw_max", _abs("yaw"), True, False),
     Rule("roll", Reason.HEAD_POSE, "roll_max", _abs("roll"), True, False),
-    Rule("pitch", Reason.HEAD_POSE, "pitch_max", _abs("pitch"), True, True),
+    Rule("pitch", Reason.HEAD_POSE, "pitch_max", _abs("pitch"), True, False),
     Rule("eyes", Reason.EYES_CLOSED, "eye_open_min", _eyes, False, True),
     Rule("mouth_open", Reason.MOUTH_OPEN, "mouth_open_max", _key("mouth_open"), True, True),
     Rule("mouth_width", Reason.EXPRESSION, "mouth_width_max", _key("mouth_width"), True, True),
-    Rule("corner_lift", Reason.EXPRESSION, "corner_lift_max", _key("corner_lift"), True, True),
-    Rule("gaze", Reason.EXPRESSION, "gaze_max", _key("gaze"), True, True),
+    Rule("gaze", Reason.EXPRESSION, "gaze_max", _key("gaze"), True, False),
     Rule("brow_height", Reason.EXPRESSION, "brow_height_min", _key("brow_height"), False, True),
+    Rule("brow_raise", Reason.EXPRESSION, "brow_raise_max", _key("brow_raise"), True, True),
+    Rule("brow_knit", Reason.EXPRESSION, "brow_gap_min", _key("brow_gap"), False, True),
     Rule("luminance_low", Reason.TOO_DARK, "luminance_min", _key("luminance"), False, False),
     Rule(
         "darker_half", Reason.TOO_DARK, "luminance_min", _key("darker_half_luminance"), False, False
@@ -120,7 +121,7 @@ RULES: tuple[Rule, ...] = (
     Rule("luminance_high", Reason.TOO_BRIGHT, "luminance_max", _key("luminance"), True, False),
     Rule("clipped_bright", Reason.TOO_BRIGHT, "clipped_max", _key("clipped_bright"), True, False),
     Rule("sharpness", Reason.BLURRY, "sharpness_min", _sharpness, False, True),
-    Rule("blockiness", Reason.BLURRY, "blockiness_max", _key("blockiness"), True, True),
+    Rule("blockiness", Reason.BLURRY, "blockiness_max", _key("blockiness"), True, False),
     Rule(
         "resolution", Reason.BLURRY, "eye_distance_min_px", _key("eye_distance_px"), False, False
     ),
@@ -158,6 +159,7 @@ class Example:
     measures: Measures
     accept: bool
     expected: frozenset[Reason]
+    cues: frozenset[str] = frozenset()  # rules whose cue the label says is present
 
 
 def fit_threshold(rule: Rule, examples: Sequence[Example], q: QualityConfig) -> float:
@@ -171,7 +173,7 @@ def fit_threshold(rule: Rule, examples: Sequence[Example], q: QualityConfig) -> 
     """
     context_q = q
     accepted = _values(rule, [e for e in examples if e.accept], context_q)
-    refused = _values(rule, [e for e in examples if rule.code in e.expected], context_q)
+    refused = _values(rule, [e for e in examples if rule.name in e.cues], context_q)
     if not accepted:
         return rule.threshold(q)
     sign = 1.0 if rule.upper else -1.0
