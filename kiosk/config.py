@@ -339,6 +339,10 @@ class QualityConfig:
     # mouths <= 1.6. Skipped on black-and-white images (face chroma below
     # ``grey_chroma_max``).
     lip_contrast_min: float = setting(2.65, min=-50.0, max=50.0)
+    # A hand over the face (still only): the largest share of one region's
+    # outline (eyes with brows, nose, mouth, jaw) inside a hand's hull. A
+    # hand near but off the face covers 0; over a region, most of it.
+    hand_cover_max: float = setting(0.08, min=0.0, max=1.0)
     # Dev set: black-and-white photos' face chroma <= 4.9, colour >= 6.4.
     grey_chroma_max: float = setting(5.5, min=0.0, max=50.0)
     # Occlusion: eye regions much darker than the cheeks (sunglasses). Dev set:
@@ -365,22 +369,21 @@ class QualityConfig:
     # accepted >= 0.76); the set's derived blurs (Gaussian sigma 5-6 % of the
     # eye distance, motion 30 %) and a natural out-of-focus chip score <= 0.46.
     # 0.6 is the geometric middle of that gap.
-    sharpness_min: float = setting(0.61, min=0.0, max=10.0)
+    sharpness_min: float = setting(0.64, min=0.0, max=10.0)
     # Pixelation: a face made of blocks (a mosaic, or a tiny picture blown up
     # without smoothing) has its steps on a regular grid; the ratio of the
     # strongest grid phase's edge energy to the mean is ~1 for natural detail
     # (dev set: all photos <= 2.0) and about the block size for a mosaic
     # (>= 2.2 for blocks of 5 % of the eye distance). Refused as ``blurry``.
     blockiness_max: float = setting(2.5, min=1.0, max=100.0)
-    # Resolution: below this many pixels between the eye centres the iris is
-    # ~5 px and eye or mouth state cannot be judged (ISO/IEC 19794-5's token
-    # format uses 60 px; ICAO 9303 asks 90 px for a portrait). Refused as
-    # ``blurry``: the detail is not in the picture. Never happens in the kiosk.
-    eye_distance_min_px: float = setting(30.0, min=0.0, max=1000.0)
-    # Thin evidence: below this many pixels between the eye centres the
-    # pixel cues that need fine detail (sharpness octaves, the eye region's
-    # darkness) are not judged; the geometry still is.
-    detail_eye_distance_px: float = setting(0.0, min=0.0, max=1000.0)
+    # Resolution: the face patch is resampled to 48 px between the eye centres
+    # (kiosk/capture/measures.py PATCH_EYE_DISTANCE); below that it would be
+    # enlarged and its finest detail is interpolation, not evidence. So a
+    # face with fewer pixels between the eyes is ``face_too_small`` (too thin
+    # to judge) and the detail cues (sharpness, eye-region darkness) are not
+    # applied to it; its geometry still is. ISO/IEC 19794-5's token format
+    # asks 60 px, ICAO 9303 90 px. In the kiosk this is a framing fault.
+    eye_distance_min_px: float = setting(48.0, min=0.0, max=1000.0)
     # Frown: brows lowered towards the eyes (brow-to-lid distance over the
     # eye-chin distance). Anthropometric ~15-20 mm over ~120 mm (0.12-0.17);
     # a frown (FACS AU4) pulls the brow down ~5 mm. Dev set: accepted >= 0.11.

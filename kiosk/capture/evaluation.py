@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk.capture.rules import RULES, Example, Rule, decide, fit
-from kiosk.capture.verdict import FRAMING, Assessment, Reason
+from kiosk.capture.verdict import Assessment, Reason
 from kiosk.config import QualityConfig
 
 # Category -> codes of which at least one must be among the reasons.
@@ -40,7 +40,7 @@ GLASSES_NOTES: tuple[tuple[str, frozenset[Reason]], ...] = (
     ("head covering", frozenset({Reason.OCCLUDED})),
     ("mask", frozenset({Reason.OCCLUDED})),
     ("hands", frozenset({Reason.OCCLUDED})),
-    ("tiny image", frozenset({Reason.BLURRY})),
+    ("tiny image", frozenset({Reason.BLURRY, Reason.FACE_TOO_SMALL})),
     ("glare", frozenset({Reason.GLARE})),
     ("tint", frozenset({Reason.OCCLUDED})),
 )
@@ -55,12 +55,10 @@ CUES: dict[str, Callable[[Label], bool]] = {
     "gaze": lambda lb: lb.category == "non_neutral_expression",
     "brow_height": lambda lb: lb.category == "non_neutral_expression",
     "brow_raise": lambda lb: lb.category == "non_neutral_expression",
-    "brow_knit": lambda lb: lb.category == "non_neutral_expression",
-    "mouth_narrow": lambda lb: lb.category == "non_neutral_expression",
-    "lip_press": lambda lb: lb.category == "non_neutral_expression",
     "eye_darkness": lambda lb: lb.eyes == "not_visible",
     "lip_contrast": lambda lb: lb.mouth == "occluded",
     "sharpness": lambda lb: lb.category == "blurred",
+    "hand": lambda lb: "hand" in lb.notes.lower() and lb.category in ("occluded", "glasses"),
 }
 
 
@@ -244,7 +242,7 @@ class Measured:
     def judge(self, q: QualityConfig, rules: Sequence[Rule] = RULES) -> Outcome:
         if self.error is not None:
             return Outcome(self.label, None, self.error)
-        codes = (set(self.fixed) | decide(self.measures, q, rules)) - FRAMING
+        codes = set(self.fixed) | decide(self.measures, q, rules)
         return Outcome(self.label, tuple(r for r in Reason if r in codes))
 
     def example(self) -> Example:

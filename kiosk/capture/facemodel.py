@@ -60,7 +60,7 @@ class FaceModel:
     def __init__(self) -> None:
         self._graphs: dict[str, Any] = {}
         self._locks: dict[str, threading.Lock] = {
-            name: threading.Lock() for name in ("detect", "still", "preview", "segment")
+            name: threading.Lock() for name in self.GRAPHS
         }
         self._build_lock = threading.Lock()
 
@@ -88,7 +88,13 @@ class FaceModel:
         # MediaPipe's C++ side logs every graph start to stderr; keep warnings only.
         os.environ.setdefault("GLOG_minloglevel", "2")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        from mediapipe.python.solutions import face_detection, face_mesh, selfie_segmentation
+        from mediapipe.python.solutions import (
+            face_detection,
+            face_mesh,
+            hands,
+            pose,
+            selfie_segmentation,
+        )
 
         if name == "detect":
             return face_detection.FaceDetection(
@@ -106,9 +112,33 @@ class FaceModel:
             # model 0: the general 256x256 model (model 1, landscape, is tuned
             # for video calls with the person small in a wide frame).
             return selfie_segmentation.SelfieSegmentation(model_selection=0)
+        if name == "hands":
+            # The lite landmark model (complexity 0): a hand over a face is
+            # large in the face crop, the full model's finer fingers add nothing.
+            return hands.Hands(
+                static_image_mode=True,
+                max_num_hands=2,
+                model_complexity=0,
+                min_detection_confidence=DETECTION_CONFIDENCE,
+            )
+        if name == "pose":
+            # Complexity 1 (pose_landmark_full): the one pose model the wheel
+            # ships; 0 and 2 would be downloaded at run time.
+            return pose.Pose(
+                static_image_mode=True,
+                model_complexity=1,
+                min_detection_confidence=DETECTION_CONFIDENCE,
+            )
         raise ValueError(name)
 
-    GRAPHS: ClassVar[tuple[str, ...]] = ("detect", "still", "preview", "segment")
+    GRAPHS: ClassVar[tuple[str, ...]] = (
+        "detect",
+        "still",
+        "preview",
+        "segment",
+        "hands",
+        "pose",
+    )
 
     def load_all(self) -> None:
         """Build every graph now (the station does this at start-up, not at the first student)."""
@@ -167,12 +197,25 @@ class FaceModel:
             result = self._graph(name).process(_contiguous(rgb))
         if not result.multi_face_landmarks:
             return None
-        points = result.multi_face_landmarks[0].landmark
-        xyz = np.array([(p.x, p.y, p.z) for p in points], dtype=np.float64)
-        xyz[:, 0] *= w
-        xyz[:, 1] *= h
-        xyz[:, 2] *= w
-        return xyz
+        return _pixels(result.multi_face_landmarks[0].landmark, w, h)
+
+    def hands(self, rgb: np.ndarray) -> list[np.ndarray]:
+        """Each hand found: 21 x 3 landmarks (x, y in pixels; z on the x scale)."""
+        h, w = rgb.shape[:2]
+        with self._locks["hands"]:
+            result = self._graph("hands").process(_contiguous(rgb))
+        return [_pixels(hand.landmark, w, h) for hand in result.multi_hand_landmarks or ()]
+
+    def pose(self, rgb: np.ndarray) -> np.ndarray | None:
+        """33 body landmarks: x, y in pixels, z on the x scale, visibility 0-1; or None."""
+        h, w = rgb.shape[:2]
+        with self._locks["pose"]:
+            result = self._graph("pose").process(_contiguous(rgb))
+        if result.pose_landmarks is None:
+            return None
+        points = result.pose_landmarks.landmark
+        out = np.array([(p.x * w, p.y * h, p.z * w, p.visibility) for p in points], np.float64)
+        return out
 
     def segment(self, rgb: np.ndarray) -> np.ndarray:
         """Person probability per pixel (float32, same size as the image)."""
@@ -195,6 +238,14 @@ def _stderr_silenced(active: bool) -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def _pixels(points: Any, w: int, h: int) -> np.ndarray:
+    xyz = np.array([(p.x, p.y, p.z) for p in points], dtype=np.float64)
+    xyz[:, 0] *= w
+    xyz[:, 1] *= h
+    xyz[:, 2] *= w
+    return xyz
 
 
 def _contiguous(rgb: np.ndarray) -> np.ndarray:

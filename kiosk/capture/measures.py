@@ -263,8 +263,21 @@ class Patch:
     scale: float  # patch pixels per image pixel
 
 
-def face_patch(rgb: np.ndarray, lm: np.ndarray, g: Geometry) -> Patch:
-    scale = PATCH_EYE_DISTANCE / max(g.eye_distance, 1e-6)
+# The sharpness octaves need the face shrunk by at least this factor: a
+# picture resampled by less keeps the lens's and the JPEG's softness in its
+# finest octave, so a sharp 55 px face would look like a blurred big one.
+SHARPNESS_SHRINK = 0.6
+
+
+def sharpness_eye_distance(g: Geometry) -> float:
+    """The eye distance of the patch the sharpness is measured on."""
+    return min(PATCH_EYE_DISTANCE, SHARPNESS_SHRINK * g.eye_distance)
+
+
+def face_patch(
+    rgb: np.ndarray, lm: np.ndarray, g: Geometry, eye_distance: float = PATCH_EYE_DISTANCE
+) -> Patch:
+    scale = eye_distance / max(g.eye_distance, 1e-6)
     xs, ys = lm[:, 0], lm[:, 1]
     margin = 0.15 * (xs.max() - xs.min())
     h, w = rgb.shape[:2]
@@ -318,19 +331,8 @@ def pixel_measures(patch: Patch) -> dict[str, float]:
     columns = np.arange(shape[1])[None, :] < middle
     halves = [y[face & columns], y[face & ~columns]]
     darker_half = min(float(half.mean()) if half.size else 255.0 for half in halves)
-    # Sharpness only inside the face oval, shrunk so the face edge (a strong
-    # step against any background) does not count.
-    inner_face = cv2.erode(face.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    sharp_region = inner_face if inner_face.sum() >= 20 else face
-    # Energy in the finest octave (detail below sigma 1 px) over the next
-    # octave (sigma 1-2 px). Natural images have roughly scale-invariant
-    # spectra, so a sharp face keeps the two near 1:1 whatever its light or
-    # contrast; blur or motion removes the finest octave first.
-    blur1 = cv2.GaussianBlur(y, (0, 0), 1.0)
-    blur2 = cv2.GaussianBlur(y, (0, 0), 2.0)
-    fine = float((y - blur1)[sharp_region].var())
-    mid = float((blur1 - blur2)[sharp_region].var())
-    sharpness = fine / max(mid, 1e-6)
+    sharp_region = _inner(face)
+    sharpness = _octave_ratio(y, sharp_region)
     contrast = float(y[sharp_region].std())
     cheek_y = float(y[cheeks].mean()) if cheeks.any() else float(y[skin].mean())
     cheek_a = float(lab[..., 1][cheeks].mean()) if cheeks.any() else float(lab[..., 1][skin].mean())
@@ -362,6 +364,35 @@ def pixel_measures(patch: Patch) -> dict[str, float]:
         "face_chroma": chroma,
         "eye_glare": glare,
     }
+
+
+def _inner(face: np.ndarray) -> np.ndarray:
+    """The face oval shrunk so its edge (a strong step against any background) does not count."""
+    inner_face = cv2.erode(face.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    return inner_face if inner_face.sum() >= 20 else face
+
+
+def _octave_ratio(y: np.ndarray, region: np.ndarray) -> float:
+    """Energy in the finest octave (sigma < 1 px) over the next one (1-2 px).
+
+    Natural images have roughly scale-invariant spectra, so a sharp face
+    keeps the two near 1:1 whatever its light or contrast; blur or motion
+    removes the finest octave first.
+    """
+    blur1 = cv2.GaussianBlur(y, (0, 0), 1.0)
+    blur2 = cv2.GaussianBlur(y, (0, 0), 2.0)
+    fine = float((y - blur1)[region].var())
+    mid = float((blur1 - blur2)[region].var())
+    return fine / max(mid, 1e-6)
+
+
+def sharpness(patch: Patch) -> float:
+    """The octave ratio of a face patch (see :func:`pixel_measures`)."""
+    grey = cv2.cvtColor(patch.rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    face = polygon_mask(grey.shape, patch.landmarks[list(FACE_OVAL)])
+    if face.sum() < 20:
+        raise ValueError("face region too small to measure")
+    return _octave_ratio(grey, _inner(face))
 
 
 def blockiness(rgb: np.ndarray, lm: np.ndarray) -> float:
@@ -397,3 +428,40 @@ def _grid_ratio(profile: np.ndarray) -> float:
         folded = profile[: n // period * period].reshape(-1, period).mean(axis=0)
         best = max(best, float(folded.max() / max(folded.mean(), 1e-6)))
     return best
+
+
+# Face regions a hand must not cover (the registry: eyes, brows, nose, mouth
+# and the jaw line visible). Mesh points that outline each region.
+NOSE = (6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 129, 358, 48, 278)
+JAW = (172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397)
+HAND_REGIONS: dict[str, tuple[int, ...]] = {
+    "eyes": RIGHT_EYE.contour + LEFT_EYE.contour + BROW_RIGHT + BROW_LEFT,
+    "nose": NOSE,
+    "mouth": LIPS_OUTER,
+    "jaw": JAW,
+}
+# Hand landmarks are joint centres; a finger reaches about half its width
+# (~8 mm, ~0.13 of the ~63 mm between the pupils) beyond their hull.
+HAND_REACH = 0.13
+
+
+def hand_cover(lm: np.ndarray, hands: list[np.ndarray], g: Geometry) -> float:
+    """The largest share of one face region's points that lie under a hand (0-1).
+
+    A hand resting on a shoulder or held low covers no region (0); a hand
+    over an eye, the mouth or along the jaw covers most of that region's
+    outline. Size-free: the reach beyond the joints scales with the eyes.
+    """
+    if not hands:
+        return 0.0
+    reach = HAND_REACH * g.eye_distance
+    hulls = [cv2.convexHull(np.round(h[:, :2]).astype(np.float32)) for h in hands]
+    worst = 0.0
+    for points in HAND_REGIONS.values():
+        inside = 0
+        for i in points:
+            x, y = float(lm[i, 0]), float(lm[i, 1])
+            if any(cv2.pointPolygonTest(hull, (x, y), True) >= -reach for hull in hulls):
+                inside += 1
+        worst = max(worst, inside / len(points))
+    return worst

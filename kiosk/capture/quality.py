@@ -27,7 +27,7 @@ from kiosk.capture import measures as m
 from kiosk.capture.compose import FaceFrame, crop_box, face_frame, head_guide
 from kiosk.capture.facemodel import FaceBox, FaceModel
 from kiosk.capture.rules import decide
-from kiosk.capture.verdict import FRAMING, Assessment, Reason
+from kiosk.capture.verdict import Assessment, Reason
 from kiosk.config import PhotoConfig, QualityConfig
 
 __all__ = ["MEASURE_UNITS", "FaceModel", "QualityChecker"]
@@ -48,6 +48,7 @@ MEASURE_UNITS: dict[str, str] = {
     "brow_raise": "inner brow ends above the inner eye corners / inter-ocular distance",
     "brow_gap": "distance between the inner brow ends / inter-ocular distance",
     "lip_thickness": "visible lip height (upper + lower) / inter-ocular distance",
+    "hand_cover": "largest share of a face region (eyes, nose, mouth, jaw) under a hand, 0-1",
     "gaze": "iris offset from eye centre / eye width (largest of x, y)",
     "yaw": "degrees (+: face turned to the subject's left)",
     "pitch": "degrees, offset removed (+: chin up)",
@@ -77,6 +78,10 @@ DETECT_SIDE = 640
 # relative to the detected face box (the mesh's detector expects margins).
 MESH_SIDE = 384
 MESH_CROP = 2.0
+# Hands: a square of this many face widths around the face, shrunk to
+# HAND_SIDE px (the palm detector sees 192 px).
+HAND_CROP = 3.0
+HAND_SIDE = 256
 # Tiles for finding faces too small for the whole-frame detector pass.
 TILE_SIDE = 480
 TILE_SOURCE_SIDE = 1920
@@ -144,8 +149,7 @@ class QualityChecker:
                     measures["faces"] = float(len(tiny))
                     if len(tiny) > 1:
                         return Assessment.of({Reason.MULTIPLE_FACES}, measures)
-                    small_codes = {Reason.BLURRY} if face_only else {Reason.FACE_TOO_SMALL}
-                    return Assessment.of(small_codes, measures)
+                    return Assessment.of({Reason.FACE_TOO_SMALL}, measures)
             if still and self._lying_face(small):
                 measures["roll"] = 90.0
                 return Assessment.of({Reason.HEAD_POSE}, measures)
@@ -160,6 +164,8 @@ class QualityChecker:
             reasons.add(Reason.MULTIPLE_FACES)
 
         g = m.geometry(landmarks)
+        if still:
+            measures["hand_cover"] = m.hand_cover(landmarks, self._hands(rgb, landmarks), g)
         self._face_measures(rgb, landmarks, g, measures, reasons)
         xs, ys = landmarks[:, 0], landmarks[:, 1]
         face_box = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
@@ -180,8 +186,6 @@ class QualityChecker:
                     self._crop_fits(landmarks, crown_y, w, h, reasons)
                 except ValueError:
                     reasons.add(Reason.FACE_TOO_SMALL)
-        else:
-            reasons -= FRAMING
         return Assessment.of(
             reasons,
             {k: round(v, 4) for k, v in measures.items()},
@@ -229,6 +233,24 @@ class QualityChecker:
         lm[:, 0] += x0
         lm[:, 1] += y0
         return lm
+
+    def _hands(self, rgb: np.ndarray, lm: np.ndarray) -> list[np.ndarray]:
+        """Hands near the face, found in a crop of three face widths around it."""
+        xs, ys = lm[:, 0], lm[:, 1]
+        side = HAND_CROP * float(xs.max() - xs.min())
+        cx, cy = float(xs.mean()), float(ys.mean())
+        h, w = rgb.shape[:2]
+        x0, y0 = max(int(cx - side / 2), 0), max(int(cy - side / 2), 0)
+        x1, y1 = min(int(cx + side / 2), w), min(int(cy + side / 2), h)
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return []
+        crop, factor = _shrink(rgb[y0:y1, x0:x1], HAND_SIDE)
+        found = self.model.hands(np.ascontiguousarray(crop))
+        for hand in found:
+            hand[:, :3] /= factor
+            hand[:, 0] += x0
+            hand[:, 1] += y0
+        return found
 
     def _small_faces(self, rgb: np.ndarray) -> list[FaceBox]:
         """Faces found only in overlapping tiles of the picture (each face small in the frame).
@@ -304,6 +326,10 @@ class QualityChecker:
             reasons.add(Reason.FACE_TOO_SMALL)
             return
         measures["sharpness"] = px["sharpness"]
+        small_eyes = m.sharpness_eye_distance(g)
+        if small_eyes < m.PATCH_EYE_DISTANCE:
+            # A face under 80 px between the eyes: shrink it more for sharpness.
+            measures["sharpness"] = m.sharpness(m.face_patch(rgb, lm, g, small_eyes))
         measures["luminance"] = px["face_luminance"]
         measures["darker_half_luminance"] = px["darker_half_luminance"]
         measures["clipped_dark"] = px["face_clipped_dark"]

@@ -112,7 +112,6 @@ RULES: tuple[Rule, ...] = (
     Rule("gaze", Reason.EXPRESSION, "gaze_max", _key("gaze"), True, False),
     Rule("brow_height", Reason.EXPRESSION, "brow_height_min", _key("brow_height"), False, True),
     Rule("brow_raise", Reason.EXPRESSION, "brow_raise_max", _key("brow_raise"), True, True),
-    Rule("brow_knit", Reason.EXPRESSION, "brow_gap_min", _key("brow_gap"), False, True),
     Rule("luminance_low", Reason.TOO_DARK, "luminance_min", _key("luminance"), False, False),
     Rule(
         "darker_half", Reason.TOO_DARK, "luminance_min", _key("darker_half_luminance"), False, False
@@ -123,8 +122,14 @@ RULES: tuple[Rule, ...] = (
     Rule("sharpness", Reason.BLURRY, "sharpness_min", _sharpness, False, True),
     Rule("blockiness", Reason.BLURRY, "blockiness_max", _key("blockiness"), True, False),
     Rule(
-        "resolution", Reason.BLURRY, "eye_distance_min_px", _key("eye_distance_px"), False, False
+        "resolution",
+        Reason.FACE_TOO_SMALL,
+        "eye_distance_min_px",
+        _key("eye_distance_px"),
+        False,
+        False,
     ),
+    Rule("hand", Reason.OCCLUDED, "hand_cover_max", _key("hand_cover"), True, True, preview=False),
     Rule("lip_contrast", Reason.OCCLUDED, "lip_contrast_min", _lips, False, True),
     Rule(
         "eye_darkness", Reason.OCCLUDED, "eye_darkness_min", _when_detailed("eye_darkness"),
@@ -142,7 +147,7 @@ def decide(measures: Measures, q: QualityConfig, rules: Iterable[Rule] = RULES) 
         measures.get("luminance", 0.0) > q.luminance_max
         or measures.get("clipped_bright", 0.0) > q.clipped_max
     )
-    context["_thin"] = float(measures.get("eye_distance_px", 1e9) < q.detail_eye_distance_px)
+    context["_thin"] = float(measures.get("eye_distance_px", 1e9) < q.eye_distance_min_px)
     reasons = {rule.code for rule in rules if rule.refuses(context, q)}
     if measures.get("faces", 0.0) > 1:
         reasons.add(Reason.MULTIPLE_FACES)
@@ -195,7 +200,7 @@ def _values(rule: Rule, examples: Sequence[Example], q: QualityConfig) -> list[f
     for e in examples:
         context = dict(e.measures)
         context["_grey_chroma_max"] = q.grey_chroma_max
-        context["_thin"] = float(e.measures.get("eye_distance_px", 1e9) < q.detail_eye_distance_px)
+        context["_thin"] = float(e.measures.get("eye_distance_px", 1e9) < q.eye_distance_min_px)
         v = rule.value(context)
         if v is not None:
             out.append(v)
