@@ -430,6 +430,73 @@ def _grid_ratio(profile: np.ndarray) -> float:
     return best
 
 
+# Matched patches on the two sides of the face: forehead and cheek, each the
+# mirror image of the other in the mesh topology.
+FOREHEAD_RIGHT = (109, 67, 103, 104, 69, 108)
+FOREHEAD_LEFT = (338, 297, 332, 333, 299, 337)
+
+
+def light_asymmetry(patch: Patch) -> float:
+    """How much brighter one side of the face is, in stops (|log2| of the ratio).
+
+    Linear light (sRGB decoded), so the ratio of the two sides is the ratio
+    of the light falling on them: the skin's own colour and darkness cancel
+    out, the same on both sides. Matched forehead and cheek patches, which
+    face the camera alike, so a turned head does not count as light.
+    """
+    linear = _linear_luminance(patch.rgb)
+    shape = linear.shape
+    lm = patch.landmarks
+    sides = []
+    for forehead, cheek in ((FOREHEAD_RIGHT, CHEEK_RIGHT), (FOREHEAD_LEFT, CHEEK_LEFT)):
+        mask = polygon_mask(shape, lm[list(forehead)]) | polygon_mask(shape, lm[list(cheek)])
+        if mask.sum() < 4:
+            raise ValueError("face region too small to measure")
+        sides.append(float(linear[mask].mean()))
+    right, left = (max(v, 1e-4) for v in sides)
+    return abs(math.log2(right / left))
+
+
+def _linear_luminance(rgb: np.ndarray) -> np.ndarray:
+    c = rgb.astype(np.float32) / 255.0
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return c @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+
+
+def skin_glare(patch: Patch) -> float:
+    """Share of the skin (oval less eyes and mouth) that is specular white.
+
+    A shiny forehead or nose reflects the lamp as small clipped blobs, while
+    a well exposed face holds none. Near-white in all three channels, so a
+    saturated red or yellow is not a highlight.
+    """
+    lm = patch.landmarks
+    shape = patch.rgb.shape[:2]
+    face = polygon_mask(shape, lm[list(FACE_OVAL)])
+    holes = polygon_mask(shape, lm[list(LIPS_OUTER)])
+    for eye in (RIGHT_EYE, LEFT_EYE):
+        holes |= polygon_mask(shape, lm[list(eye.contour)])
+    skin = face & ~holes
+    if skin.sum() < 20:
+        raise ValueError("face region too small to measure")
+    white = (patch.rgb >= 245).all(axis=2)
+    return float(white[skin].mean())
+
+
+def shoulder_tilt(body: np.ndarray, min_visibility: float = 0.5) -> float | None:
+    """Degrees the shoulder line leans from level (pose landmarks 11 and 12), or None.
+
+    None when either shoulder is not seen well enough to say.
+    """
+    left, right = body[11], body[12]
+    if min(left[3], right[3]) < min_visibility:
+        return None
+    dx, dy = left[0] - right[0], left[1] - right[1]
+    if abs(dx) < 1e-6:
+        return None
+    return abs(math.degrees(math.atan(dy / dx)))
+
+
 # Face regions a hand must not cover (the registry: eyes, brows, nose, mouth
 # and the jaw line visible). Mesh points that outline each region.
 NOSE = (6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 129, 358, 48, 278)

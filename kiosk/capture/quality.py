@@ -48,6 +48,10 @@ MEASURE_UNITS: dict[str, str] = {
     "brow_raise": "inner brow ends above the inner eye corners / inter-ocular distance",
     "brow_gap": "distance between the inner brow ends / inter-ocular distance",
     "lip_thickness": "visible lip height (upper + lower) / inter-ocular distance",
+    "light_asymmetry": "stops between the brighter and darker side (forehead + cheek)",
+    "skin_glare": "share of the skin that is specular white (all channels >= 245)",
+    "shoulder_tilt": "degrees of the shoulder line from level (pose landmarks)",
+    "clothing_delta_e": "CIE76 distance of the clothes (person below the chin) to the background",
     "hand_cover": "largest share of a face region (eyes, nose, mouth, jaw) under a hand, 0-1",
     "gaze": "iris offset from eye centre / eye width (largest of x, y)",
     "yaw": "degrees (+: face turned to the subject's left)",
@@ -172,15 +176,18 @@ class QualityChecker:
         crown_y = None
         if not face_only:
             self._framing(landmarks, w, h, measures, reasons)
+            if still:
+                self._shoulders(small, measures)
             if preview is not None and preview.background is not None and not preview.due(1):
                 bg_measures, bg_reasons, crown_y = preview.background
             else:
                 bg_measures, bg_reasons = {}, set()
-                crown_y = self._background(small, factor, face_box, bg_measures, bg_reasons)
+                crown_y = self._background(small, factor, landmarks, bg_measures, bg_reasons)
                 if preview is not None:
                     preview.background = (bg_measures, bg_reasons, crown_y)
             measures.update(bg_measures)
             reasons |= bg_reasons
+            reasons |= decide(measures, q)
             if crown_y is not None:
                 try:
                     self._crop_fits(landmarks, crown_y, w, h, reasons)
@@ -320,7 +327,10 @@ class QualityChecker:
         measures["roll"] = g.roll
 
         try:
-            px = m.pixel_measures(m.face_patch(rgb, lm, g))
+            patch = m.face_patch(rgb, lm, g)
+            px = m.pixel_measures(patch)
+            measures["light_asymmetry"] = m.light_asymmetry(patch)
+            measures["skin_glare"] = m.skin_glare(patch)
         except ValueError:
             reasons |= decide(measures, q)
             reasons.add(Reason.FACE_TOO_SMALL)
@@ -378,6 +388,13 @@ class QualityChecker:
         elif not box.inside(w, h):
             reasons.add(Reason.OFF_CENTER)
 
+    def _shoulders(self, small: np.ndarray, measures: dict[str, float]) -> None:
+        """Shoulder tilt from the pose model (the still only: ~20 ms)."""
+        body = self.model.pose(small)
+        tilt = None if body is None else m.shoulder_tilt(body)
+        if tilt is not None:
+            measures["shoulder_tilt"] = tilt
+
     def _preview_cache(self, w: int, h: int) -> _PreviewCache:
         if self._preview is None or self._preview.size != (w, h):
             self._preview = _PreviewCache((w, h), self.quality.preview_refresh)
@@ -387,7 +404,7 @@ class QualityChecker:
         self,
         image: np.ndarray,
         image_factor: float,
-        face_box: tuple[float, float, float, float],
+        lm: np.ndarray,
         measures: dict[str, float],
         reasons: set[Reason],
     ) -> float | None:
@@ -398,6 +415,8 @@ class QualityChecker:
         q = self.quality
         small, factor = _shrink(image, SEGMENT_SIDE)
         factor *= image_factor
+        xs, ys = lm[:, 0], lm[:, 1]
+        face_box = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
         person = self.model.segment(small) >= 0.5
         background = ~person
         fraction = float(background.mean())
@@ -416,6 +435,11 @@ class QualityChecker:
         spread = float(pixels[:, 0].std() * 100 / 255)
         measures["background_delta_e"] = delta_e
         measures["background_spread"] = spread
+        torso = _torso(person, lm, factor)
+        if torso.sum() >= TORSO_MIN_PIXELS:
+            clothes = lab[torso].mean(axis=0)
+            clothes_lab = np.array([clothes[0] * 100 / 255, clothes[1] - 128, clothes[2] - 128])
+            measures["clothing_delta_e"] = float(np.linalg.norm(clothes_lab - reference))
         if delta_e > q.background_delta_e_max or spread > q.background_spread_max:
             reasons.add(Reason.BACKGROUND)
         return crown
@@ -478,6 +502,20 @@ def _crown(
     while y >= 0 and rows[y]:
         y -= 1
     return (y + 1) / factor
+
+
+# Fewer torso pixels than this in the segmentation's image: too little to judge.
+TORSO_MIN_PIXELS = 200
+
+
+def _torso(person: np.ndarray, lm: np.ndarray, factor: float) -> np.ndarray:
+    """Person pixels below the chin (a face height's gap skips the neck), in mask pixels."""
+    chin = float(lm[:, 1].max()) * factor
+    face_h = float(lm[:, 1].max() - lm[:, 1].min()) * factor
+    top = min(int(chin + 0.3 * face_h), person.shape[0])
+    torso = np.zeros_like(person)
+    torso[top:] = person[top:]
+    return torso
 
 
 def _lab(rgb: tuple[int, int, int]) -> np.ndarray:

@@ -83,6 +83,12 @@ def _glare(measures: Measures) -> float | None:
     return measures.get("eye_glare")
 
 
+def _skin_glare(measures: Measures) -> float | None:
+    if measures.get("_bright", 0.0) > 0:
+        return None
+    return measures.get("skin_glare")
+
+
 def _sharpness(measures: Measures) -> float | None:
     # Too few pixels for the sharpness octaves to mean anything: the
     # resolution rule (face_too_small / blurry) speaks instead.
@@ -136,6 +142,22 @@ RULES: tuple[Rule, ...] = (
         False, True,
     ),
     Rule("glare", Reason.GLARE, "eye_glare_max", _glare, True, False),
+    Rule("skin_glare", Reason.GLARE, "skin_glare_max", _skin_glare, True, False),
+    Rule(
+        "uneven_light",
+        Reason.UNEVEN_LIGHT,
+        "light_asymmetry_max",
+        _key("light_asymmetry"),
+        True,
+        False,
+    ),
+    Rule(
+        "shoulders", Reason.SHOULDERS, "shoulder_tilt_max", _key("shoulder_tilt"), True, False,
+        preview=False,
+    ),
+    Rule(
+        "clothing", Reason.CLOTHING, "clothing_delta_e_min", _key("clothing_delta_e"), False, False
+    ),
 )
 
 
