@@ -140,7 +140,9 @@ def main() -> int:
     )
     s = summarise(loso)
     n_sources = len(source_folds(labels))
-    print(f"{f'leave-one-source-out ({n_sources} sources)':<40} {s.agreement:>8.1%} {s.code_rate:>12.1%}")
+    print(
+        f"{f'leave-one-source-out ({n_sources} sources)':<40} {s.agreement:>8.1%} {s.code_rate:>12.1%}"
+    )
     if args.ablate:
         print("\nwithout one rule (cross-validated; + = the rule helps):")
         print(f"  {'rule':<14} {'k-fold agree':>12} {'code':>7} {'LOSO agree':>11} {'code':>7}")

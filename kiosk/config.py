@@ -365,10 +365,12 @@ class QualityConfig:
     # photos under real room light), so the limit is the 4:1 ratio.
     light_asymmetry_max: float = setting(2.0, min=0.0, max=10.0)
     # Shoulders (registry: 左右肩膀平衡), still only: degrees of the pose
-    # model's shoulder line from level. 6 deg is ~4 cm over a 40 cm shoulder
-    # width, visible in a 480 x 640 crop; the pose landmarks on the staged
-    # portraits scatter by ~2 deg, so a level student is never refused.
-    shoulder_tilt_max: float = setting(6.0, min=0.0, max=90.0)
+    # model's shoulder line from level. On the 16 kiosk stills of people
+    # standing level (the staged portraits and the dev set's good photos on
+    # the backdrop) the pose landmarks scatter up to 7.4 deg (hair over a
+    # shoulder, a portrait cut at the chest); 10 deg is ~7 cm of height over
+    # 40 cm of shoulders, a lean anyone sees in the crop.
+    shoulder_tilt_max: float = setting(10.0, min=0.0, max=90.0)
     # Clothing (registry: 衣着应与背景色区分明显): CIE76 distance of the mean
     # colour below the chin to the configured background. Under 15 the
     # person mask's edge and the crop read as one colour; a white shirt on

@@ -59,9 +59,7 @@ class FaceModel:
 
     def __init__(self) -> None:
         self._graphs: dict[str, Any] = {}
-        self._locks: dict[str, threading.Lock] = {
-            name: threading.Lock() for name in self.GRAPHS
-        }
+        self._locks: dict[str, threading.Lock] = {name: threading.Lock() for name in self.GRAPHS}
         self._build_lock = threading.Lock()
 
     @classmethod

@@ -299,9 +299,9 @@ def face_patch(
     return Patch(out, plm, scale)
 
 
-def polygon_mask(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
-    mask = np.zeros(shape, dtype=np.uint8)
-    cv2.fillPoly(mask, [np.round(points).astype(np.int32)], 1)
+def polygon_mask(shape: tuple[int, ...], points: np.ndarray) -> np.ndarray:
+    mask = np.zeros(shape[:2], dtype=np.uint8)
+    cv2.fillPoly(mask, [np.round(points).astype(np.int32)], (1,))
     return mask.astype(bool)
 
 

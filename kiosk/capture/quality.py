@@ -417,7 +417,8 @@ class QualityChecker:
         factor *= image_factor
         xs, ys = lm[:, 0], lm[:, 1]
         face_box = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
-        person = self.model.segment(small) >= 0.5
+        probability = self.model.segment(small)
+        person = probability >= 0.5
         background = ~person
         fraction = float(background.mean())
         measures["background_fraction"] = fraction
@@ -435,11 +436,9 @@ class QualityChecker:
         spread = float(pixels[:, 0].std() * 100 / 255)
         measures["background_delta_e"] = delta_e
         measures["background_spread"] = spread
-        torso = _torso(person, lm, factor)
-        if torso.sum() >= TORSO_MIN_PIXELS:
-            clothes = lab[torso].mean(axis=0)
-            clothes_lab = np.array([clothes[0] * 100 / 255, clothes[1] - 128, clothes[2] - 128])
-            measures["clothing_delta_e"] = float(np.linalg.norm(clothes_lab - reference))
+        clothes = _clothes(lab, probability >= CLOTHES_CERTAINTY, lm, factor, mean_lab)
+        if clothes is not None:
+            measures["clothing_delta_e"] = float(np.median(_delta_e(clothes, reference)))
         if delta_e > q.background_delta_e_max or spread > q.background_spread_max:
             reasons.add(Reason.BACKGROUND)
         return crown
@@ -504,18 +503,70 @@ def _crown(
     return (y + 1) / factor
 
 
-# Fewer torso pixels than this in the segmentation's image: too little to judge.
-TORSO_MIN_PIXELS = 200
+# Fewer clothes pixels than this in the segmentation's image: too few to judge.
+CLOTHES_MIN_PIXELS = 150
+# The band below the chin that the official crop shows (face heights): the
+# neck first, then as far down as the 480 x 640 crop reaches.
+CLOTHES_BAND = (0.2, 0.75)
+# Pixels this close (CIE76) to the face's own mean colour are skin (neck,
+# shoulders), not clothes.
+SKIN_DELTA_E = 15.0
+# Clothes are judged only where the segmentation is sure of the person: at
+# the bottom of a frame, or where a portrait is cut off, its 0.5 contour
+# bulges into the backdrop. Pixels within a camera's noise (~3 dE) of the
+# backdrop's own measured mean are backdrop seen through the mask's edge;
+# cloth, even of the backdrop's colour, has folds and shading.
+CLOTHES_CERTAINTY = 0.9
+BACKDROP_NOISE_DELTA_E = 3.0
 
 
-def _torso(person: np.ndarray, lm: np.ndarray, factor: float) -> np.ndarray:
-    """Person pixels below the chin (a face height's gap skips the neck), in mask pixels."""
+def _clothes(
+    lab: np.ndarray, person: np.ndarray, lm: np.ndarray, factor: float, backdrop: np.ndarray
+) -> np.ndarray | None:
+    """CIELAB of the person's pixels below the chin that are not skin, or None when too few.
+
+    ``lab`` is OpenCV's 8-bit Lab of the segmentation's image, ``factor``
+    maps still pixels to it. Only the band the official crop shows counts,
+    so what the registry never sees cannot refuse a photo.
+    """
     chin = float(lm[:, 1].max()) * factor
     face_h = float(lm[:, 1].max() - lm[:, 1].min()) * factor
-    top = min(int(chin + 0.3 * face_h), person.shape[0])
-    torso = np.zeros_like(person)
-    torso[top:] = person[top:]
-    return torso
+    top = max(int(chin + CLOTHES_BAND[0] * face_h), 0)
+    bottom = min(int(chin + CLOTHES_BAND[1] * face_h), person.shape[0])
+    if bottom <= top:
+        return None
+    band = _to_lab(lab[top:bottom][person[top:bottom]])
+    face_colour = _to_lab(_face_pixels(lab, lm, factor)).mean(axis=0)
+    clothes = band[
+        (_delta_e(band, face_colour) > SKIN_DELTA_E)
+        & (_delta_e(band, backdrop) > BACKDROP_NOISE_DELTA_E)
+    ]
+    return clothes if len(clothes) >= CLOTHES_MIN_PIXELS else None
+
+
+def _face_pixels(lab: np.ndarray, lm: np.ndarray, factor: float) -> np.ndarray:
+    from kiosk.capture.measures import CHEEK_LEFT, CHEEK_RIGHT, polygon_mask
+
+    pts = lm[:, :2] * factor
+    mask = polygon_mask(lab.shape[:2], pts[list(CHEEK_RIGHT)]) | polygon_mask(
+        lab.shape[:2], pts[list(CHEEK_LEFT)]
+    )
+    if not mask.any():
+        x, y = (int(v) for v in pts.mean(axis=0))
+        mask[min(max(y, 0), mask.shape[0] - 1), min(max(x, 0), mask.shape[1] - 1)] = True
+    return lab[mask]
+
+
+def _to_lab(opencv_lab: np.ndarray) -> np.ndarray:
+    """OpenCV's 8-bit Lab (L* scaled by 255/100, a* and b* offset by 128) to CIELAB."""
+    out = opencv_lab.astype(np.float32).reshape(-1, 3).copy()
+    out[:, 0] *= 100 / 255
+    out[:, 1:] -= 128
+    return out
+
+
+def _delta_e(colours: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(colours - reference, axis=-1)
 
 
 def _lab(rgb: tuple[int, int, int]) -> np.ndarray:
