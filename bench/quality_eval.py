@@ -49,7 +49,7 @@ from kiosk.capture.verdict import Assessment, Reason  # noqa: E402
 from kiosk.config import QualityConfig  # noqa: E402
 
 # The code that turns a photo into measures; rules.py and evaluation.py only decide.
-MEASURING = ("quality.py", "measures.py", "facemodel.py", "body.py", "light.py", "image.py")
+MEASURING = ("quality.py", "measures.py", "facemodel.py", "tasksmodel.py", "image.py")
 K = 5
 SEEDS = range(10)
 
@@ -114,6 +114,9 @@ def main() -> int:
     parser.add_argument("--fresh", action="store_true", help="measure again, ignore the cache")
     parser.add_argument("--fitted", action="store_true", help="print the full-set fitted limits")
     parser.add_argument("--ablate", action="store_true", help="CV figures without each rule")
+    parser.add_argument(
+        "--json", type=Path, help="write {file: [codes]} under the configured thresholds here"
+    )
     args = parser.parse_args()
     labels = read_labels(args.folder)
     measured, elapsed = measure(args.folder, labels, args.fresh)
@@ -122,6 +125,10 @@ def main() -> int:
     print(f"{args.folder}: {len(measured)} photos, {took}\n")
     configured = full_set(measured, q)
     print(confusion_table(configured))
+    if args.json:
+        args.json.write_text(
+            json.dumps({o.label.file: list(o.reasons or ()) for o in configured}), encoding="utf-8"
+        )
 
     fitted_q = fit([p.example() for p in measured if p.error is None], q)
     rows = [("configured thresholds, full set", summarise(configured))]

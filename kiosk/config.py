@@ -435,10 +435,12 @@ class QualityConfig:
     background_delta_e_max: float = setting(25.0, min=0.0, max=200.0)
     background_spread_max: float = setting(10.0, min=0.0, max=100.0)
     # Preview only: the face detector and the segmentation each run on one
-    # preview frame in this many (the mesh tracks every frame). 3 keeps a
-    # 640x480 preview assessment within its 15 ms budget on 2 cores and lags
-    # the face count and background verdict by at most 2 frames (~70 ms).
-    preview_refresh: int = setting(3, min=1, max=30)
+    # preview frame in this many (the mesh tracks every frame). 6 keeps the
+    # preview's mean cost near mesh + measures (~7 ms on one core here, so
+    # >= 15 assessments/s on one Pi 4 core, bench/quality_bench.py) and lags
+    # the face count and the background verdict by at most 5 frames; the
+    # still is always judged in full.
+    preview_refresh: int = setting(6, min=1, max=30)
     # Share of the frame that must be background for the colour to be judged.
     background_min_fraction: float = setting(0.05, min=0.0, max=1.0)
 

@@ -1,10 +1,14 @@
-"""The one adapter over MediaPipe (0.10.18, the legacy ``solutions`` API).
+"""The one adapter over MediaPipe: the 0.10.18 ``solutions`` graphs, or the Tasks API.
 
 Why a separate module: 0.10.18 is the last release that bundles these face
-models and ships Raspberry Pi wheels for Python 3.11. Moving to the Tasks API
-(Raspberry Pi OS Trixie, Python 3.13) must touch this file only. Nothing
-outside it imports ``mediapipe``; everything it returns is plain numpy in
-pixel coordinates of the image it was given.
+models and ships Raspberry Pi wheels for Python 3.11 (Raspberry Pi OS
+Bookworm). Trixie has Python 3.13, for which only mediapipe 1.2.x exists:
+Tasks API only, no models. So where ``mediapipe.python.solutions`` imports,
+the solutions graphs run; otherwise :mod:`kiosk.capture.tasksmodel` runs the
+same networks from the model files the project ships. ``KIOSK_MEDIAPIPE=
+tasks`` (or ``solutions``) forces one. Nothing outside these two modules
+imports ``mediapipe``; everything returned is plain numpy in pixel
+coordinates of the image given.
 
 Each graph is built once per process (``FaceModel.shared()``) and guarded by
 its own lock, because a MediaPipe graph must not be fed from two threads at
@@ -57,7 +61,13 @@ class FaceModel:
     _shared: ClassVar[FaceModel | None] = None
     _shared_lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self) -> None:
+    def __init__(self, api: str | None = None) -> None:
+        self.api = api or default_api()
+        self._tasks: Any = None
+        if self.api == "tasks":
+            from kiosk.capture.tasksmodel import TasksGraphs
+
+            self._tasks = TasksGraphs()
         self._graphs: dict[str, Any] = {}
         self._locks: dict[str, threading.Lock] = {name: threading.Lock() for name in self.GRAPHS}
         self._build_lock = threading.Lock()
@@ -155,6 +165,9 @@ class FaceModel:
         image = np.zeros((64, 64, 3), np.uint8) if sample is None else _contiguous(sample)
         with _stderr_silenced(quiet):
             for name in names:
+                if self._tasks is not None:
+                    self._tasks.load(name)
+                    continue
                 graph = self._graph(name)
                 with self._locks[name]:
                     graph.process(image)
@@ -164,6 +177,12 @@ class FaceModel:
     def detect(self, rgb: np.ndarray) -> list[FaceBox]:
         """All faces found, largest first."""
         h, w = rgb.shape[:2]
+        if self._tasks is not None:
+            with self._locks["detect"]:
+                found = self._tasks.detect(_contiguous(rgb), DETECTION_CONFIDENCE)
+            boxes = [FaceBox(*b) for b in found]
+            boxes.sort(key=lambda b: b.area, reverse=True)
+            return boxes
         with self._locks["detect"]:
             result = self._graph("detect").process(_contiguous(rgb))
         boxes = []
@@ -191,6 +210,9 @@ class FaceModel:
 
     def _mesh(self, name: str, rgb: np.ndarray) -> np.ndarray | None:
         h, w = rgb.shape[:2]
+        if self._tasks is not None:
+            with self._locks[name]:
+                return self._tasks.mesh(_contiguous(rgb), name, DETECTION_CONFIDENCE)
         with self._locks[name]:
             result = self._graph(name).process(_contiguous(rgb))
         if not result.multi_face_landmarks:
@@ -200,6 +222,9 @@ class FaceModel:
     def hands(self, rgb: np.ndarray) -> list[np.ndarray]:
         """Each hand found: 21 x 3 landmarks (x, y in pixels; z on the x scale)."""
         h, w = rgb.shape[:2]
+        if self._tasks is not None:
+            with self._locks["hands"]:
+                return list(self._tasks.hands(_contiguous(rgb)))
         with self._locks["hands"]:
             result = self._graph("hands").process(_contiguous(rgb))
         return [_pixels(hand.landmark, w, h) for hand in result.multi_hand_landmarks or ()]
@@ -207,6 +232,10 @@ class FaceModel:
     def pose(self, rgb: np.ndarray) -> np.ndarray | None:
         """33 body landmarks: x, y in pixels, z on the x scale, visibility 0-1; or None."""
         h, w = rgb.shape[:2]
+        if self._tasks is not None:
+            with self._locks["pose"]:
+                body: np.ndarray | None = self._tasks.pose(_contiguous(rgb))
+            return body
         with self._locks["pose"]:
             result = self._graph("pose").process(_contiguous(rgb))
         if result.pose_landmarks is None:
@@ -217,9 +246,27 @@ class FaceModel:
 
     def segment(self, rgb: np.ndarray) -> np.ndarray:
         """Person probability per pixel (float32, same size as the image)."""
+        if self._tasks is not None:
+            with self._locks["segment"]:
+                mask: np.ndarray = self._tasks.segment(_contiguous(rgb))
+            return mask
         with self._locks["segment"]:
             result = self._graph("segment").process(_contiguous(rgb))
         return np.asarray(result.segmentation_mask, dtype=np.float32)
+
+
+def default_api() -> str:
+    """``solutions`` where mediapipe 0.10.18's graphs import, else ``tasks``."""
+    forced = os.environ.get("KIOSK_MEDIAPIPE", "").strip().lower()
+    if forced in ("solutions", "tasks"):
+        return forced
+    if forced:
+        raise ValueError(f"KIOSK_MEDIAPIPE={forced!r}: use 'solutions' or 'tasks'")
+    try:
+        from mediapipe.python import solutions  # noqa: F401
+    except ImportError:
+        return "tasks"
+    return "solutions"
 
 
 @contextlib.contextmanager

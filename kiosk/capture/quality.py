@@ -170,14 +170,12 @@ class QualityChecker:
         g = m.geometry(landmarks)
         if still:
             measures["hand_cover"] = m.hand_cover(landmarks, self._hands(rgb, landmarks), g)
-        self._face_measures(rgb, landmarks, g, measures, reasons)
+        self._face_measures(rgb, landmarks, g, measures, reasons, still=still)
         xs, ys = landmarks[:, 0], landmarks[:, 1]
         face_box = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
         crown_y = None
         if not face_only:
             self._framing(landmarks, w, h, measures, reasons)
-            if still:
-                self._shoulders(small, measures)
             if preview is not None and preview.background is not None and not preview.due(1):
                 bg_measures, bg_reasons, crown_y = preview.background
             else:
@@ -193,6 +191,9 @@ class QualityChecker:
                     self._crop_fits(landmarks, crown_y, w, h, reasons)
                 except ValueError:
                     reasons.add(Reason.FACE_TOO_SMALL)
+            if still:
+                self._shoulders(small, measures)
+                reasons |= decide(measures, q)
         return Assessment.of(
             reasons,
             {k: round(v, 4) for k, v in measures.items()},
@@ -302,6 +303,8 @@ class QualityChecker:
         g: m.Geometry,
         measures: dict[str, float],
         reasons: set[Reason],
+        *,
+        still: bool = True,
     ) -> None:
         q = self.quality
         measures["eye_distance_px"] = g.eye_distance
@@ -348,7 +351,8 @@ class QualityChecker:
         measures["eye_darkness"] = px["eye_darkness"]
         measures["face_chroma"] = px["face_chroma"]
         measures["eye_glare"] = px["eye_glare"]
-        measures["blockiness"] = m.blockiness(rgb, lm)
+        if still:  # a pixelated picture is a file's fault, not a live hint
+            measures["blockiness"] = m.blockiness(rgb, lm)
         reasons |= decide(measures, q)
 
     def _framing(
