@@ -123,7 +123,7 @@ RULES: tuple[Rule, ...] = (
     Rule("pitch", Reason.HEAD_POSE, "pitch_max", _abs("pitch"), True, False),
     Rule("eyes", Reason.EYES_CLOSED, "eye_open_min", _eyes, False, True),
     Rule("mouth_open", Reason.MOUTH_OPEN, "mouth_open_max", _key("mouth_open"), True, True),
-    Rule("mouth_width", Reason.EXPRESSION, "mouth_width_max", _key("mouth_width"), True, True),
+    Rule("mouth_width", Reason.EXPRESSION, "mouth_width_max", _key("mouth_width"), True, False),
     Rule("gaze", Reason.EXPRESSION, "gaze_max", _key("gaze"), True, False),
     Rule("brow_height", Reason.EXPRESSION, "brow_height_min", _key("brow_height"), False, True),
     Rule("brow_raise", Reason.EXPRESSION, "brow_raise_max", _key("brow_raise"), True, True),
