@@ -77,40 +77,18 @@ def _lips(measures: Measures) -> float | None:
     return measures.get("lip_contrast")
 
 
-def _glare(measures: Measures) -> float | None:
-    # An over-exposed face is too_bright, not glare.
-    if measures.get("_bright", 0.0) > 0:
-        return None
-    return measures.get("eye_glare")
+def _unless(flag: str, name: str) -> Callable[[Measures], float | None]:
+    """Read ``name`` unless ``flag`` (set by :func:`decide`) says it cannot be judged.
 
-
-def _skin_glare(measures: Measures) -> float | None:
-    if measures.get("_bright", 0.0) > 0:
-        return None
-    return measures.get("skin_glare")
-
-
-def _shoulders(measures: Measures) -> float | None:
-    # Under a strong side light the pose model places the shadowed shoulder
-    # badly (a level body measured 28 deg): the light is the fault to fix.
-    if measures.get("_uneven", 0.0) > 0:
-        return None
-    return measures.get("shoulder_tilt")
-
-
-def _sharpness(measures: Measures) -> float | None:
-    # Too few pixels for the sharpness octaves to mean anything: the
-    # resolution rule (face_too_small / blurry) speaks instead.
-    if measures.get("_thin", 0.0) > 0:
-        return None
-    return measures.get("sharpness")
-
-
-def _when_detailed(name: str) -> Callable[[Measures], float | None]:
-    """A pixel cue that needs detail: not judged on a face with thin evidence."""
+    ``_bright``: an over-exposed face is too_bright, not glare. ``_thin``: too
+    few pixels for detail cues; the resolution rule (face_too_small) speaks
+    instead. ``_uneven``: under a strong side light the pose model places the
+    shadowed shoulder badly (a level body read 28 deg); the light is the
+    fault to fix first.
+    """
 
     def read(measures: Measures) -> float | None:
-        if measures.get("_thin", 0.0) > 0:
+        if measures.get(flag, 0.0) > 0:
             return None
         return measures.get(name)
 
@@ -134,7 +112,7 @@ RULES: tuple[Rule, ...] = (
     Rule("clipped_dark", Reason.TOO_DARK, "clipped_max", _key("clipped_dark"), True, False),
     Rule("luminance_high", Reason.TOO_BRIGHT, "luminance_max", _key("luminance"), True, False),
     Rule("clipped_bright", Reason.TOO_BRIGHT, "clipped_max", _key("clipped_bright"), True, False),
-    Rule("sharpness", Reason.BLURRY, "sharpness_min", _sharpness, False, True),
+    Rule("sharpness", Reason.BLURRY, "sharpness_min", _unless("_thin", "sharpness"), False, True),
     Rule("blockiness", Reason.BLURRY, "blockiness_max", _key("blockiness"), True, False),
     Rule(
         "resolution",
@@ -150,12 +128,14 @@ RULES: tuple[Rule, ...] = (
         "eye_darkness",
         Reason.OCCLUDED,
         "eye_darkness_min",
-        _when_detailed("eye_darkness"),
+        _unless("_thin", "eye_darkness"),
         False,
         True,
     ),
-    Rule("glare", Reason.GLARE, "eye_glare_max", _glare, True, False),
-    Rule("skin_glare", Reason.GLARE, "skin_glare_max", _skin_glare, True, False),
+    Rule("glare", Reason.GLARE, "eye_glare_max", _unless("_bright", "eye_glare"), True, False),
+    Rule(
+        "skin_glare", Reason.GLARE, "skin_glare_max", _unless("_bright", "skin_glare"), True, False
+    ),
     Rule(
         "uneven_light",
         Reason.UNEVEN_LIGHT,
@@ -168,7 +148,7 @@ RULES: tuple[Rule, ...] = (
         "shoulders",
         Reason.SHOULDERS,
         "shoulder_tilt_max",
-        _shoulders,
+        _unless("_uneven", "shoulder_tilt"),
         True,
         False,
         preview=False,

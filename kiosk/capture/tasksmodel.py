@@ -103,19 +103,15 @@ class TasksGraphs:
         def options(file: str) -> Any:
             return BaseOptions(model_asset_path=str(self.models / file))
 
-        if name == "detect":
-            return vision.FaceDetector.create_from_options(
-                vision.FaceDetectorOptions(
-                    base_options=options("face_detector_full_range.tflite"),
-                    min_detection_confidence=0.5,
-                )
+        if name in ("detect", "roi"):
+            # detect: faces up to ~5 m (counting); roi: the close face for the mesh.
+            file = (
+                "face_detector_full_range.tflite"
+                if name == "detect"
+                else "face_detector_short_range.tflite"
             )
-        if name == "roi":
             return vision.FaceDetector.create_from_options(
-                vision.FaceDetectorOptions(
-                    base_options=options("face_detector_short_range.tflite"),
-                    min_detection_confidence=0.5,
-                )
+                vision.FaceDetectorOptions(base_options=options(file), min_detection_confidence=0.5)
             )
         if name in ("mesh", "iris"):
             from ai_edge_litert.interpreter import Interpreter
