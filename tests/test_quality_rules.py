@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from kiosk.capture import measures as m
 from kiosk.capture.evaluation import Label, Measured, cross_validate, k_folds, source_folds
 from kiosk.capture.rules import RULES, Example, decide, fit, fit_threshold
-from kiosk.capture.verdict import CREW_EN, HINT_ZH, Reason
+from kiosk.capture.verdict import CREW_ACTS, CREW_EN, HINT_ZH, Reason
 from kiosk.config import QualityConfig
 
 GOOD: dict[str, float] = {
@@ -98,6 +98,10 @@ def test_a_missing_measure_never_refuses() -> None:
 def test_every_code_has_a_hint_and_a_crew_text() -> None:
     for reason in Reason:
         assert HINT_ZH[reason] and CREW_EN[reason]
+    # Where only the crew can act, the student screen says so to the crew.
+    assert {Reason.UNEVEN_LIGHT, Reason.CLOTHING} == CREW_ACTS
+    for reason in Reason:
+        assert HINT_ZH[reason].startswith("请工作人员") == (reason in CREW_ACTS), reason
     assert {r.code for r in RULES} <= set(Reason)
 
 
