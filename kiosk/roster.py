@@ -14,6 +14,7 @@ either could put a photo under somebody else's ID number.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import gc
 import hashlib
@@ -30,6 +31,7 @@ from typing import Any
 
 from kiosk import idnumber
 from kiosk.store import Store, now
+from kiosk.student import COMPARED_FIELDS, DESCRIPTION_FIELDS, Student
 
 # -- the columns ----------------------------------------------------------------
 
@@ -84,34 +86,6 @@ _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE][+]?\d+$")
 
 class RosterError(RuntimeError):
     """The file as a whole cannot be used (exit code 2); nothing was changed."""
-
-
-@dataclass(frozen=True, slots=True)
-class Student:
-    """One roster row as the kiosk trusts it."""
-
-    id_number: str | None
-    student_number: str
-    name: str
-    sex: str
-    school_name: str
-    school_code: str
-    degree: str = ""
-    major: str = ""
-    department: str = ""
-    category: str = ""
-    roster_seq: str = ""
-    birth_date: str | None = None
-    collection_code: str | None = None
-    id: int | None = None  # database id once stored
-
-    @classmethod
-    def from_row(cls, row: Any) -> Student:
-        keys = row.keys()
-        return cls(**{f: row[f] for f in _STUDENT_FIELDS if f in keys})
-
-
-_STUDENT_FIELDS = tuple(Student.__dataclass_fields__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -648,19 +622,6 @@ ON CONFLICT(id_number) DO UPDATE SET
     source_row = excluded.source_row, updated_at = excluded.updated_at
 """
 
-_COMPARED = (
-    "student_number",
-    "name",
-    "sex",
-    "school_name",
-    "school_code",
-    "degree",
-    "major",
-    "department",
-    "category",
-    "roster_seq",
-)
-
 
 def import_roster(
     store: Store,
@@ -739,9 +700,9 @@ def _store(
     """One transaction: every good row upserted, the import recorded."""
     with store.transaction() as conn:
         existing = {
-            row["id_number"]: tuple(row[c] for c in _COMPARED)
+            row["id_number"]: tuple(row[c] for c in COMPARED_FIELDS)
             for row in conn.execute(
-                f"SELECT id_number, {', '.join(_COMPARED)} FROM students "
+                f"SELECT id_number, {', '.join(COMPARED_FIELDS)} FROM students "
                 "WHERE id_number IS NOT NULL"
             )
         }
@@ -751,7 +712,7 @@ def _store(
             before = existing.get(s.id_number)
             if before is None:
                 report.new += 1
-            elif before == tuple(getattr(s, c) for c in _COMPARED):
+            elif before == tuple(getattr(s, c) for c in COMPARED_FIELDS):
                 report.unchanged += 1
             else:
                 report.updated += 1
@@ -800,7 +761,80 @@ class Roster:
     _SELECT = "SELECT * FROM students WHERE "
 
     def __init__(self, store: Store) -> None:
+        self.store = store
         self.conn = store.conn
+
+    def lookup(self, kind: str, value: str) -> list[Student]:
+        """Every row a scanned identity of ``kind`` names (any school; the station decides)."""
+        if kind == "id_number":
+            found = self.by_id_number(value)
+            return [found] if found else []
+        if kind == "student_number":
+            return self.by_student_number(value)
+        if kind == "collection_code":
+            found = self.by_collection_code(value)
+            return [found] if found else []
+        return []
+
+    def school_name(self, school_code: str) -> str:
+        """The school's name as its roster spells it ("" before a roster is imported)."""
+        row = self.conn.execute(
+            "SELECT school_name FROM students WHERE school_code = ? AND school_name != '' LIMIT 1",
+            (school_code,),
+        ).fetchone()
+        return row[0] if row else ""
+
+    def add_walk_in(self, student: Student, session_id: int, scanned: str) -> Student:
+        """A student the roster lacks, added at the station; exported on the errata list.
+
+        ``scanned`` names what identified them (``id_number``, ``student_number``);
+        it goes into the correction and the event, never the value itself.
+        """
+        with self.store.transaction() as conn:
+            student_id = self._insert(dataclasses.replace(student, origin="walk_in"))
+            conn.execute(
+                "INSERT INTO corrections (student_id, session_id, field, old_value, new_value, "
+                "note, at) VALUES (?, ?, 'walk_in', NULL, ?, ?, ?)",
+                (student_id, session_id, scanned, "added at the station by the crew", now()),
+            )
+            self.store.log_event(
+                "walk_in_added", scanned, session_id=session_id, student_id=student_id
+            )
+        added = self.by_db_id(student_id)
+        assert added is not None
+        return added
+
+    def collection_code_student(self, code: str, session_id: int) -> int:
+        """Roster-less mode: the student row keyed by the 图像采集码 alone (made on first use)."""
+        row = self.conn.execute(
+            "SELECT id FROM students WHERE collection_code = ?", (code,)
+        ).fetchone()
+        if row:
+            return int(row[0])
+        session = self.store.session(session_id)
+        keyed = Student(
+            id_number=None,
+            student_number="",
+            name="",
+            school_name=session.school_name,
+            school_code=session.school_code,
+            department=session.department,
+            category=session.category,
+            collection_code=code,
+            origin="collection_code",
+        )
+        with self.store.transaction():
+            return self._insert(keyed)
+
+    def _insert(self, student: Student) -> int:
+        """One student row added outside a roster import (a walk-in, a collection code)."""
+        stamp = now()
+        cursor = self.conn.execute(
+            f"INSERT INTO students ({', '.join(DESCRIPTION_FIELDS)}, imported_at, updated_at) "
+            f"VALUES ({', '.join('?' * len(DESCRIPTION_FIELDS))}, ?, ?)",
+            (*(getattr(student, name) for name in DESCRIPTION_FIELDS), stamp, stamp),
+        )
+        return int(cursor.lastrowid or 0)
 
     def by_id_number(self, value: str) -> Student | None:
         row = self.conn.execute(self._SELECT + "id_number = ?", (value,)).fetchone()

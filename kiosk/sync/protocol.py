@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from kiosk.student import DESCRIPTION_FIELDS
+
 PROTOCOL = 1
 SERVICE = "kiosk-central"
 API = "/v1"
@@ -66,22 +68,7 @@ class ManifestJSONError(ManifestError):
 
 # Student fields carried with every record: what the registry and the
 # delivery package need, so the receiver's copy is complete on its own.
-STUDENT_FIELDS = (
-    "id_number",
-    "student_number",
-    "name",
-    "sex",
-    "school_name",
-    "school_code",
-    "degree",
-    "major",
-    "department",
-    "category",
-    "roster_seq",
-    "birth_date",
-    "collection_code",
-    "origin",
-)
+STUDENT_FIELDS = DESCRIPTION_FIELDS
 SESSION_FIELDS = (
     "uuid",
     "station_id",
@@ -225,7 +212,7 @@ def _record(raw: Any, where: str, sessions: Mapping[str, Any]) -> Record:
     sha = raw.get("sha256")
     if not isinstance(sha, str) or not SHA256_RE.fullmatch(sha):
         raise ManifestError(f"{where}.sha256: missing or not 64 lowercase hex digits")
-    size: Any = raw.get("size")
+    size: Any = raw.get("size")  # an int, or a float that is one (JSON has one number type)
     if not _whole(size, MAX_INT):
         raise ManifestError(f"{where}.size: missing or not a whole number from 1 to {MAX_INT}")
     for name in ("width", "height"):
