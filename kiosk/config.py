@@ -466,9 +466,10 @@ class ExportConfig:
     # Chinese masking keeps the 6-digit region code and the last 4.
     mask_keep_start: int = setting(6, min=0, max=17)
     mask_keep_end: int = setting(4, min=0, max=17)
-    # Photos per proof page. 5 x 4 on A4 prints each photo about 34 x 45 mm
-    # (larger than the 2-inch print) with 7 pt captions: readable, 20 per page.
-    columns: int = setting(5, min=1, max=12)
+    # Photos per proof page. 4 x 4 on A4 prints each photo about 31 x 41 mm
+    # (the size of a 1-inch print) with five labelled 9 pt caption lines,
+    # readable on paper at arm's length; 16 per page.
+    columns: int = setting(4, min=1, max=12)
     rows: int = setting(4, min=1, max=12)
     paper: Literal["A4", "A3"] = "A4"
     # Width in pixels of the copies printed on the proofs: 240 px over 34 mm is

@@ -740,15 +740,35 @@ class Roster:
         row = self.conn.execute(self._SELECT + "id = ?", (student_id,)).fetchone()
         return Student.from_row(row) if row else None
 
+    def by_name(self, value: str) -> list[Student]:
+        """Students of this name; when nobody has it exactly, names containing it.
+
+        A student without a card is found by name at the desk; several may share
+        one, so all are returned (school, 类型, 院系, 学号 order) for the crew to
+        tell apart by 学号 or ID number.
+        """
+        name = "".join(unicodedata.normalize("NFKC", value).split())
+        if not name:
+            return []
+        order = " ORDER BY school_code, category, department, student_number, id"
+        rows = self.conn.execute(self._SELECT + "name = ?" + order, (name,)).fetchall()
+        if not rows and len(name) >= 2:
+            pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = self.conn.execute(
+                self._SELECT + "name LIKE ? ESCAPE '\\'" + order, (pattern,)
+            ).fetchall()
+        return [Student.from_row(r) for r in rows]
+
     def find(self, query: str) -> list[Student]:
-        """By ID number (any accepted spelling) or by 学号."""
+        """By ID number (any accepted spelling), by 学号, else by name."""
         text = query.strip()
         canonical = idnumber.normalise(text)
         if len(canonical) == 18:
             student = self.by_id_number(canonical)
             if student is not None:
                 return [student]
-        return self.by_student_number(unicodedata.normalize("NFKC", text).strip())
+        found = self.by_student_number(unicodedata.normalize("NFKC", text).strip())
+        return found or self.by_name(text)
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM students").fetchone()[0])

@@ -226,6 +226,7 @@ def _take(row: sqlite3.Row, data_dir: Path, offset: dt.timedelta) -> Take:
         seq=row["seq"],
         session_key=row["session_uuid"],
         session_date=(opened + offset).date().isoformat(),
+        session_label=f"第 {row['session_id']} 场",
         source=data_dir / row["file"],
         sha256=row["sha256"],
         reasons=tuple(_reasons(row["reasons"])),
