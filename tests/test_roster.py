@@ -216,6 +216,20 @@ def test_find_by_any_spelling_and_student_number(store, tmp_path):
     assert lookup.find("nobody") == []
 
 
+def test_find_by_name_lists_every_namesake(store, tmp_path):
+    rows = sample_rows(4)
+    rows[3][4] = rows[1][4]  # two students share a name
+    roster.import_roster(store, write_xlsx(tmp_path / "r.xlsx", rows))
+    lookup = roster.Roster(store)
+    namesakes = lookup.find(f" {rows[1][4]} ")
+    assert sorted(s.id_number or "" for s in namesakes) == sorted([rows[1][6], rows[3][6]])
+    assert [s.id_number for s in lookup.find(rows[2][4])] == [rows[2][6]]
+    # nobody has the typed text as a whole name: every name containing it
+    part = rows[2][4][-2:]
+    assert rows[2][6] in {s.id_number for s in lookup.find(part)}
+    assert lookup.find("%") == []
+
+
 # -- the command line ------------------------------------------------------------
 
 
@@ -233,7 +247,29 @@ def test_cli_import_exit_codes_and_report(tmp_path):
     assert report["rows"] == 800
     first = report["rejected"][0]
     assert set(first) == {"row", "column", "value", "code", "message"}
-    assert "rejected" in result.output
+    assert "拒绝" in result.output and "rejected" not in result.output
+    # every problem line is Chinese, keeps its stable code, and names a fix
+    problem_lines = [line for line in result.output.splitlines() if line.startswith("  第 ")]
+    assert problem_lines and all(line.rstrip().endswith("]") for line in problem_lines)
+    assert "[sex_mismatch]" in result.output
+    mismatch = next(line for line in problem_lines if "[sex_mismatch]" in line)
+    assert "身份证号第 17 位" in mismatch and "says" not in mismatch
+    english = tmp_path / "en.toml"
+    english.write_text('[station]\ncrew_language = "en"\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(english),
+            "--data",
+            str(tmp_path / "data"),
+            "roster",
+            "import",
+            str(dirty),
+        ],
+    )
+    assert "rejected" in result.output and "17th digit" in result.output
+    assert "[sex_mismatch]" in result.output
 
     clean = write_xlsx(tmp_path / "clean.xlsx", sample_rows(3))
     assert run_cli(tmp_path, "roster", "import", str(clean)).exit_code == 0
@@ -253,6 +289,19 @@ def test_cli_find_json(tmp_path):
     found = json.loads(result.output)
     assert found[0]["id_number"] == rows[0][6] and found[0]["name"] == rows[0][4]
     assert run_cli(tmp_path, "roster", "find", "000").exit_code == 1
+
+
+def test_cli_find_by_name_says_how_many(tmp_path):
+    rows = sample_rows(3)
+    rows[2][4] = rows[0][4]
+    run_cli(tmp_path, "roster", "import", str(write_xlsx(tmp_path / "r.xlsx", rows)))
+    result = run_cli(tmp_path, "roster", "find", rows[0][4])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].startswith("有 2 名学生符合")
+    assert {rows[0][6], rows[2][6]} <= set(result.output.split())
+    missing = run_cli(tmp_path, "roster", "find", "查无此人")
+    assert missing.exit_code == 1 and "没有找到" in missing.output
 
 
 def test_console_script_and_env_data(tmp_path):

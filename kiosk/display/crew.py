@@ -11,7 +11,7 @@ from typing import Any
 import pygame
 
 from kiosk.display.font import Fonts
-from kiosk.display.texts import crew_text
+from kiosk.display.texts import crew_text, device_name, phase_name
 from kiosk.display.view import AMBER, GREEN, GREY, PANEL, RED, WHITE, View
 from kiosk.progress import human_bytes
 
@@ -58,7 +58,13 @@ def draw_crew(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
             department=s.department,
         )
         put(f"{crew_text(lang, 'title')} · {title}", 0.03 * w, y, big)
-    put(f"{crew_text(lang, 'phase')}: {state.phase}", 0.75 * w, y + 0.01 * h, line, GREY)
+    put(
+        f"{crew_text(lang, 'phase')}: {phase_name(lang, state.phase)}",
+        0.75 * w,
+        y + 0.01 * h,
+        line,
+        GREY,
+    )
     y += big * 1.6
 
     # Notice for the crew (what to press)
@@ -142,7 +148,7 @@ def draw_crew(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
     # Health: devices, disk, backlog
     parts = []
     for source, status in sorted(state.devices.items()):
-        kind = source.split(":", 1)[0]  # the kind is enough on screen; the log has the path
+        kind = device_name(lang, source)  # the kind is enough on screen; the log has the path
         parts.append(
             (f"{kind} {crew_text(lang, status.state)}", GREEN if status.state == "ok" else RED)
         )
