@@ -42,10 +42,11 @@ from kiosk.capture.camera import Camera, CameraError
 from kiosk.capture.verdict import Assessment
 from kiosk.config import Config
 from kiosk.progress import Progress, read_progress
-from kiosk.roster import Roster, Student
+from kiosk.roster import Roster
 from kiosk.scanner.base import DeviceStatus, Identity, Scan
 from kiosk.store import Store
 from kiosk.store import now as store_now
+from kiosk.student import Student
 
 log = logging.getLogger(__name__)
 

@@ -406,8 +406,8 @@ def _drive_simulation(simulation: Any) -> Any:
     """Scan made-up students on the twins, one kind after another, until set()."""
     import threading
 
-    from kiosk.roster import Student
     from kiosk.sample import sample_rows
+    from kiosk.student import Student
 
     stop = threading.Event()
 

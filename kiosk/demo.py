@@ -24,8 +24,8 @@ from typing import Any
 
 from kiosk import station as st
 from kiosk.config import Config
-from kiosk.roster import Student
 from kiosk.scanner.base import Scan
+from kiosk.student import Student
 
 log = logging.getLogger(__name__)
 

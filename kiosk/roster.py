@@ -28,6 +28,7 @@ from typing import Any
 
 from kiosk import idnumber
 from kiosk.store import Store, now
+from kiosk.student import COMPARED_FIELDS, Student
 
 # -- the columns ----------------------------------------------------------------
 
@@ -82,34 +83,6 @@ _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE][+]?\d+$")
 
 class RosterError(RuntimeError):
     """The file as a whole cannot be used (exit code 2); nothing was changed."""
-
-
-@dataclass(frozen=True, slots=True)
-class Student:
-    """One roster row as the kiosk trusts it."""
-
-    id_number: str | None
-    student_number: str
-    name: str
-    sex: str
-    school_name: str
-    school_code: str
-    degree: str = ""
-    major: str = ""
-    department: str = ""
-    category: str = ""
-    roster_seq: str = ""
-    birth_date: str | None = None
-    collection_code: str | None = None
-    id: int | None = None  # database id once stored
-
-    @classmethod
-    def from_row(cls, row: Any) -> Student:
-        keys = row.keys()
-        return cls(**{f: row[f] for f in _STUDENT_FIELDS if f in keys})
-
-
-_STUDENT_FIELDS = tuple(Student.__dataclass_fields__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -584,19 +557,6 @@ ON CONFLICT(id_number) DO UPDATE SET
     source_row = excluded.source_row, updated_at = excluded.updated_at
 """
 
-_COMPARED = (
-    "student_number",
-    "name",
-    "sex",
-    "school_name",
-    "school_code",
-    "degree",
-    "major",
-    "department",
-    "category",
-    "roster_seq",
-)
-
 
 def import_roster(
     store: Store,
@@ -655,9 +615,9 @@ def _import(
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with store.transaction() as conn:
         existing = {
-            row["id_number"]: tuple(row[c] for c in _COMPARED)
+            row["id_number"]: tuple(row[c] for c in COMPARED_FIELDS)
             for row in conn.execute(
-                f"SELECT id_number, {', '.join(_COMPARED)} FROM students "
+                f"SELECT id_number, {', '.join(COMPARED_FIELDS)} FROM students "
                 "WHERE id_number IS NOT NULL"
             )
         }
@@ -667,7 +627,7 @@ def _import(
             before = existing.get(s.id_number)
             if before is None:
                 report.new += 1
-            elif before == tuple(getattr(s, c) for c in _COMPARED):
+            elif before == tuple(getattr(s, c) for c in COMPARED_FIELDS):
                 report.unchanged += 1
             else:
                 report.updated += 1

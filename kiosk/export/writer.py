@@ -30,6 +30,7 @@ from pathlib import Path
 
 from kiosk import fonts
 from kiosk.config import ExportConfig
+from kiosk.durable import fsync_dir
 from kiosk.export import fields, proofs, sheets
 from kiosk.export.package import Package, Photo, group_key
 
@@ -436,7 +437,7 @@ def _swap_into_place(work: Path, final: Path) -> None:
     if final.exists():
         os.rename(final, old)
     os.rename(work, final)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -449,13 +450,5 @@ def flush_filesystem(path: Path) -> None:
         syncfs = getattr(libc, "syncfs", None)
         if syncfs is None or syncfs(fd) != 0:
             os.sync()
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
     finally:
         os.close(fd)
