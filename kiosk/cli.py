@@ -271,10 +271,12 @@ def run(
     """
     from kiosk.app import StationApp, quality_for
     from kiosk.capture.camera import open_camera
+    from kiosk.capture.sensor import fitted_config
+    from kiosk.crewpin import with_pin_in_force
     from kiosk.scanner.devices import open_backends
     from kiosk.scanner.parse import Identifier
 
-    config = app.config
+    config = fitted_config(with_pin_in_force(app.config))
     open_sessions = app.store.open_sessions()
     app.store.remove_orphans()
     app.close()
@@ -692,7 +694,12 @@ def check_command(app: App, images: tuple[Path, ...], as_json: bool, face_only: 
 
     checker = QualityChecker(app.config.quality, app.config.photo)
     graphs = ("detect", "still") if face_only else ("detect", "still", "segment")
-    checker.model.load(*graphs, quiet=True)
+    from kiosk.capture.camera import PORTRAITS
+
+    # A face takes every graph down its whole path once while stderr is
+    # silenced, so the landmark projection's C++ notices (W0000 ...) are
+    # printed now, into /dev/null, not at the first image.
+    checker.model.load(*graphs, quiet=True, sample=load_rgb(PORTRAITS / "face_001.jpg"))
     texts = CREW_EN if app.config.station.crew_language == "en" else HINT_ZH
     results: list[dict[str, Any]] = []
     all_good = True
@@ -809,13 +816,46 @@ def export_command(
 # -- deployment ------------------------------------------------------------------
 
 
+@main.command("pin")
+@pass_app
+def pin_command(app: App) -> None:
+    """Set this kiosk's crew PIN (kept on the data partition; the root is read-only).
+
+    The factory PIN 0000 must not stay on a real kiosk (`kiosk doctor` says so).
+    Exit 0: saved; 2: refused (the reason is printed, nothing changed).
+    """
+    from kiosk import crewpin
+
+    words = app.words
+    pin = click.prompt(words("pin.prompt"), hide_input=True)
+    problem = crewpin.check_new_pin(pin)
+    if problem:
+        fail(words(problem))
+    if click.prompt(words("pin.again"), hide_input=True) != pin:
+        fail(words("pin.mismatch"))
+    crewpin.save_pin(app.config, pin)
+    click.echo(words("pin.saved", path=crewpin.pin_path(app.config)))
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.option(
     "--only",
     multiple=True,
     type=click.Choice(
-        ["camera", "scanner", "display", "font", "disk", "clock", "database", "central", "pedal"]
+        [
+            "camera",
+            "framing",
+            "scanner",
+            "display",
+            "font",
+            "disk",
+            "clock",
+            "database",
+            "central",
+            "pin",
+            "pedal",
+        ]
     ),
     help="Run only this check (repeatable).",
 )
@@ -823,8 +863,8 @@ def export_command(
 def doctor(app: App, as_json: bool, only: tuple[str, ...]) -> None:
     """Check this kiosk is ready to shoot: one line per check, with the fix.
 
-    Exit 0: nothing failed;
-    1: at least one check failed.
+    Exit 0: every check passed;
+    1: at least one check failed or warned (a warning is not a pass).
     """
     from kiosk import doctor as doctor_module
 
@@ -833,7 +873,7 @@ def doctor(app: App, as_json: bool, only: tuple[str, ...]) -> None:
     if as_json:
         click.echo(json.dumps([asdict(f) for f in findings], ensure_ascii=False, indent=2))
     else:
-        for line in doctor_module.render(findings, zh=ctx.zh):
+        for line in doctor_module.render(findings, app.config.station.crew_language):
             click.echo(line)
     sys.exit(doctor_module.exit_code(findings))
 

@@ -133,6 +133,12 @@ class CameraConfig:
     backend: Literal["picamera2", "sim"] = "picamera2"
     # Which camera when several are attached (picamera2's camera number).
     index: int = setting(0, min=0, max=7)
+    # "auto": at start the camera's model (picamera2's camera info) picks
+    # still_size, subject_distance_m and photo.frame_fill from kiosk/geometry.py,
+    # so the crop keeps >= 640 rows at a natural distance (Camera Module 3:
+    # full 4608 x 2592 still, frame_fill 0.42 at 1.2 m; HQ + 16 mm: 2028 x 1520,
+    # 0.8 at 1.64 m). "config": the values below are used as written.
+    framing: Literal["auto", "config"] = "auto"
     # Preview frames (screen and face check), width x height. 1280 x 720 is
     # the screen size the issue's performance target names.
     preview_size: tuple[int, int] = (1280, 720)
@@ -528,9 +534,10 @@ class DeploymentConfig:
     # A day's shooting for the disk check: ~100 students an hour (DESIGN.md)
     # over a 10-hour day, with retakes.
     day_shots: int = setting(1000, min=1)
-    # Disk a shot takes: the official 480 x 640 JPEG (~60 KB) plus the kept
-    # full-resolution still (a 12 MP JPEG is ~3-5 MB); 5 MB errs on the safe side.
-    shot_bytes: int = setting(5_000_000, min=1)
+    # Disk a shot takes, bytes; 0 = estimate it from the photos already stored
+    # (the official 480 x 640 JPEG is 25-45 KB; no full-resolution still is
+    # kept), or, before the first shot, from photo.size_max_kb.
+    shot_bytes: int = setting(0, min=0)
     # A clock earlier than this has never been set (a Pi has no battery clock
     # until NTP answers); kept at the release date of this setting.
     clock_not_before: str = "2026-01-01"

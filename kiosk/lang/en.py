@@ -135,6 +135,135 @@ TEXTS: dict[str, str] = {
     "crew.device.idcard": "card reader",
     "crew.device.sim": "simulated scanner",
     "crew.device.pedal": "pedal",
+    # -- kiosk doctor: each fix answers its cause
+    "doctor.fix": "fix: {fix}",
+    "doctor.total": "{checks} checks, {failed} failed, {warned} warnings",
+    "doctor.call_support": "call support",
+    "doctor.camera_no_open": "camera does not open: {error}",
+    "doctor.camera_fix_library": (
+        "the camera software is missing: on the Pi run install.sh (python3-picamera2 from apt, "
+        'in a venv with --system-site-packages); off the Pi set camera.backend = "sim"'
+    ),
+    "doctor.camera_fix_cable": (
+        "reseat the ribbon cable at both ends (blue side as in hardware/wiring.md) "
+        "and reboot; `rpicam-hello --list-cameras` must list the camera"
+    ),
+    "doctor.camera_fix_busy": (
+        "stop kiosk.service first (one program at a time owns the camera), then retry"
+    ),
+    "doctor.camera_fix_other": (
+        "reboot and retry; if it persists run `rpicam-hello --list-cameras` and call support"
+    ),
+    "doctor.camera_frozen": "camera found but delivered {frames} distinct frames in {seconds:g} s",
+    "doctor.camera_simulated": "simulated camera (plays sample portraits), not a real camera",
+    "doctor.camera_fix_sim": 'set camera.backend = "picamera2" before a real day',
+    "doctor.camera_ok": "camera delivering frames",
+    "doctor.framing_simulated": "simulated camera: no framing to work out",
+    "doctor.framing_unknown": "camera model not recognised ({sensor}): the config's sizes are used",
+    "doctor.framing_fix_unknown": (
+        "work out still_size and frame_fill with hardware/geometry.py, put them in the config "
+        'and set camera.framing = "config"'
+    ),
+    "doctor.framing_detail": (
+        "{camera}: still {width}x{height}, frame_fill {fill:g}, distance {distance:g} m, "
+        "crop {rows} rows"
+    ),
+    "doctor.framing_upscaled": ", fewer than the photo's {photo_rows}: photos are upscaled (blurred)",
+    "doctor.framing_fix_auto": (
+        'set camera.framing = "auto", or still_size = [{width}, {height}] and '
+        "frame_fill = {fill:g} with the student at {distance:g} m"
+    ),
+    "doctor.framing_fix_camera": (
+        "no distance gives this camera enough rows: use a Camera Module 3 (standard lens) "
+        "or the HQ camera with the 16 mm lens"
+    ),
+    "doctor.scanner_fix": (
+        "replug the scanner / card reader; `ls -l /dev/kiosk-*` must list them "
+        "(hardware/70-kiosk.rules); check [scanner] devices in the config"
+    ),
+    "doctor.scanner_none": "no scanner configured and simulation off",
+    "doctor.scanner_simulated": "simulated devices, not a real scanner or card reader: {devices}",
+    "doctor.scanner_fix_simulated": (
+        'list the real devices in [scanner] (devices = ["hid:/dev/kiosk-scanner", '
+        '"idcard:/dev/kiosk-idcard"]) and set simulate = false'
+    ),
+    "doctor.scanner_ok": "every reader answers: {devices}",
+    "doctor.central_fix": (
+        "check the network and [sync] server_url and token (or token_file) in /etc/kiosk/kiosk.toml"
+    ),
+    "doctor.central_no_url": "sync.server_url is not set",
+    "doctor.central_token_file": "sync.token_file {path}: {error}",
+    "doctor.central_error": "central receiver {url}: {error}",
+    "doctor.central_wrong_kiosk": "the token belongs to {who}, this kiosk is {station}",
+    "doctor.central_fix_token": (
+        "on the server run `central token add {station}` and put that token in the config"
+    ),
+    "doctor.central_ok": "central receiver accepts this kiosk's token ({who})",
+    "doctor.display_other": "display: {message} (not KMS/DRM)",
+    "doctor.display_none": "no connected screen found ({message})",
+    "doctor.display_fix_plug": "plug the screen into HDMI 0 and restart",
+    "doctor.display_no_permission": "no permission to open {device}",
+    "doctor.display_fix_groups": "add the kiosk user to the video and render groups",
+    "doctor.font_fix": "install one: apt install fonts-wqy-zenhei",
+    "doctor.font_unreadable": "font unreadable: {error}",
+    "doctor.font_lacks": "{font} lacks {characters}",
+    "doctor.font_ok": "CJK font: {font}",
+    "doctor.disk_detail": (
+        "{free} free on {where}; a day of {shots} shots needs {needed} (about {each} each, {basis})"
+    ),
+    "doctor.disk_measured": "from the {count} photos stored",
+    "doctor.disk_configured": "deployment.shot_bytes",
+    "doctor.disk_format": "no photos yet: the format's largest, {kb:g} KB",
+    "doctor.disk_fix": (
+        "sync (kiosk sync --once) and export finished departments, then free space; "
+        "or use a larger card"
+    ),
+    "doctor.disk_not_partition": (
+        "{where} is not on the data partition but on the root's RAM overlay: "
+        "photos would vanish at reboot"
+    ),
+    "doctor.disk_fix_partition": (
+        "stop kiosk.service; `findmnt {where}` must show the kioskdata partition"
+    ),
+    "doctor.clock_bad_setting": "deployment.clock_not_before: '{value}' is not a date",
+    "doctor.clock_fix_setting": "write it as YYYY-MM-DD",
+    "doctor.clock_fix": (
+        "connect the network and wait for NTP (timedatectl: System clock synchronized: yes), "
+        "or set it: sudo date -s '...'"
+    ),
+    "doctor.clock_not_set": "clock not set: {now} is before {date}",
+    "doctor.clock_went_back": "clock went back: {now} is before the newest record ({latest})",
+    "doctor.clock_unconfirmed": "{now}, not confirmed by NTP: shots would carry an unchecked time",
+    "doctor.clock_ok": "{now} (synchronised by NTP)",
+    "doctor.database_none": "no database at {path}",
+    "doctor.database_fix_import": (
+        "import the school's roster: kiosk roster import FILE.xlsx "
+        "(and check the data partition is mounted)"
+    ),
+    "doctor.database_damaged": "database damaged: {problems}",
+    "doctor.database_fix_damaged": (
+        "stop kiosk.service, copy the data folder somewhere safe, call support; "
+        "do not delete photos"
+    ),
+    "doctor.database_ok": "database intact: {path}",
+    "doctor.pin_ok": "the crew PIN is not the factory one",
+    "doctor.pin_default": "the crew PIN is still the factory 0000: anyone in the hall can leave the kiosk",
+    "doctor.pin_default_desk": "the crew PIN is still the factory 0000 (simulated devices here; change it on a real kiosk)",
+    "doctor.pin_fix": "run `kiosk pin` to set a new one (4-8 digits), or set it on the screen at first start",
+    "doctor.pedal_none": "no shutter pedal configured",
+    "doctor.pedal_fix_busy": (
+        "kiosk.service holds the pin while it runs: stop it first; wiring in hardware/wiring.md"
+    ),
+    "doctor.pedal_held": "GPIO{pin} reads pressed",
+    "doctor.pedal_fix_held": "release the pedal or look for a short",
+    "doctor.pedal_ok": "pedal on GPIO{pin}",
+    # -- kiosk pin
+    "pin.prompt": "New crew PIN (4-8 digits)",
+    "pin.again": "Once more",
+    "pin.mismatch": "the two entries differ; the PIN is unchanged",
+    "pin.digits": "a PIN is 4 to 8 digits",
+    "pin.too_simple": "too simple (not 0000, not one digit repeated)",
+    "pin.saved": "new PIN saved in {path}; the station uses it from its next start",
     # -- general
     "cli.error": "error: {text}",
 }

@@ -126,6 +126,107 @@ TEXTS: dict[str, str] = {
     "crew.device.idcard": "读卡器",
     "crew.device.sim": "模拟扫描",
     "crew.device.pedal": "脚踏",
+    # -- 自检 (kiosk doctor)：每条处理办法对应它的原因
+    "doctor.fix": "处理：{fix}",
+    "doctor.total": "{checks} 项检查，{failed} 项失败，{warned} 项警告",
+    "doctor.call_support": "请联系技术支持",
+    "doctor.camera_no_open": "相机打不开：{error}",
+    "doctor.camera_fix_library": (
+        "缺少相机软件：在 Pi 上运行 install.sh（从 apt 安装 python3-picamera2，虚拟环境需带 "
+        '--system-site-packages）；不在 Pi 上请在配置中设 camera.backend = "sim"'
+    ),
+    "doctor.camera_fix_cable": (
+        "检查排线两端是否插紧（蓝面朝向见 hardware/wiring.md），然后重启；"
+        "`rpicam-hello --list-cameras` 应列出相机"
+    ),
+    "doctor.camera_fix_busy": "停止 kiosk.service 后再试（相机同时只能被一个程序使用）",
+    "doctor.camera_fix_other": "重启后再试；仍不行时运行 `rpicam-hello --list-cameras` 并联系技术支持",
+    "doctor.camera_frozen": "相机已找到，但 {seconds:g} 秒内只有 {frames} 帧画面",
+    "doctor.camera_simulated": "模拟相机（播放示例照片），不是真实相机",
+    "doctor.camera_fix_sim": '真实拍摄前在配置中设 camera.backend = "picamera2"',
+    "doctor.camera_ok": "相机有画面",
+    "doctor.framing_simulated": "模拟相机：不需要计算取景",
+    "doctor.framing_unknown": "无法识别相机型号（{sensor}）：使用配置里的尺寸和取景",
+    "doctor.framing_fix_unknown": (
+        '用 hardware/geometry.py 算出该相机的 still_size 和 frame_fill，写入配置并设 camera.framing = "config"'
+    ),
+    "doctor.framing_detail": (
+        "{camera}：静态照片 {width}×{height}，frame_fill {fill:g}，距离 {distance:g} 米，"
+        "裁切区有 {rows} 行"
+    ),
+    "doctor.framing_upscaled": "，少于照片的 {photo_rows} 行：照片会被放大、变模糊",
+    "doctor.framing_fix_auto": (
+        '设 camera.framing = "auto"，或在配置中写 still_size = [{width}, {height}]、'
+        "frame_fill = {fill:g}，学生站在 {distance:g} 米处"
+    ),
+    "doctor.framing_fix_camera": "这台相机在任何距离都不够清晰：换 Camera Module 3（标准镜头）或 HQ 相机 + 16 mm 镜头",
+    "doctor.scanner_fix": (
+        "重新插拔扫描枪/读卡器；`ls -l /dev/kiosk-*` 应列出它们（hardware/70-kiosk.rules），"
+        "并核对配置 [scanner] devices"
+    ),
+    "doctor.scanner_none": "没有配置扫描设备，模拟设备也未开启",
+    "doctor.scanner_simulated": "这是模拟设备，不是真实的扫描枪/读卡器：{devices}",
+    "doctor.scanner_fix_simulated": (
+        '在配置 [scanner] 中列出真实设备（devices = ["hid:/dev/kiosk-scanner", '
+        '"idcard:/dev/kiosk-idcard"]）并设 simulate = false'
+    ),
+    "doctor.scanner_ok": "读卡设备均有应答：{devices}",
+    "doctor.central_fix": "检查网络，以及 /etc/kiosk/kiosk.toml 中 [sync] 的 server_url 和 token（或 token_file）",
+    "doctor.central_no_url": "未设置 sync.server_url",
+    "doctor.central_token_file": "令牌文件 {path} 读不出：{error}",
+    "doctor.central_error": "中心服务器 {url}：{error}",
+    "doctor.central_wrong_kiosk": "令牌属于 {who}，本机是 {station}",
+    "doctor.central_fix_token": "在服务器上执行 central token add {station}，把新令牌写入配置",
+    "doctor.central_ok": "中心服务器接受本机令牌（{who}）",
+    "doctor.display_other": "显示：{message}（非 KMS/DRM）",
+    "doctor.display_none": "未检测到已连接的屏幕（{message}）",
+    "doctor.display_fix_plug": "接上屏幕（Pi 4/5 的 HDMI 0 口）后重启",
+    "doctor.display_no_permission": "无权打开 {device}",
+    "doctor.display_fix_groups": "把 kiosk 用户加入 video 和 render 组",
+    "doctor.font_fix": "安装字体：apt install fonts-wqy-zenhei",
+    "doctor.font_unreadable": "字体无法读取：{error}",
+    "doctor.font_lacks": "{font} 缺少字形：{characters}",
+    "doctor.font_ok": "中文字体：{font}",
+    "doctor.disk_detail": (
+        "{where} 剩余 {free}；一天 {shots} 张约需 {needed}（每张约 {each}，{basis}）"
+    ),
+    "doctor.disk_measured": "按已存的 {count} 张照片估算",
+    "doctor.disk_configured": "按配置 deployment.shot_bytes",
+    "doctor.disk_format": "尚无照片，按照片上限 {kb:g} KB 估算",
+    "doctor.disk_fix": "先同步（kiosk sync --once）并导出已完成的院系，再清理；或换更大的存储卡",
+    "doctor.disk_not_partition": "{where} 不在数据分区上（在只读根分区的内存层上，重启后照片会丢失）",
+    "doctor.disk_fix_partition": "停止 kiosk.service；`findmnt {where}` 应显示 LABEL=kioskdata 分区",
+    "doctor.clock_bad_setting": "deployment.clock_not_before 的值“{value}”不是日期",
+    "doctor.clock_fix_setting": "写成 YYYY-MM-DD",
+    "doctor.clock_fix": (
+        "连上网络等待校时（timedatectl 显示 System clock synchronized: yes），"
+        "或手动设置：sudo date -s '…'"
+    ),
+    "doctor.clock_not_set": "时钟未设置：{now} 早于 {date}",
+    "doctor.clock_went_back": "时钟倒退：{now} 早于最近的记录 {latest}",
+    "doctor.clock_unconfirmed": "{now}，但未经 NTP 校时：照片会带上这个未经确认的时间",
+    "doctor.clock_ok": "{now}（已由 NTP 校时）",
+    "doctor.database_none": "没有数据库 {path}",
+    "doctor.database_fix_import": "导入学校名单：kiosk roster import 名单.xlsx（并确认数据分区已挂载）",
+    "doctor.database_damaged": "数据库损坏：{problems}",
+    "doctor.database_fix_damaged": "停止 kiosk.service，备份数据文件夹，联系技术支持；不要删除照片",
+    "doctor.database_ok": "数据库完好：{path}",
+    "doctor.pin_ok": "工作人员密码已改过出厂值",
+    "doctor.pin_default": "工作人员密码仍是出厂的 0000：大厅里任何人都能退出拍摄程序",
+    "doctor.pin_default_desk": "工作人员密码仍是出厂的 0000（本机用模拟设备，真机上必须修改）",
+    "doctor.pin_fix": "运行 kiosk pin 设置新密码（4-8 位数字），或在拍摄屏幕首次启动时设置",
+    "doctor.pedal_none": "未配置脚踏开关",
+    "doctor.pedal_fix_busy": "kiosk.service 运行时占用该引脚，先停止它再检查；接线见 hardware/wiring.md",
+    "doctor.pedal_held": "GPIO{pin} 一直处于按下状态",
+    "doctor.pedal_fix_held": "松开脚踏，或检查是否短路",
+    "doctor.pedal_ok": "脚踏开关 GPIO{pin}",
+    # -- 工作人员密码 (kiosk pin)
+    "pin.prompt": "新的工作人员密码（4-8 位数字）",
+    "pin.again": "再输一遍",
+    "pin.mismatch": "两次输入不一致，密码未改",
+    "pin.digits": "密码须为 4-8 位数字",
+    "pin.too_simple": "密码太简单（不能是 0000 或同一个数字重复）",
+    "pin.saved": "新密码已保存在 {path}，下次启动拍摄程序时生效",
     # -- 通用
     "cli.error": "错误：{text}",
 }
