@@ -29,9 +29,10 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from kiosk import station as st
 from kiosk.app import StationApp, quality_for
-from kiosk.capture.camera import SimCamera
+from kiosk.capture.sim import SimCamera
 from kiosk.config import Config
 from kiosk.demo import Devices, Director, Step, run_demo
+from kiosk.records import SessionPlan
 from kiosk.roster import import_roster
 from kiosk.sample import SCHOOL_CODE, write_sample_roster
 from kiosk.scanner.parse import Identifier
@@ -67,7 +68,7 @@ def preview(data: Path, seconds: float, fps: int) -> dict[str, float]:
         identify=Identifier(config.scanner).identify,
         scanners=devices.backends,
         headless=True,
-        session=(SCHOOL_CODE, "普通生", ""),
+        session=SessionPlan(SCHOOL_CODE, "普通生"),
     )
     marks: dict[str, int] = {}
 

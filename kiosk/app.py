@@ -25,12 +25,9 @@ import io
 import logging
 import os
 import queue
-import statistics
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -41,12 +38,11 @@ from kiosk import station as st
 from kiosk.capture.camera import Camera, CameraError
 from kiosk.capture.verdict import Assessment
 from kiosk.config import Config
-from kiosk.progress import Progress, read_progress
-from kiosk.roster import Roster
+from kiosk.inbox import Failure, ProgressUpdated
+from kiosk.progress import Progress
+from kiosk.records import RECORDED, LookUp, Records, RefreshProgress, ResumeSession, SessionPlan
 from kiosk.scanner.base import DeviceStatus, Identity, Scan
-from kiosk.store import Store
-from kiosk.store import now as store_now
-from kiosk.student import Student
+from kiosk.timings import Timings
 
 log = logging.getLogger(__name__)
 
@@ -62,291 +58,6 @@ Composer = Callable[[np.ndarray, Assessment], bytes]
 # head_guide(frame_w, frame_h) -> (cx, cy, rx, ry) in frame pixels
 Guide = Callable[[int, int], tuple[float, float, float, float] | None]
 Identify = Callable[[Scan], Identity]
-
-
-@dataclass(frozen=True)
-class ProgressUpdated:
-    progress: Progress
-
-
-@dataclass(frozen=True)
-class RawScan:
-    scan: Scan
-
-
-@dataclass
-class Timings:
-    """Machine time per step, seconds (for the benchmark and the demo's summary)."""
-
-    lookup: list[float] = field(default_factory=list)  # scan received -> Scanned
-    still: list[float] = field(
-        default_factory=list
-    )  # TakeStill -> StillJudged (capture+judge+crop)
-    save: list[float] = field(default_factory=list)  # SaveShot -> ShotSaved
-    per_student: list[float] = field(default_factory=list)  # lookup + still(s) + save
-    assess: deque[float] = field(
-        default_factory=lambda: deque(maxlen=500)
-    )  # per preview assessment
-    assessed_at: deque[float] = field(default_factory=lambda: deque(maxlen=500))
-    frame_latency: deque[float] = field(
-        default_factory=lambda: deque(maxlen=500)
-    )  # frame -> screen
-    drawn_at: deque[float] = field(default_factory=lambda: deque(maxlen=500))
-    judged: int = 0  # preview assessments made back to back while someone was framed ...
-    judging_s: float = 0.0  # ... and the wall time they took (for assessments per second)
-
-    @staticmethod
-    def rate(times: deque[float]) -> float:
-        if len(times) < 2 or times[-1] == times[0]:
-            return 0.0
-        return (len(times) - 1) / (times[-1] - times[0])
-
-    def summary(self) -> dict[str, float]:
-        def med(values: Any) -> float:
-            return statistics.median(values) if values else float("nan")
-
-        return {
-            "students": len(self.per_student),
-            "machine_s_median": med(self.per_student),
-            "machine_s_max": max(self.per_student) if self.per_student else float("nan"),
-            "lookup_ms_median": med(self.lookup) * 1000,
-            "still_ms_median": med(self.still) * 1000,
-            "save_ms_median": med(self.save) * 1000,
-            "assess_ms_median": med(self.assess) * 1000,
-            "assessments_per_s": self.judged / self.judging_s if self.judging_s else 0.0,
-            "fps_drawn": self.rate(self.drawn_at),
-            "frame_to_screen_ms_median": med(self.frame_latency) * 1000,
-        }
-
-
-# -- records: the one thread that touches the database ------------------------
-
-
-class Records(threading.Thread):
-    """Owns a Store connection; every database job of the station runs here."""
-
-    def __init__(self, config: Config, post: Callable[[Any], None], identify: Identify) -> None:
-        super().__init__(name="records", daemon=True)
-        self.config = config
-        self.post = post
-        self.identify = identify
-        self.jobs: queue.Queue[tuple[str, Any] | None] = queue.Queue()
-        self.timings: Timings | None = None
-        self.session_id: int | None = None
-
-    def submit(self, kind: str, payload: Any = None) -> None:
-        self.jobs.put((kind, payload))
-
-    def close(self) -> None:
-        self.jobs.put(None)
-        self.join(timeout=5)
-
-    def run(self) -> None:
-        store = Store(self.config.db_path)
-        roster = Roster(store)
-        try:
-            while True:
-                job = self.jobs.get()
-                if job is None:
-                    break
-                kind, payload = job
-                try:
-                    self._do(store, roster, kind, payload)
-                except Exception as exc:  # never let the records thread die
-                    log.exception("records: %s failed", kind)
-                    if kind == "save":
-                        status = payload[0].status
-                        message = f"{type(exc).__name__}: {exc}"
-                        self.post(st.SaveFailed(message, now=time.monotonic(), status=status))
-                    else:
-                        self.post(_Failure(exc))
-        finally:
-            store.close()
-
-    def _do(self, store: Store, roster: Roster, kind: str, payload: Any) -> None:
-        if kind == "scan":
-            scan: Scan = payload
-            identity = self.identify(scan)
-            candidates = lookup(roster, identity)
-            earlier = {
-                s.id: e for s in candidates if s.id is not None and (e := earlier_shot(store, s.id))
-            }
-            if self.timings is not None:
-                self.timings.lookup.append(time.monotonic() - scan.at)
-            self.post(st.Scanned(identity, tuple(candidates), earlier, now=time.monotonic()))
-        elif kind == "save":
-            effect, started = payload
-            self.post(self._save(store, effect, started))
-        elif kind == "walk_in":
-            self.post(st.WalkInAdded(add_walk_in(store, payload), now=time.monotonic()))
-        elif kind == "log":
-            effect: st.LogEvent = payload
-            with store.transaction():
-                store.log_event(
-                    effect.kind,
-                    effect.message,
-                    level=effect.level,
-                    session_id=self.session_id,
-                    student_id=effect.student_id,
-                    detail=effect.detail,
-                )
-        elif kind == "open":
-            school_code, category, department = payload
-            session = store.open_session(
-                station_id=self.config.station.station_id,
-                school_code=school_code,
-                school_name=_school_name(store, school_code),
-                category=category,
-                department=department,
-            )
-            self.session_id = session.id
-            self.post(st.SessionOpened(_info(session), now=time.monotonic()))
-        elif kind == "resume":
-            session = store.session(payload)
-            self.session_id = session.id
-            self.post(st.SessionOpened(_info(session), now=time.monotonic()))
-        elif kind == "close":
-            store.close_session(payload)
-            self.session_id = None
-            self.post(st.SessionClosed(now=time.monotonic()))
-        elif kind == "progress":
-            if self.session_id is not None:
-                self.post(ProgressUpdated(read_progress(store, self.session_id)))
-        elif kind == "call":
-            payload(store)
-
-    def _save(self, store: Store, effect: st.SaveShot, started: float) -> st.Event:
-        subject = effect.subject
-        student_id = subject.student_id
-        if student_id is None:
-            student_id = collection_code_student(store, subject, effect.session_id)
-        assert effect.result.jpeg is not None
-        shot = store.save_shot(
-            student_id=student_id,
-            session_id=effect.session_id,
-            jpeg=effect.result.jpeg,
-            status=effect.status,  # type: ignore[arg-type]
-            reasons=[str(r) for r in effect.result.assessment.reasons],
-            measures=effect.result.assessment.measures,
-            camera=effect.result.camera,
-            collection_code=subject.collection_code,
-            collection_code_raw=collection_code_bytes(subject),
-        )
-        if self.timings is not None:
-            self.timings.save.append(time.monotonic() - started)
-        return st.ShotSaved(shot.seq, shot.uuid, shot.status, now=time.monotonic())
-
-
-@dataclass(frozen=True)
-class _Failure:
-    error: BaseException
-
-
-def _info(session: Any) -> st.SessionInfo:
-    return st.SessionInfo(
-        session.id, session.school_code, session.category, session.department, session.school_name
-    )
-
-
-def _school_name(store: Store, school_code: str) -> str:
-    row = store.conn.execute(
-        "SELECT school_name FROM students WHERE school_code = ? AND school_name != '' LIMIT 1",
-        (school_code,),
-    ).fetchone()
-    return row[0] if row else ""
-
-
-def lookup(roster: Roster, identity: Identity) -> list[Student]:
-    """Every roster row the identity names (any school; the station decides)."""
-    if identity.kind == "id_number":
-        found = roster.by_id_number(identity.value)
-        return [found] if found else []
-    if identity.kind == "student_number":
-        return roster.by_student_number(identity.value)
-    if identity.kind == "collection_code":
-        found = roster.by_collection_code(identity.value)
-        return [found] if found else []
-    return []
-
-
-def earlier_shot(store: Store, student_id: int) -> st.EarlierShot | None:
-    row = store.conn.execute(
-        "SELECT uuid, seq, file, taken_at FROM shots WHERE student_id = ? "
-        "AND status IN ('accepted', 'flagged') ORDER BY taken_at DESC, id DESC LIMIT 1",
-        (student_id,),
-    ).fetchone()
-    return st.EarlierShot(row["uuid"], row["seq"], row["file"], row["taken_at"]) if row else None
-
-
-def add_walk_in(store: Store, effect: st.AddWalkIn) -> Student:
-    """A student the roster lacks, added at the station; exported on the errata list."""
-    identity, session = effect.identity, effect.session
-    stamp = store_now()
-    with store.transaction() as conn:
-        cursor = conn.execute(
-            "INSERT INTO students (id_number, student_number, name, sex, school_name, school_code, "
-            "department, category, origin, imported_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'walk_in', ?, ?)",
-            (
-                identity.value if identity.kind == "id_number" else None,
-                identity.value if identity.kind == "student_number" else "",
-                identity.name or identity.fields.get("name", ""),
-                identity.fields.get("sex", ""),
-                session.school_name,
-                session.school_code,
-                session.department,
-                session.category,
-                stamp,
-                stamp,
-            ),
-        )
-        student_id = int(cursor.lastrowid or 0)
-        conn.execute(
-            "INSERT INTO corrections (student_id, session_id, field, old_value, new_value, note, at) "
-            "VALUES (?, ?, 'walk_in', NULL, ?, ?, ?)",
-            (student_id, session.id, identity.kind, "added at the station by the crew", stamp),
-        )
-        store.log_event(
-            "walk_in_added", identity.kind, session_id=session.id, student_id=student_id
-        )
-    row = conn.execute("SELECT * FROM students WHERE id = ?", (student_id,)).fetchone()
-    return Student.from_row(row)
-
-
-def collection_code_bytes(subject: st.Subject) -> bytes | None:
-    """The collection code exactly as scanned, when this shot was opened by one."""
-    identity = subject.identity
-    if identity is not None and identity.kind == "collection_code":
-        return bytes(identity.raw)
-    return None
-
-
-def collection_code_student(store: Store, subject: st.Subject, session_id: int) -> int:
-    """Roster-less mode: the student row is keyed by the 图像采集码 alone."""
-    code = subject.collection_code or subject.identity.value
-    row = store.conn.execute(
-        "SELECT id FROM students WHERE collection_code = ?", (code,)
-    ).fetchone()
-    if row:
-        return int(row[0])
-    session = store.session(session_id)
-    stamp = store_now()
-    with store.transaction() as conn:
-        cursor = conn.execute(
-            "INSERT INTO students (student_number, school_name, school_code, department, category, "
-            "collection_code, origin, imported_at, updated_at) "
-            "VALUES ('', ?, ?, ?, ?, ?, 'collection_code', ?, ?)",
-            (
-                session.school_name,
-                session.school_code,
-                session.department,
-                session.category,
-                code,
-                stamp,
-                stamp,
-            ),
-        )
-    return int(cursor.lastrowid or 0)
 
 
 # -- the face check on preview frames ---------------------------------------
@@ -388,7 +99,7 @@ class Judge(threading.Thread):
                 assessment = self.checker.assess(frame.rgb, still=False)
             except Exception as exc:
                 log.exception("quality check failed on a preview frame")
-                self.post(_Failure(exc))
+                self.post(Failure(exc))
                 time.sleep(0.5)
                 continue
             done = time.monotonic()
@@ -434,7 +145,7 @@ class StationApp:
         scanners: list[Any] = (),  # type: ignore[assignment]
         headless: bool = False,
         screenshots: Path | None = None,
-        session: tuple[str, str, str] | None = None,
+        session: SessionPlan | None = None,
         resume_session: int | None = None,
     ) -> None:
         self.config = config
@@ -445,12 +156,11 @@ class StationApp:
         self.scanners = list(scanners)
         self.headless = headless
         self.screenshots = screenshots
-        self.session_args = session
         self.resume_session = resume_session
+        self.open_at_start = session is not None
         self.inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.timings = Timings()
-        self.records = Records(config, self.inbox.put, identify)
-        self.records.timings = self.timings
+        self.records = Records(config, self.inbox.put, identify, self.timings, session)
         self.judge = Judge(camera, checker, self.inbox.put, self.timings)
         self.state = st.State()
         self.progress: Progress | None = None
@@ -486,9 +196,10 @@ class StationApp:
 
     def scanner_event(self, event: Scan | DeviceStatus) -> None:
         """The ``emit`` given to scanner backends (called from their threads)."""
-        self.inbox.put(
-            RawScan(event) if isinstance(event, Scan) else st.DeviceChanged(event, time.monotonic())
-        )
+        if isinstance(event, Scan):
+            self.records.submit(LookUp(event))  # looked up on the records thread, then posted
+        else:
+            self.inbox.put(st.DeviceChanged(event, time.monotonic()))
 
     # -- the loop ------------------------------------------------------------------
 
@@ -549,9 +260,9 @@ class StationApp:
             backend.start(self.scanner_event)
         self._start_pedal()
         if self.resume_session is not None:
-            self.records.submit("resume", self.resume_session)
-        elif self.session_args is not None:
-            self.records.submit("open", self.session_args)
+            self.records.submit(ResumeSession(self.resume_session))
+        elif self.open_at_start:
+            self.records.submit(st.OpenSession())
         notify.ready("station running")
         clock = pygame.time.Clock()
         started = time.monotonic()
@@ -571,7 +282,7 @@ class StationApp:
                     self._last_watchdog = now
                     self._check_camera()
                 if now - self._last_progress > 2.0:
-                    self.records.submit("progress")
+                    self.records.submit(RefreshProgress())
                     self._last_progress = now
                 if max_seconds is not None and now - started > max_seconds:
                     log.warning("stopping after %.0f s", max_seconds)
@@ -617,11 +328,9 @@ class StationApp:
                 event = self.inbox.get_nowait()
             except queue.Empty:
                 return
-            if isinstance(event, RawScan):
-                self.records.submit("scan", event.scan)
-            elif isinstance(event, ProgressUpdated):
+            if isinstance(event, ProgressUpdated):
                 self.progress = event.progress
-            elif isinstance(event, _Failure):
+            elif isinstance(event, Failure):
                 self._fail(event.error, now)
             else:
                 self._apply(event)
@@ -636,7 +345,7 @@ class StationApp:
         self._account(event, self.state, transition.state)
         self.state = transition.state
         if isinstance(event, st.ShotSaved | st.SessionOpened):
-            self.records.submit("progress")  # the crew screen shows the new shot at once
+            self.records.submit(RefreshProgress())  # the crew screen shows the new shot at once
             if isinstance(event, st.ShotSaved) and event.status != "refused":
                 self.delivered += 1
         for effect in transition.effects:
@@ -681,12 +390,8 @@ class StationApp:
         if isinstance(effect, st.TakeStill):
             self._still_started = time.monotonic()
             threading.Thread(target=self._take_still, name="still", daemon=True).start()
-        elif isinstance(effect, st.SaveShot):
-            self.records.submit("save", (effect, time.monotonic()))
-        elif isinstance(effect, st.LogEvent):
-            self.records.submit("log", effect)
-        elif isinstance(effect, st.AddWalkIn):
-            self.records.submit("walk_in", effect)
+        elif isinstance(effect, RECORDED):
+            self.records.submit(effect)
         elif isinstance(effect, st.LockExposure):
             self.camera.lock_exposure()
         elif isinstance(effect, st.UnlockExposure):
@@ -695,16 +400,6 @@ class StationApp:
             threading.Thread(
                 target=self._restart_camera, name="camera-restart", daemon=True
             ).start()
-        elif isinstance(effect, st.OpenSession):
-            if self.session_args is None:
-                self.session_args = (
-                    self.config.station.school_code,
-                    self.config.station.category,
-                    "",
-                )
-            self.records.submit("open", self.session_args)
-        elif isinstance(effect, st.CloseSession):
-            self.records.submit("close", effect.session_id)
         elif isinstance(effect, st.Exit):
             self.running = False
 
@@ -957,8 +652,8 @@ def quality_for(config: Config) -> tuple[Checker, Composer, Guide]:
     # Build every graph now, before any thread starts: the first student
     # must not wait for model loading, and MediaPipe's C++ start-up notices
     # on stderr are silenced while nothing else can write there.
-    from kiosk.capture.camera import PORTRAITS
     from kiosk.capture.image import load_rgb
+    from kiosk.capture.sim import PORTRAITS
 
     checker.model.load(
         *checker.model.GRAPHS, quiet=True, sample=load_rgb(PORTRAITS / "face_001.jpg")

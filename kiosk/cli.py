@@ -76,8 +76,11 @@ pass_app = click.make_pass_decorator(App)
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None, data_dir: Path | None) -> None:
     """Shooting-room kiosk for the degree-certificate photo registry."""
+    from kiosk.export.fields import check_settings
+
     try:
         config = config_module.load(config_path, data_dir)
+        check_settings(config.export)
     except ConfigError as exc:
         fail(f"config: {exc}")
     app = App(config)
@@ -270,9 +273,10 @@ def run(
     --school/--category (or waits for the crew's session key).
     """
     from kiosk.app import StationApp, quality_for
-    from kiosk.capture.camera import open_camera
+    from kiosk.capture.devices import open_camera
     from kiosk.capture.sensor import fitted_config
     from kiosk.crewpin import with_pin_in_force
+    from kiosk.records import SessionPlan
     from kiosk.scanner.devices import open_backends
     from kiosk.scanner.parse import Identifier
 
@@ -282,7 +286,9 @@ def run(
     app.close()
     resume = open_sessions[-1].id if open_sessions else None
     school = school or config.station.school_code
-    session = (school, category or config.station.category, department) if school else None
+    session = (
+        SessionPlan(school, category or config.station.category, department) if school else None
+    )
     try:
         scanners = open_backends(config.scanner)
     except ConfigError as exc:
@@ -694,7 +700,7 @@ def check_command(app: App, images: tuple[Path, ...], as_json: bool, face_only: 
 
     checker = QualityChecker(app.config.quality, app.config.photo)
     graphs = ("detect", "still") if face_only else ("detect", "still", "segment")
-    from kiosk.capture.camera import PORTRAITS
+    from kiosk.capture.sim import PORTRAITS
 
     # A face takes every graph down its whole path once while stderr is
     # silenced, so the landmark projection's C++ notices (W0000 ...) are

@@ -286,7 +286,8 @@ def run_demo(
     fast: bool = False,
 ) -> DemoResult:
     from kiosk.app import StationApp, quality_for
-    from kiosk.capture.camera import SimCamera
+    from kiosk.capture.sim import SimCamera
+    from kiosk.records import SessionPlan
     from kiosk.roster import Roster, import_roster
     from kiosk.sample import SCHOOL_CODE, write_sample_roster
     from kiosk.store import Store
@@ -325,7 +326,7 @@ def run_demo(
         scanners=devices.backends,
         headless=headless,
         screenshots=screenshots,
-        session=(SCHOOL_CODE, SESSION_CATEGORY, ""),
+        session=SessionPlan(SCHOOL_CODE, SESSION_CATEGORY),
     )
     director = Director(build_script(chosen, devices, camera))
     app.director = director

@@ -89,7 +89,7 @@ def camera_fix(ctx: Context, exc: BaseException) -> str:
 
 
 def check_camera(ctx: Context) -> Finding:
-    from kiosk.capture.camera import open_camera
+    from kiosk.capture.devices import open_camera
 
     try:
         camera = open_camera(ctx.config.camera)

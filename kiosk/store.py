@@ -404,12 +404,8 @@ class Store:
                         "RETURNING next_seq - 1",
                         (session_id,),
                     ).fetchone()[0]
-                    previous = conn.execute(
-                        "SELECT uuid FROM shots WHERE student_id = ? AND status IN "
-                        "('accepted', 'flagged') ORDER BY taken_at DESC, id DESC LIMIT 1",
-                        (student_id,),
-                    ).fetchone()
-                    supersedes = previous[0] if previous else None
+                    previous = self.last_delivered_shot(student_id)
+                    supersedes = previous.uuid if previous else None
                 cursor = conn.execute(
                     "INSERT INTO shots (uuid, student_id, session_id, seq, collection_code, file, "
                     "sha256, size, width, height, taken_at, status, reasons, measures, camera, "
@@ -469,6 +465,15 @@ class Store:
             status=status,
             supersedes=supersedes,
         )
+
+    def last_delivered_shot(self, student_id: int) -> Shot | None:
+        """The student's latest delivered shot: the one a retake supersedes, shown on a rescan."""
+        row = self.conn.execute(
+            "SELECT * FROM shots WHERE student_id = ? AND status IN ('accepted', 'flagged') "
+            "ORDER BY taken_at DESC, id DESC LIMIT 1",
+            (student_id,),
+        ).fetchone()
+        return Shot(**{k: row[k] for k in Shot.__dataclass_fields__}) if row else None
 
     @property
     def data_dir(self) -> Path:

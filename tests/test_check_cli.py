@@ -199,7 +199,7 @@ def test_check_keeps_mediapipe_notices_off_the_terminal(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from kiosk.capture.camera import PORTRAITS
+    from kiosk.capture.sim import PORTRAITS
 
     face = PORTRAITS / "face_041.jpg"
     done = subprocess.run(

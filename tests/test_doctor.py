@@ -469,7 +469,7 @@ def test_camera_check_on_the_simulated_camera_warns_that_it_is_simulated(tmp_pat
 
 
 def test_a_frozen_camera_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kiosk.capture import camera as camera_module
+    from kiosk.capture import sim as camera_module
 
     frozen = camera_module.SimCamera.latest
 

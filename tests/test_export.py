@@ -529,10 +529,29 @@ def test_long_captions_shrink_then_cut_to_fit_the_cell():
 
 def test_a_grid_too_dense_for_the_paper_is_a_config_error():
     from kiosk.config import ConfigError, from_dict
+    from kiosk.export.fields import check_settings
 
     with pytest.raises(ConfigError, match=r"export\.columns / export\.rows: .* do not fit on A4"):
-        from_dict({"export": {"columns": 12, "rows": 12}})
-    assert from_dict({"export": {"columns": 12, "rows": 12, "paper": "A3", "captions": ["学号"]}})
+        check_settings(from_dict({"export": {"columns": 12, "rows": 12}}).export)
+    check_settings(
+        from_dict(
+            {"export": {"columns": 12, "rows": 12, "paper": "A3", "captions": ["学号"]}}
+        ).export
+    )
+
+
+def test_a_bad_export_setting_stops_every_command_at_start(tmp_path: Path):
+    """The [export] section is checked when any command loads the config, not at the export's end."""
+    from click.testing import CliRunner
+
+    from kiosk.cli import main
+
+    config = tmp_path / "kiosk.toml"
+    config.write_text('[export]\nfile_name = "photo.jpg"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(config), "--data", str(tmp_path), "verify"])
+    assert result.exit_code == 2
+    assert "export.file_name" in result.output and "no placeholder" in result.output
+    assert not (tmp_path / "kiosk.db").exists()
 
 
 def test_shared_roster_whole_school(tmp_path: Path):
@@ -632,7 +651,7 @@ def test_every_caption_is_labelled_and_legible_on_a4():
     pdf.add_font("cjk", "", str(font.path), collection_font_number=font.index)
     for line in lines:
         pdf.set_font("cjk", size=proofs.CAPTION_PT)
-        text, size, width = proofs._fit(pdf, line, grid.cell_w - 1.0)
+        text, size, _ = proofs._fit(pdf, line, grid.cell_w - 1.0)
         assert text == line and size >= 8.0, (line, size)
     # a photo as big as a 1-inch print (25 x 35 mm) or more
     assert grid.photo_w >= 25 and grid.photo_h >= 35

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk import fonts
-from kiosk.config import ExportConfig
+from kiosk.config import ConfigError, ExportConfig
 from kiosk.durable import fsync_dir
 from kiosk.export import fields, proofs, sheets
 from kiosk.export.package import Package, Photo, group_key
@@ -109,6 +109,10 @@ def write_package(
     progress: Progress | None = None,
 ) -> PackageResult:
     started = time.perf_counter()
+    try:
+        fields.check_settings(settings)
+    except ConfigError as exc:
+        raise ExportError(str(exc)) from exc
     advance = progress or (lambda n: None)
     names = file_names(package.photos, settings.file_name)
     try:
