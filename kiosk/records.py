@@ -62,13 +62,21 @@ class RefreshProgress:
 
 
 # The station's effects carried out here, as a tuple for isinstance().
-RECORDED = (st.SaveShot, st.LogEvent, st.AddWalkIn, st.OpenSession, st.CloseSession)
+RECORDED = (
+    st.SaveShot,
+    st.LogEvent,
+    st.AddWalkIn,
+    st.OpenSession,
+    st.CloseSession,
+    st.LoadScopes,
+)
 Command = (
     st.SaveShot
     | st.LogEvent
     | st.AddWalkIn
     | st.OpenSession
     | st.CloseSession
+    | st.LoadScopes
     | LookUp
     | ResumeSession
     | RefreshProgress
@@ -141,8 +149,15 @@ class Records(threading.Thread):
                     student_id=command.student_id,
                     detail=command.detail,
                 )
+        elif isinstance(command, st.LoadScopes):
+            self.post(st.ScopesLoaded(tuple(roster.scope_counts()), now=time.monotonic()))
         elif isinstance(command, st.OpenSession):
-            plan = self.plan
+            choice = command.choice
+            plan = (
+                self.plan
+                if choice is None
+                else SessionPlan(choice.school_code, choice.category, choice.department)
+            )
             self._opened(
                 store.open_session(
                     station_id=self.config.station.station_id,

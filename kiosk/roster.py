@@ -24,11 +24,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk import idnumber
 from kiosk.store import Store, now
 from kiosk.student import COMPARED_FIELDS, Student
+
+if TYPE_CHECKING:
+    from kiosk.chooser import ScopeCount
 
 # -- the columns ----------------------------------------------------------------
 
@@ -699,6 +702,21 @@ class Roster:
             (school_code,),
         ).fetchone()
         return row[0] if row else ""
+
+    def scope_counts(self) -> list[ScopeCount]:
+        """Roster students per school, 类型 and 院系: the session chooser's choices.
+
+        Only roster rows count: students added at the station (walk-ins,
+        collection codes) do not make a school's roster.
+        """
+        from kiosk.chooser import ScopeCount
+
+        rows = self.conn.execute(
+            "SELECT school_code, max(school_name), category, department, count(*) FROM students "
+            "WHERE origin = 'roster' GROUP BY school_code, category, department "
+            "ORDER BY school_code, category, department"
+        ).fetchall()
+        return [ScopeCount(r[0] or "", r[1] or "", r[2] or "", r[3] or "", r[4]) for r in rows]
 
     def add_walk_in(self, student: Student, session_id: int, scanned: str) -> Student:
         """A student the roster lacks, added at the station; exported on the errata list.

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from kiosk import chooser as choosing
 from kiosk.capture.verdict import HOLD_STILL_ZH, RETAKE_ZH, Assessment, Reason
 from kiosk.config import StationConfig
 from kiosk.scanner.base import DeviceStatus, Identity
@@ -55,6 +56,8 @@ class Action(StrEnum):
     QUIT = "quit"  # asks for the crew PIN
     DIGIT = "digit"  # a PIN digit (Key.text)
     CANCEL = "cancel"
+    UP = "up"  # the session chooser's cursor
+    DOWN = "down"
 
 
 # -- what the station knows -------------------------------------------------
@@ -138,6 +141,7 @@ class State:
     pin_entry: str | None = None  # digits typed after QUIT; None when not asked
     resume: Phase | None = None  # where FAILSAFE goes back to
     exiting: bool = False
+    chooser: choosing.Chooser | None = None  # the crew is choosing a session
 
 
 # -- events -------------------------------------------------------------------
@@ -220,6 +224,22 @@ class Tick:
 
 
 @dataclass(frozen=True)
+class ScopesLoaded:
+    """The roster's schools, 类型 and 院系 with counts, for the session chooser."""
+
+    scopes: tuple[choosing.ScopeCount, ...]
+    now: float = 0.0
+
+
+@dataclass(frozen=True)
+class Touched:
+    """A tap on line ``index`` of the session chooser (touchscreen or mouse)."""
+
+    index: int
+    now: float = 0.0
+
+
+@dataclass(frozen=True)
 class DeviceChanged:
     status: DeviceStatus
     now: float = 0.0
@@ -238,6 +258,8 @@ Event = (
     | Key
     | Tick
     | DeviceChanged
+    | ScopesLoaded
+    | Touched
 )
 
 
@@ -280,7 +302,14 @@ class AddWalkIn:
 
 @dataclass(frozen=True)
 class OpenSession:
-    pass
+    """Open the crew's choice, or (None) the session the station was started with."""
+
+    choice: choosing.Choice | None = None
+
+
+@dataclass(frozen=True)
+class LoadScopes:
+    """Read the roster's choices for the session chooser (answered by ScopesLoaded)."""
 
 
 @dataclass(frozen=True)
@@ -310,6 +339,7 @@ Effect = (
     | SaveShot
     | AddWalkIn
     | OpenSession
+    | LoadScopes
     | CloseSession
     | LogEvent
     | Exit
@@ -354,6 +384,12 @@ def step(state: State, event: Event, config: StationConfig) -> Transition:
     """The next state and what to do, for one event."""
     if isinstance(event, DeviceChanged):
         return _device(state, event)
+    if state.chooser is not None and isinstance(event, (Key, Touched)):
+        return _choosing(state, state.chooser, event)
+    if isinstance(event, ScopesLoaded):
+        if state.session is not None or state.phase is not Phase.CLOSED:
+            return Transition(state)
+        return Transition(dataclasses.replace(state, chooser=choosing.Chooser(event.scopes)))
     if isinstance(event, Key) and (state.pin_entry is not None or event.action is Action.QUIT):
         return _pin(state, event, config)
     if isinstance(event, Key) and event.action is Action.SESSION:
@@ -1009,8 +1045,37 @@ def _session_key(state: State) -> Transition:
     if state.phase in BUSY:
         return Transition(state)  # never close under a student being photographed
     if state.session is None:
-        return Transition(state, (OpenSession(),))
+        return Transition(state, (LoadScopes(),))  # the chooser opens with the roster's choices
     return Transition(state, (CloseSession(state.session.id),))
+
+
+def _choosing(state: State, current: choosing.Chooser, event: Key | Touched) -> Transition:
+    """Keys (and taps) while the crew chooses a session: nothing else reacts to them."""
+    result: choosing.Chooser | choosing.Choice | None = current
+    if isinstance(event, Touched):
+        result = choosing.pick(current, event.index)
+    elif event.action is Action.UP:
+        result = choosing.move(current, -1)
+    elif event.action is Action.DOWN:
+        result = choosing.move(current, 1)
+    elif event.action is Action.DIGIT:
+        result = choosing.type_digit(current, event.text)
+    elif event.action in (Action.ACCEPT, Action.SHUTTER):
+        result = choosing.pick(current)
+    elif event.action in (Action.CANCEL, Action.QUIT, Action.SESSION, Action.SKIP):
+        result = choosing.back(current)
+    if isinstance(result, choosing.Choice):
+        detail = {
+            "school_code": result.school_code,
+            "category": result.category,
+            "department": result.department,
+            "collection_codes": result.collection_codes,
+        }
+        return Transition(
+            dataclasses.replace(state, chooser=None),
+            (LogEvent("session_chosen", result.school_code, detail=detail), OpenSession(result)),
+        )
+    return Transition(dataclasses.replace(state, chooser=result))
 
 
 def _pin(state: State, event: Key, config: StationConfig) -> Transition:

@@ -123,7 +123,7 @@ def test_closed_until_a_session_opens_and_scans_say_so() -> None:
 
 def test_session_key_opens_and_closes_but_never_under_a_student() -> None:
     _, effects = run(st.State(), st.Key(st.Action.SESSION))
-    assert kinds(effects, st.OpenSession)
+    assert kinds(effects, st.LoadScopes)  # the chooser opens on the roster's choices
     _, effects = run(opened(), st.Key(st.Action.SESSION))
     assert kinds(effects, st.CloseSession) == [st.CloseSession(7)]
     _, effects = run(framing(), st.Key(st.Action.SESSION))
@@ -539,3 +539,46 @@ def test_late_result_of_a_refused_save_is_not_taken_for_the_retake() -> None:
     assert late.phase is st.Phase.SAVING
     done, _ = run(late, st.ShotSaved(4, "u", "accepted"))
     assert done.phase is st.Phase.SAVED and done.seq == 4
+
+
+# -- the session chooser ---------------------------------------------------------
+
+SCOPES = (
+    st.choosing.ScopeCount("10730", "兰州大学", "普通生", "信息学院", 120),
+    st.choosing.ScopeCount("10730", "兰州大学", "研究生", "信息学院", 30),
+)
+
+
+def test_session_key_opens_the_chooser_and_keys_choose_a_session() -> None:
+    state, effects = run(st.State(), st.Key(st.Action.SESSION))
+    state, _ = run(state, st.ScopesLoaded(SCOPES))
+    assert state.chooser is not None and state.chooser.level == "school"
+    state, _ = run(state, st.Key(st.Action.ACCEPT))  # the one school
+    assert state.chooser is not None and state.chooser.level == "category"
+    state, _ = run(state, st.Key(st.Action.DOWN))
+    state, _ = run(state, st.Key(st.Action.DOWN))  # 研究生
+    state, _ = run(state, st.Key(st.Action.ACCEPT))
+    assert state.chooser is not None and state.chooser.level == "department"
+    state, _ = run(state, st.Key(st.Action.QUIT))  # escape: one level back, no PIN asked
+    assert state.chooser is not None and state.chooser.level == "category"
+    assert state.pin_entry is None
+    state, _ = run(state, st.Key(st.Action.ACCEPT))  # 全部 类型
+    state, effects = run(state, st.Touched(0))  # 全部 院系, tapped
+    assert state.chooser is None
+    assert kinds(effects, st.OpenSession) == [st.OpenSession(st.choosing.Choice("10730", "", ""))]
+
+
+def test_a_school_without_roster_rows_needs_the_crew_to_confirm_collection_codes() -> None:
+    state, _ = run(st.State(), st.ScopesLoaded(SCOPES))
+    for digit in "99999":
+        state, _ = run(state, st.Key(st.Action.DIGIT, digit))
+    state, effects = run(state, st.Key(st.Action.ACCEPT))
+    assert state.chooser is not None and state.chooser.level == "code" and not effects
+    state, effects = run(state, st.Key(st.Action.ACCEPT))
+    [opened_session] = kinds(effects, st.OpenSession)
+    assert opened_session.choice == st.choosing.Choice("99999", collection_codes=True)
+
+
+def test_scopes_arriving_with_a_session_open_do_not_open_the_chooser() -> None:
+    state, _ = run(opened(), st.ScopesLoaded(SCOPES))
+    assert state.chooser is None
