@@ -28,10 +28,11 @@ os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from kiosk import station as st
-from kiosk.app import StationApp, quality_for
+from kiosk.app import StationApp
 from kiosk.capture.sim import SimCamera
 from kiosk.config import Config
 from kiosk.demo import Devices, Director, Step, run_demo
+from kiosk.judge import quality_for
 from kiosk.records import SessionPlan
 from kiosk.roster import import_roster
 from kiosk.sample import SCHOOL_CODE, write_sample_roster
@@ -89,7 +90,7 @@ def preview(data: Path, seconds: float, fps: int) -> dict[str, float]:
         started.setdefault("t", time.monotonic())
         return time.monotonic() - started["t"] >= seconds
 
-    app.director = Director(
+    director = Director(
         [
             Step(
                 "idle",
@@ -101,6 +102,7 @@ def preview(data: Path, seconds: float, fps: int) -> dict[str, float]:
         ],
         timeout_s=seconds + 60,
     )
+    app.on_tick = director.update
     app.timings.frame_latency = type(app.timings.frame_latency)(maxlen=100_000)
     app.timings.drawn_at = type(app.timings.drawn_at)(maxlen=100_000)
     app.timings.assess = type(app.timings.assess)(maxlen=100_000)

@@ -272,10 +272,11 @@ def run(
     Resumes the open session if there is one; otherwise opens one for
     --school/--category (or waits for the crew's session key).
     """
-    from kiosk.app import StationApp, quality_for
+    from kiosk.app import StationApp
     from kiosk.capture.devices import open_camera
     from kiosk.capture.sensor import fitted_config
     from kiosk.crewpin import with_pin_in_force
+    from kiosk.judge import quality_for
     from kiosk.records import SessionPlan
     from kiosk.scanner.devices import open_backends
     from kiosk.scanner.parse import Identifier

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import station as st
+from kiosk.app import StationApp
+from kiosk.capture.sim import SimCamera
 from kiosk.config import Config
 from kiosk.scanner.base import Scan
 from kiosk.student import Student
@@ -91,8 +93,9 @@ def _made_up_student(id_number: str) -> Student:
 @dataclass
 class Step:
     label: str
-    when: Callable[[Any, int], bool]  # (app, index into app.drawn_phases when the step began)
-    do: Callable[[Any], None] = lambda app: None
+    # (app, index into app.screen.drawn_phases when the step began) -> go ahead?
+    when: Callable[[StationApp, int], bool]
+    do: Callable[[StationApp], object] = lambda app: None  # what it returns is ignored
 
 
 class Director:
@@ -107,19 +110,20 @@ class Director:
         self.failed: str | None = None
         self.finished = False
 
-    def update(self, app: Any, now: float) -> None:
+    def update(self, app: StationApp, now: float) -> None:
+        """The station's per-tick callback: take the next step once its condition holds."""
         while self.index < len(self.steps):
             step = self.steps[self.index]
             if self.step_started is None:
                 self.step_started = now
-                self.since = len(app.drawn_phases)
+                self.since = len(app.screen.drawn_phases)
             if not step.when(app, self.since):
                 if now - self.step_started > self.timeout_s:
                     self.failed = (
                         f"step {self.index} ({step.label}) timed out in phase {app.state.phase}"
                     )
                     log.error("demo: %s", self.failed)
-                    app.running = False
+                    app.stop()
                 return
             log.log(
                 logging.DEBUG if step.label.endswith("wait for idle") else logging.INFO,
@@ -130,34 +134,34 @@ class Director:
             self.index += 1
             self.step_started = None
         self.finished = True
-        app.running = False
+        app.stop()
 
 
-def crew_current(app: Any) -> bool:
+def crew_current(app: StationApp) -> bool:
     """The crew screen's snapshot already counts every shot saved so far."""
     return app.progress is not None and app.progress.shots >= app.delivered
 
 
-def phase_is(*phases: st.Phase) -> Callable[[Any, int], bool]:
+def phase_is(*phases: st.Phase) -> Callable[[StationApp, int], bool]:
     """One of ``phases`` has been on screen since the step began (even if briefly)."""
-    return lambda app, since: any(p in phases for p in app.drawn_phases[since:])
+    return lambda app, since: any(p in phases for p in app.screen.drawn_phases[since:])
 
 
-def build_script(students: list[Student], devices: Devices, camera: Any) -> list[Step]:
+def build_script(students: list[Student], devices: Devices, camera: SimCamera) -> list[Step]:
     steps: list[Step] = [Step("session open", phase_is(st.Phase.IDLE))]
 
-    def idle(app: Any, since: int) -> bool:
-        idle_now = app.drawn_phase is st.Phase.IDLE and app.state.phase is st.Phase.IDLE
+    def idle(app: StationApp, since: int) -> bool:
+        idle_now = app.screen.drawn_phase is st.Phase.IDLE and app.state.phase is st.Phase.IDLE
         return idle_now and devices.reader_clear()
 
-    def idle_then(label: str, action: Callable[[Any], None]) -> None:
+    def idle_then(label: str, action: Callable[[StationApp], object]) -> None:
         steps.append(Step(f"{label}: wait for idle", idle, lambda app: camera.show(None)))
         steps.append(Step(label, lambda app, since: True, action))
 
     def photograph(i: int, student: Student, refused_first: bool) -> None:
         face = GOOD_FACES[i % len(GOOD_FACES)]
 
-        def arrive(app: Any) -> None:
+        def arrive(app: StationApp) -> None:
             camera.show(face)
             if i % 2 == 0:
                 devices.present_card(student)
@@ -285,8 +289,7 @@ def run_demo(
     headless: bool = False,
     fast: bool = False,
 ) -> DemoResult:
-    from kiosk.app import StationApp, quality_for
-    from kiosk.capture.sim import SimCamera
+    from kiosk.judge import quality_for
     from kiosk.records import SessionPlan
     from kiosk.roster import Roster, import_roster
     from kiosk.sample import SCHOOL_CODE, write_sample_roster
@@ -329,7 +332,7 @@ def run_demo(
         session=SessionPlan(SCHOOL_CODE, SESSION_CATEGORY),
     )
     director = Director(build_script(chosen, devices, camera))
-    app.director = director
+    app.on_tick = director.update
     try:
         timings = app.run(max_seconds=60 + 30 * students)
     finally:
@@ -348,7 +351,7 @@ def run_demo(
     return DemoResult(
         finished=director.finished and director.failed is None,
         failure=director.failed,
-        screenshots=app.screens_written,
+        screenshots=app.screen.written,
         shots=shots,
         timings=timings.summary(),
         session_id=session_id,

@@ -12,6 +12,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from kiosk import station as st
+
 
 @dataclass
 class Timings:
@@ -56,3 +58,40 @@ class Timings:
             "fps_drawn": self.rate(self.drawn_at),
             "frame_to_screen_ms_median": med(self.frame_latency) * 1000,
         }
+
+
+class StudentClock:
+    """Machine time per student: look-up + stills + save, not the countdown or the steady wait.
+
+    Fed every event the loop applies (with the phase before and after), it
+    adds up the machine's share of one student and appends it to
+    ``timings.per_student`` when their photo is saved.
+    """
+
+    def __init__(self, timings: Timings) -> None:
+        self.timings = timings
+        self._machine = 0.0
+        self._still_requested = 0.0
+
+    def still_requested(self, now: float) -> None:
+        self._still_requested = now
+
+    def account(self, event: st.Event, before: st.State, after: st.State, now: float) -> None:
+        t = self.timings
+        if (
+            isinstance(event, st.Scanned)
+            and after.phase is st.Phase.IDENTIFIED
+            and after.subject is not None
+        ):
+            self._machine = t.lookup[-1] if t.lookup else 0.0
+        if isinstance(event, st.StillJudged | st.StillFailed):
+            t.still.append(now - self._still_requested)
+            self._machine += t.still[-1]
+        if (
+            isinstance(event, st.ShotSaved)
+            and event.status != "refused"
+            and before.phase is st.Phase.SAVING
+        ):
+            self._machine += t.save[-1] if t.save else 0.0
+            t.per_student.append(self._machine)
+            self._machine = 0.0

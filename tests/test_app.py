@@ -185,7 +185,7 @@ def fast_config(tmp_path: Path) -> Config:
 
 
 def seen(*phases: st.Phase) -> Callable[[Any, int], bool]:
-    return lambda app, since: any(p in phases for p in app.drawn_phases[since:])
+    return lambda app, since: any(p in phases for p in app.screen.drawn_phases[since:])
 
 
 def run_app(
@@ -212,7 +212,7 @@ def run_app(
     )
     app.test_scanner = scanner  # type: ignore[attr-defined]
     director = Director([Step("session open", seen(st.Phase.IDLE)), *steps], timeout_s=20)
-    app.director = director
+    app.on_tick = director.update
     app.run(max_seconds=40)
     assert director.failed is None, director.failed
     assert director.finished
@@ -269,7 +269,7 @@ def test_crash_in_the_face_check_goes_failsafe_keeps_the_student_and_recovers(
     kinds = [k for k, _ in events(tmp_path)]
     assert "station_error" in kinds and "station_recovered" in kinds
     assert [s["seq"] for s in shots(tmp_path)] == [1]
-    phases = app.drawn_phases
+    phases = app.screen.drawn_phases
     assert phases.index(st.Phase.FAILSAFE) < phases.index(st.Phase.SAVED)
     # the student was kept: framing resumed after the failsafe, without a new scan
     after = phases[phases.index(st.Phase.FAILSAFE) + 1]
