@@ -121,6 +121,15 @@ class StillResult:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A refused still, kept for the crew screen after the student has moved on."""
+
+    name: str  # the student's name, or a masked collection code
+    reasons: tuple[Reason, ...]
+    error: str = ""  # no crop was possible (no reasons to show)
+
+
+@dataclass(frozen=True)
 class State:
     phase: Phase = Phase.CLOSED
     session: SessionInfo | None = None
@@ -142,6 +151,7 @@ class State:
     resume: Phase | None = None  # where FAILSAFE goes back to
     exiting: bool = False
     chooser: choosing.Chooser | None = None  # the crew is choosing a session
+    refusal: Refusal | None = None  # the last refused still: who and why (crew screen)
 
 
 # -- events -------------------------------------------------------------------
@@ -453,6 +463,13 @@ def _short(error: BaseException | str) -> str:
 
 
 # -- helpers -------------------------------------------------------------------
+
+
+def _subject_name(subject: Subject) -> str:
+    if subject.student is not None:
+        return subject.student.name
+    code = subject.collection_code or subject.identity.value
+    return code if len(code) <= 8 else f"{code[:4]}…{code[-4:]}"
 
 
 def _clear(state: State, phase: Phase, **changes: Any) -> State:
@@ -791,6 +808,9 @@ def _on_capturing(state: State, event: Event, config: StationConfig) -> Transiti
         if result.jpeg is not None:
             effects.insert(0, SaveShot(state.subject, state.session.id, result, "refused"))
         hint = result.assessment.hint_zh or RETAKE_ZH
+        state = dataclasses.replace(
+            state, refusal=Refusal(_subject_name(state.subject), reasons, result.error)
+        )
         if tries >= config.max_auto_tries:
             return Transition(
                 dataclasses.replace(

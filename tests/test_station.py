@@ -229,8 +229,12 @@ def test_refused_still_shows_reasons_and_goes_back_to_framing() -> None:
     (save,) = kinds(effects, st.SaveShot)
     assert save.status == "refused"  # kept for the record, without a 拍摄序号
     assert "shot_refused" in logs(effects)
+    # the crew sees who was refused and why, after the student has moved on
+    assert state.refusal is not None and state.refusal.reasons == (Reason.EXPRESSION,)
+    assert state.refusal.name == state.subject.student.name  # type: ignore[union-attr]
     state, _ = run(state, st.Tick(7.0))
     assert state.phase is st.Phase.FRAMING and state.tries == 1
+    assert state.refusal is not None
     state, effects = run(state, *good_frames(3), st.Tick(9.0), still())
     assert state.phase is st.Phase.SAVING
     assert kinds(effects, st.SaveShot)[0].status == "accepted"
