@@ -309,12 +309,28 @@ class StationApp:
         if event.type == pygame.QUIT:
             self._apply(st.Key(st.Action.QUIT, now=now))
         elif event.type == pygame.KEYDOWN:
-            if self.state.pin_entry is not None and event.unicode and event.unicode.isdigit():
+            typing = self.state.pin_entry is not None or self.state.chooser is not None
+            if typing and event.unicode and event.unicode.isdigit():
                 self._apply(st.Key(st.Action.DIGIT, event.unicode, now=now))
                 return
             action = self._keymap.get(event.key)
             if action is not None:
                 self.press(action, now=now)
+        elif event.type in (pygame.MOUSEBUTTONDOWN, pygame.FINGERDOWN):
+            self._tap(pygame, event, now)
+
+    def _tap(self, pygame: Any, event: Any, now: float) -> None:
+        """A tap on the session chooser (touch screen, or a mouse on a desk)."""
+        chooser = self.state.chooser
+        if chooser is None or not self.screen.chooser_on_main():
+            return
+        from kiosk.display.chooser import line_at
+
+        size = self.screen.surface.get_size()
+        y = event.y * size[1] if event.type == pygame.FINGERDOWN else event.pos[1]
+        index = line_at(size, chooser, y)
+        if index is not None:
+            self._apply(st.Touched(index, now=now))
 
     def press(self, action: st.Action | str, text: str = "", now: float | None = None) -> None:
         """A crew key (from the keyboard, or from code: the demo's crew)."""
@@ -342,6 +358,9 @@ def keymap(station: StationConfig, key_code: Callable[[str], int]) -> dict[int, 
         station.key_session: st.Action.SESSION,
         station.key_quit: st.Action.QUIT,
         station.key_crew_screen: CREW_SCREEN,
+        # the session chooser's cursor (fixed: every keyboard and keypad has them)
+        "up": st.Action.UP,
+        "down": st.Action.DOWN,
     }
     codes: dict[int, st.Action | str] = {}
     for name, action in wanted.items():

@@ -262,31 +262,51 @@ def demo(app: App, students: int, screenshots: Path | None, headless: bool, fast
     "--category", type=click.Choice(["普通生", "成人生", "研究生"]), help="类型 of the session."
 )
 @click.option("--department", default="", help="Only this 院系 (optional).")
+@click.option(
+    "--collection-codes",
+    is_flag=True,
+    help="Open a school the roster does not hold: students scan their 学信网 图像采集码.",
+)
 @click.option("--max-seconds", type=float, hidden=True)
 @pass_app
 def run(
-    app: App, school: str | None, category: str | None, department: str, max_seconds: float | None
+    app: App,
+    school: str | None,
+    category: str | None,
+    department: str,
+    collection_codes: bool,
+    max_seconds: float | None,
 ) -> None:
     """Run the real station with the devices from the config.
 
     Resumes the open session if there is one; otherwise opens one for
-    --school/--category (or waits for the crew's session key).
+    --school/--category, or the crew chooses one on the crew screen (session
+    key). A school with no roster rows is refused unless --collection-codes.
+    Exit 2 without a usable display, with the hint.
     """
     from kiosk.app import StationApp
     from kiosk.capture.devices import open_camera
     from kiosk.capture.sensor import fitted_config
+    from kiosk.chooser import school_students
     from kiosk.crewpin import with_pin_in_force
+    from kiosk.display.screen import DisplayUnavailable
     from kiosk.judge import quality_for
     from kiosk.records import SessionPlan
+    from kiosk.roster import Roster
     from kiosk.scanner.devices import open_backends
     from kiosk.scanner.parse import Identifier
 
     config = fitted_config(with_pin_in_force(app.config))
     open_sessions = app.store.open_sessions()
     app.store.remove_orphans()
-    app.close()
     resume = open_sessions[-1].id if open_sessions else None
     school = school or config.station.school_code
+    if school and resume is None and not school_students(Roster(app.store).scope_counts(), school):
+        # A school the roster does not hold: only in 采集码 mode, which the crew confirms.
+        if not collection_codes:
+            fail(app.words("run.no_roster", school=school))
+        click.echo(app.words("run.collection_codes", school=school))
+    app.close()
     session = (
         SessionPlan(school, category or config.station.category, department) if school else None
     )
@@ -307,7 +327,10 @@ def run(
         session=session if resume is None else None,
         resume_session=resume,
     )
-    station.run(max_seconds=max_seconds)
+    try:
+        station.run(max_seconds=max_seconds)
+    except DisplayUnavailable as exc:
+        fail(app.words("run.no_display", problem=exc))
 
 
 # -- scanner ---------------------------------------------------------------------

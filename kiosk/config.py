@@ -71,9 +71,11 @@ class StationConfig:
     # Countdown before the automatic shot, seconds (the notice plans 36 s per
     # student; 2 s lets the student settle without slowing the queue).
     countdown_s: float = setting(2.0, min=0.0, max=10.0)
-    # Seconds the roster row is shown before framing starts; 0 = wait for the
+    # Seconds the roster row (name and masked number) is shown before framing
+    # starts: long enough for a student to read it and say "not me" (reading a
+    # name and a number takes ~1.5 s, reacting ~1 s more); 0 = wait for the
     # crew's accept key (schools that want every identity confirmed).
-    confirm_s: float = setting(1.5, min=0.0, max=30.0)
+    confirm_s: float = setting(3.0, min=0.0, max=30.0)
     # Framing without a shot for this long returns to idle (student walked off).
     framing_timeout_s: float = setting(60.0, min=5.0, max=600.0)
     # A notice (unknown card, wrong session, already photographed) waits this

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiosk.capture.verdict import Reason
 from kiosk.lang import CATALOGUES, has, say
 
 # Student screen (read from 1.5 m: short).
@@ -15,8 +16,19 @@ ATTRACT = "请扫描学生证或身份证"
 CLOSED = "请等待工作人员开始拍摄"
 GET_READY = "请站到标记处，看镜头"
 HOLD_STILL = "很好，请保持不动"
-ACCEPTED = "拍摄成功"
-RETAKE = "需要重拍"
+ACCEPTED = "拍好了！"
+DONE = "拍完了，请让出位置给下一位同学"
+RETAKE = "再拍一张"
+# A refused still: a kind word first, then what to do ("没关系，我们再拍一张：请闭上嘴巴").
+RETAKE_KIND = "没关系，我们再拍一张：{hint}"
+RETAKE_PLAIN = "没关系，我们再拍一张"
+# Shown to the student for a lighting fault only the crew can fix.
+LIGHT_WAIT = "请稍候，工作人员正在调整灯光"
+# The identified screen: the student checks it is them before framing starts.
+IS_IT_YOU = "是你吗？不是请马上告诉工作人员"
+STUDENT_NUMBER = "学号 {value}"
+ID_NUMBER = "身份证号 {value}"
+COUNTDOWN = "{seconds}"
 SAVING = "正在保存…"
 CAPTURING = "正在拍摄…"
 FAILSAFE = "请稍候，系统正在恢复"
@@ -33,6 +45,11 @@ STUDENT_NOTICE: dict[str, str] = {
     "camera_problem": "相机正在重新启动，请稍候",
     "failsafe": FAILSAFE,
 }
+
+
+# Lighting faults a student cannot fix by moving: the crew adjusts the lights,
+# so the crew screen names the fault and the student is only asked to wait.
+CREW_ONLY_REASONS = frozenset({Reason.TOO_DARK, Reason.TOO_BRIGHT})
 
 
 def crew_text(language: str, key: str, **values: Any) -> str:

@@ -93,7 +93,7 @@ TEXTS: dict[str, str] = {
     "crew.remaining": "left",
     "crew.retakes": "retakes",
     "crew.refused": "refused",
-    "crew.rate": "per hour {rate10:.0f} (10 min) / {rate60:.0f} (60 min), target {target}",
+    "crew.rate": "per hour {rate10:.0f}/{rate60:.0f} (10/60 min), target {target}",
     "crew.recent": "Last accepted",
     "crew.waiting": "Waiting",
     "crew.nobody_waiting": "nobody waiting",
@@ -115,6 +115,33 @@ TEXTS: dict[str, str] = {
     "crew.lost": "lost",
     "crew.error": "error",
     "crew.phase": "state",
+    "crew.absent": "absent",
+    "crew.percent": "done %",
+    "crew.total": "Total",
+    "crew.page": "page {page}/{pages}",
+    "crew.time_left": "about {hours} h {minutes} min left",
+    "crew.time_left_minutes": "about {minutes} min left",
+    "crew.time_left_unknown": "time left: no rate yet",
+    "crew.all_done": "everyone done",
+    "crew.refusal": "Refused: {name} — {reasons}",
+    "crew.refusal_error": "Refused: {name} — no crop possible ({error})",
+    "crew.light_fault": "Lighting: {reason} (adjust the lights; the student cannot fix it)",
+    "crew.all_departments": "all departments",
+    "crew.all_categories": "all types",
+    "crew.chooser_title": "Choose the session",
+    "crew.chooser_school": "Step 1: the school (or type its 院校代码)",
+    "crew.chooser_category": "Step 2: the 类型 · {school}",
+    "crew.chooser_department": "Step 3: the 院系 · {school} {category}",
+    "crew.chooser_line": "{label}  ({count} students)",
+    "crew.chooser_typed": "院校代码 typed: {typed}",
+    "crew.chooser_code": (
+        "No roster student has 院校代码 {school}. Shoot in collection-code mode "
+        "(students scan their 学信网 图像采集码)?"
+    ),
+    "crew.chooser_code_keys": "{accept} confirm collection-code mode · {quit} back",
+    "crew.chooser_keys": "↑↓ choose · {accept} accept · {quit} back · digits: type a 院校代码 · or tap a line",
+    "crew.chooser.no_roster": "no roster in the database: import one (kiosk roster import) or type a 院校代码 for collection-code mode",
+    "crew.chooser.empty": "nobody in this choice: it cannot be opened",
     "crew.phase.closed": "no session",
     "crew.phase.idle": "waiting for a scan",
     "crew.phase.identified": "checking identity",
@@ -264,6 +291,13 @@ TEXTS: dict[str, str] = {
     "pin.digits": "a PIN is 4 to 8 digits",
     "pin.too_simple": "too simple (not 0000, not one digit repeated)",
     "pin.saved": "new PIN saved in {path}; the station uses it from its next start",
+    # -- kiosk run
+    "run.no_roster": (
+        "no roster student has 院校代码 {school}: import the school's roster "
+        "(kiosk roster import), or confirm collection-code mode with --collection-codes"
+    ),
+    "run.collection_codes": "院校代码 {school} has no roster: collection-code mode, students scan their 学信网 图像采集码",
+    "run.no_display": "no usable display: {problem}",
     # -- general
     "cli.error": "error: {text}",
 }

@@ -84,7 +84,7 @@ TEXTS: dict[str, str] = {
     "crew.remaining": "未拍",
     "crew.retakes": "待重拍",
     "crew.refused": "未通过",
-    "crew.rate": "每小时 {rate10:.0f}（近10分钟） / {rate60:.0f}（近60分钟），目标 {target}",
+    "crew.rate": "每小时 {rate10:.0f}/{rate60:.0f}（近10/60分钟），目标 {target}",
     "crew.recent": "最近通过",
     "crew.waiting": "排队中",
     "crew.nobody_waiting": "无人排队",
@@ -106,6 +106,32 @@ TEXTS: dict[str, str] = {
     "crew.lost": "断开",
     "crew.error": "故障",
     "crew.phase": "状态",
+    "crew.absent": "缺席",
+    "crew.percent": "完成",
+    "crew.total": "合计",
+    "crew.page": "第 {page}/{pages} 页",
+    "crew.time_left": "剩余约 {hours} 小时 {minutes} 分",
+    "crew.time_left_minutes": "剩余约 {minutes} 分钟",
+    "crew.time_left_unknown": "剩余时间：尚无速度",
+    "crew.all_done": "全部拍完",
+    "crew.refusal": "未通过：{name} — {reasons}",
+    "crew.refusal_error": "未通过：{name} — 无法裁切（{error}）",
+    "crew.light_fault": "灯光：{reason}（请调整灯光，学生无法自己解决）",
+    "crew.all_departments": "全部院系",
+    "crew.all_categories": "全部类型",
+    "crew.chooser_title": "选择拍摄场次",
+    "crew.chooser_school": "第 1 步：选择学校（或输入院校代码）",
+    "crew.chooser_category": "第 2 步：选择类型 · {school}",
+    "crew.chooser_department": "第 3 步：选择院系 · {school} {category}",
+    "crew.chooser_line": "{label}  （{count} 人）",
+    "crew.chooser_typed": "已输入院校代码：{typed}",
+    "crew.chooser_code": (
+        "名单中没有院校代码 {school} 的学生。以采集码模式拍摄（学生扫学信网图像采集码）？"
+    ),
+    "crew.chooser_code_keys": "{accept} 确认采集码模式 · {quit} 返回",
+    "crew.chooser_keys": "↑↓ 选择 · {accept} 确认 · {quit} 返回 · 数字键 输入院校代码 · 也可直接点选",
+    "crew.chooser.no_roster": "数据库里没有名单：先导入（kiosk roster import），或输入院校代码用采集码模式",
+    "crew.chooser.empty": "这一项没有学生，不能开场",
     "crew.phase.closed": "未开场",
     "crew.phase.idle": "等待扫码",
     "crew.phase.identified": "核对身份",
@@ -227,6 +253,13 @@ TEXTS: dict[str, str] = {
     "pin.digits": "密码须为 4-8 位数字",
     "pin.too_simple": "密码太简单（不能是 0000 或同一个数字重复）",
     "pin.saved": "新密码已保存在 {path}，下次启动拍摄程序时生效",
+    # -- 拍摄 (kiosk run)
+    "run.no_roster": (
+        "名单里没有院校代码 {school} 的学生：先导入该校名单（kiosk roster import），"
+        "或确认用采集码模式拍摄（加 --collection-codes）"
+    ),
+    "run.collection_codes": "院校代码 {school} 没有名单：以采集码模式拍摄，学生扫学信网图像采集码",
+    "run.no_display": "没有可用的屏幕：{problem}",
     # -- 通用
     "cli.error": "错误：{text}",
 }
