@@ -10,8 +10,12 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from central.local import FolderPhotoStore, SqliteMetadata
 
 ENV_DATA = "CENTRAL_DATA"
 data_option = click.option(
@@ -25,7 +29,7 @@ data_option = click.option(
 )
 
 
-def _open(data_dir: Path):  # type: ignore[no-untyped-def]
+def _open(data_dir: Path) -> tuple[FolderPhotoStore, SqliteMetadata]:
     from central.local import open_storage
 
     try:

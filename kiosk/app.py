@@ -38,7 +38,7 @@ from kiosk.capture.camera import Camera, CameraError
 from kiosk.config import Config, StationConfig
 from kiosk.display.screen import Screen
 from kiosk.inbox import Failure, Message, ProgressUpdated
-from kiosk.judge import Checker, Composer, Guide, Judge, take_still
+from kiosk.judge import Checker, Composer, Guide, Judge, Quality, quality_for, take_still
 from kiosk.progress import Progress
 from kiosk.records import (
     RECORDED,
@@ -49,7 +49,7 @@ from kiosk.records import (
     ResumeSession,
     SessionPlan,
 )
-from kiosk.scanner.base import DeviceStatus, Scan, ScannerBackend
+from kiosk.scanner.base import DeviceState, DeviceStatus, Scan, ScannerBackend
 from kiosk.timings import StudentClock, Timings
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class StationApp:
         else:
             self.inbox.put(st.DeviceChanged(event, time.monotonic()))
 
-    def _device(self, name: str, state: str, message: str = "") -> None:
+    def _device(self, name: str, state: DeviceState, message: str = "") -> None:
         self.inbox.put(st.DeviceChanged(DeviceStatus(name, state, message), time.monotonic()))
 
     # -- the loop ------------------------------------------------------------------
@@ -369,3 +369,45 @@ def keymap(station: StationConfig, key_code: Callable[[str], int]) -> dict[int, 
         except ValueError:
             log.error("unknown key name %r in the station config", name)
     return codes
+
+
+def build_station(
+    config: Config,
+    *,
+    camera: Camera | None = None,
+    scanners: Sequence[ScannerBackend] | None = None,
+    quality: Quality | None = None,
+    headless: bool = False,
+    screenshots: Path | None = None,
+    session: SessionPlan | None = None,
+    resume_session: int | None = None,
+    on_tick: TickHook | None = None,
+) -> StationApp:
+    """The one place a station is put together from a config (``kiosk run``, the demo, the bench).
+
+    Every part defaults to what the config names: the camera (Pi or its
+    twin), the scanners (raises ConfigError for a bad device), the real face
+    check, crop and head guide, and the scan identifier. The demo, the
+    benchmark and the tests pass their simulated devices or fakes instead.
+    """
+    from kiosk.capture.devices import open_camera
+    from kiosk.scanner.devices import open_backends
+    from kiosk.scanner.parse import Identifier
+
+    if scanners is None:
+        scanners = open_backends(config.scanner)
+    quality = quality or quality_for(config)
+    return StationApp(
+        config,
+        camera=camera or open_camera(config.camera),
+        checker=quality.checker,
+        compose=quality.compose,
+        guide=quality.guide,
+        identify=Identifier.for_config(config).identify,
+        scanners=scanners,
+        headless=headless,
+        screenshots=screenshots,
+        session=session,
+        resume_session=resume_session,
+        on_tick=on_tick,
+    )

@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import station as st
-from kiosk.app import StationApp
+from kiosk.app import StationApp, build_station
 from kiosk.capture.sim import SimCamera
 from kiosk.config import Config
-from kiosk.scanner.base import Scan
 from kiosk.student import Student
 
 log = logging.getLogger(__name__)
@@ -158,6 +157,25 @@ def build_script(students: list[Student], devices: Devices, camera: SimCamera) -
         steps.append(Step(f"{label}: wait for idle", idle, lambda app: camera.show(None)))
         steps.append(Step(label, lambda app, since: True, action))
 
+    def came_back(app: StationApp) -> None:
+        devices.remove_card()
+        if app.state.phase is st.Phase.ALREADY_DONE:
+            app.press(st.Action.RETAKE)
+
+    def retake_after_refusal(app: StationApp) -> None:
+        app.crew_screenshot("crew-refused")
+        if app.state.phase is st.Phase.CREW_DECISION:
+            app.press(st.Action.RETAKE)
+
+    def send_away(app: StationApp) -> None:
+        devices.remove_card()
+        app.crew_screenshot("crew-unknown")
+        app.press(st.Action.SKIP)
+
+    def skip_already_done(app: StationApp) -> None:
+        app.crew_screenshot("crew-already")
+        app.press(st.Action.SKIP)
+
     def photograph(i: int, student: Student, refused_first: bool) -> None:
         face = GOOD_FACES[i % len(GOOD_FACES)]
 
@@ -174,12 +192,7 @@ def build_script(students: list[Student], devices: Devices, camera: SimCamera) -
             Step(
                 f"student {i + 1} identified",
                 phase_is(st.Phase.IDENTIFIED, st.Phase.ALREADY_DONE, st.Phase.FRAMING),
-                lambda app: (
-                    devices.remove_card(),
-                    app.press(st.Action.RETAKE)
-                    if app.state.phase is st.Phase.ALREADY_DONE
-                    else None,
-                ),
+                came_back,
             )
         )
         if refused_first:
@@ -194,12 +207,7 @@ def build_script(students: list[Student], devices: Devices, camera: SimCamera) -
                 Step(
                     f"student {i + 1} refused, retakes",
                     phase_is(st.Phase.REVIEW, st.Phase.CREW_DECISION),
-                    lambda app: (
-                        app.crew_screenshot("crew-refused"),
-                        app.press(st.Action.RETAKE)
-                        if app.state.phase is st.Phase.CREW_DECISION
-                        else None,
-                    ),
+                    retake_after_refusal,
                 )
             )
         steps.append(
@@ -216,11 +224,7 @@ def build_script(students: list[Student], devices: Devices, camera: SimCamera) -
             Step(
                 "crew sends the unknown student away",
                 phase_is(st.Phase.UNKNOWN),
-                lambda app: (
-                    devices.remove_card(),
-                    app.crew_screenshot("crew-unknown"),
-                    app.press(st.Action.SKIP),
-                ),
+                send_away,
             )
         )
 
@@ -230,7 +234,7 @@ def build_script(students: list[Student], devices: Devices, camera: SimCamera) -
             Step(
                 "crew skips the student already photographed",
                 phase_is(st.Phase.ALREADY_DONE),
-                lambda app: (app.crew_screenshot("crew-already"), app.press(st.Action.SKIP)),
+                skip_already_done,
             )
         )
 
@@ -250,7 +254,7 @@ def build_script(students: list[Student], devices: Devices, camera: SimCamera) -
     return steps
 
 
-FAST = {
+FAST: dict[str, Any] = {
     "confirm_s": 0.3,
     "countdown_s": 0.5,
     "review_s": 0.8,
@@ -289,7 +293,6 @@ def run_demo(
     headless: bool = False,
     fast: bool = False,
 ) -> DemoResult:
-    from kiosk.judge import quality_for
     from kiosk.records import SessionPlan
     from kiosk.roster import Roster, import_roster
     from kiosk.sample import SCHOOL_CODE, write_sample_roster
@@ -316,28 +319,21 @@ def run_demo(
 
     camera = SimCamera(camera_config)
     camera.show(None)
-    checker, compose, guide = quality_for(config)
-    identify = _identifier(config)
     devices = Devices(config)
-    app = StationApp(
+    director = Director(build_script(chosen, devices, camera))
+    app = build_station(
         config,
         camera=camera,
-        checker=checker,
-        compose=compose,
-        guide=guide,
-        identify=identify,
         scanners=devices.backends,
         headless=headless,
         screenshots=screenshots,
         session=SessionPlan(SCHOOL_CODE, SESSION_CATEGORY),
+        on_tick=director.update,
     )
-    director = Director(build_script(chosen, devices, camera))
-    app.on_tick = director.update
     try:
         timings = app.run(max_seconds=60 + 30 * students)
     finally:
         devices.close()
-    session_id = app.records.session_id
     with Store(config.db_path) as store:
         sessions = store.conn.execute("SELECT id FROM sessions ORDER BY id DESC LIMIT 1").fetchone()
         session_id = sessions[0] if sessions else None
@@ -356,12 +352,6 @@ def run_demo(
         timings=timings.summary(),
         session_id=session_id,
     )
-
-
-def _identifier(config: Config) -> Callable[[Scan], Any]:
-    from kiosk.scanner.parse import Identifier
-
-    return Identifier(config.scanner, min_birth_year=config.roster.min_birth_year).identify
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:

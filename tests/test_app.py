@@ -17,11 +17,12 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from kiosk import station as st
-from kiosk.app import StationApp
+from kiosk.app import StationApp, build_station
 from kiosk.capture.sim import SimCamera
 from kiosk.capture.verdict import Assessment, Reason
 from kiosk.config import Config
 from kiosk.demo import Director, Step
+from kiosk.judge import Quality
 from kiosk.records import SessionPlan, collection_code_bytes, walk_in_student
 from kiosk.roster import Roster, import_roster
 from kiosk.sample import SCHOOL_CODE, write_sample_roster
@@ -199,20 +200,17 @@ def run_app(
     for key, value in camera_changes.items():
         setattr(camera, key, value)
     scanner = FakeScanner()
-    app = StationApp(
+    director = Director([Step("session open", seen(st.Phase.IDLE)), *steps], timeout_s=20)
+    app = build_station(
         config,
         camera=camera,
-        checker=checker,
-        compose=fake_compose,
-        guide=lambda w, h: (w / 2, h * 0.4, w * 0.1, h * 0.2),
-        identify=Identifier(config.scanner).identify,
         scanners=[scanner],
+        quality=Quality(checker, fake_compose, lambda w, h: (w / 2, h * 0.4, w * 0.1, h * 0.2)),
         headless=True,
         session=SESSION,
+        on_tick=director.update,
     )
     app.test_scanner = scanner  # type: ignore[attr-defined]
-    director = Director([Step("session open", seen(st.Phase.IDLE)), *steps], timeout_s=20)
-    app.on_tick = director.update
     app.run(max_seconds=40)
     assert director.failed is None, director.failed
     assert director.finished

@@ -1,6 +1,7 @@
 import sqlite3
 
 import pytest
+import sqlite_utils
 
 from kiosk.store import MIGRATIONS, Store, StoreError
 
@@ -10,7 +11,7 @@ def test_new_database_is_wal_full_and_migrated(tmp_path):
         assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert store.version == len(MIGRATIONS)
-        tables = set(store.db.table_names())
+        tables = set(sqlite_utils.Database(store.conn).table_names())
         assert {"students", "sessions", "shots", "outbox", "events", "corrections"} <= tables
 
 

@@ -188,7 +188,7 @@ TEXTS: dict[str, str] = {
     "doctor.framing_simulated": "simulated camera: no framing to work out",
     "doctor.framing_unknown": "camera model not recognised ({sensor}): the config's sizes are used",
     "doctor.framing_fix_unknown": (
-        "work out still_size and frame_fill with hardware/geometry.py, put them in the config "
+        "work out still_size and frame_fill with kiosk geometry, put them in the config "
         'and set camera.framing = "config"'
     ),
     "doctor.framing_detail": (

@@ -174,7 +174,7 @@ TEXTS: dict[str, str] = {
     "doctor.framing_simulated": "模拟相机：不需要计算取景",
     "doctor.framing_unknown": "无法识别相机型号（{sensor}）：使用配置里的尺寸和取景",
     "doctor.framing_fix_unknown": (
-        '用 hardware/geometry.py 算出该相机的 still_size 和 frame_fill，写入配置并设 camera.framing = "config"'
+        '用 kiosk geometry 算出该相机的 still_size 和 frame_fill，写入配置并设 camera.framing = "config"'
     ),
     "doctor.framing_detail": (
         "{camera}：静态照片 {width}×{height}，frame_fill {fill:g}，距离 {distance:g} 米，"

@@ -181,7 +181,7 @@ def _record(raw: Any, where: str, sessions: Mapping[str, Any]) -> Record:
     if not isinstance(sha, str) or not SHA256_RE.match(sha):
         raise ManifestError(f"{where}.sha256: missing or not 64 lowercase hex digits")
     size = raw.get("size")
-    if not _whole(size, MAX_INT):
+    if not isinstance(size, int) or not _whole(size, MAX_INT):
         raise ManifestError(f"{where}.size: missing or not a whole number from 1 to {MAX_INT}")
     for name in ("width", "height"):
         if not _whole(raw.get(name), MAX_INT):
