@@ -36,6 +36,7 @@ from kiosk import notify
 from kiosk import station as st
 from kiosk.capture.camera import Camera, CameraError
 from kiosk.config import Config, StationConfig
+from kiosk.crewpin import needs_new_pin, with_pin_in_force
 from kiosk.display.screen import Screen
 from kiosk.inbox import Failure, Message, ProgressUpdated
 from kiosk.judge import Checker, Composer, Guide, Judge, Quality, quality_for, take_still
@@ -141,6 +142,8 @@ class StationApp:
         for backend in self.scanners:
             backend.start(self.scanner_event)
         self._start_pedal()
+        if needs_new_pin(self.config):
+            self._apply(st.PinRequired(now=time.monotonic()))
         if self.resume_session is not None:
             self.records.submit(ResumeSession(self.resume_session))
         elif self.open_at_start:
@@ -226,6 +229,8 @@ class StationApp:
             return
         self.clock.account(event, self.state, transition.state, time.monotonic())
         self.state = transition.state
+        if isinstance(event, st.PinSaved):
+            self.config = with_pin_in_force(self.config)  # the new PIN leaves the kiosk
         if isinstance(event, st.ShotSaved | st.SessionOpened):
             self.records.submit(RefreshProgress())  # the crew screen shows the new shot at once
             if isinstance(event, st.ShotSaved) and event.status != "refused":
@@ -309,7 +314,9 @@ class StationApp:
         if event.type == pygame.QUIT:
             self._apply(st.Key(st.Action.QUIT, now=now))
         elif event.type == pygame.KEYDOWN:
-            typing = self.state.pin_entry is not None or self.state.chooser is not None
+            state = self.state
+            asked = (state.pin_entry, state.chooser, state.new_pin)
+            typing = any(part is not None for part in asked)
             if typing and event.unicode and event.unicode.isdigit():
                 self._apply(st.Key(st.Action.DIGIT, event.unicode, now=now))
                 return

@@ -37,6 +37,16 @@ def pin_in_force(config: Config) -> str:
     return stored if stored.isdigit() else config.station.crew_pin
 
 
+def real_kiosk(config: Config) -> bool:
+    """A kiosk with real devices (not a desk running the simulated twins)."""
+    return config.camera.backend != "sim" or not config.scanner.simulate
+
+
+def needs_new_pin(config: Config) -> bool:
+    """The factory PIN on a real kiosk: the station asks for a new one at start."""
+    return real_kiosk(config) and pin_in_force(config) == DEFAULT_PIN
+
+
 def with_pin_in_force(config: Config) -> Config:
     """``config`` whose ``station.crew_pin`` is the PIN in force (for the station)."""
     pin = pin_in_force(config)

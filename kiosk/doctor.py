@@ -475,14 +475,9 @@ def check_database(ctx: Context) -> Finding:
     return Finding("database", "pass", ctx.say("database_ok", path=path))
 
 
-def real_kiosk(config: Config) -> bool:
-    """A kiosk with real devices (not a desk running the simulated twins)."""
-    return config.camera.backend != "sim" or not config.scanner.simulate
-
-
 def check_pin(ctx: Context) -> Finding:
     """The factory PIN lets anyone in the hall leave the kiosk: not on a real one."""
-    from kiosk.crewpin import DEFAULT_PIN, pin_in_force
+    from kiosk.crewpin import DEFAULT_PIN, pin_in_force, real_kiosk
 
     pin = pin_in_force(ctx.config)
     if pin != DEFAULT_PIN:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from kiosk import station as st
 from kiosk.config import Config
+from kiosk.crewpin import save_pin
 from kiosk.inbox import Failure, Post, ProgressUpdated
 from kiosk.progress import read_progress
 from kiosk.roster import Roster
@@ -69,6 +70,7 @@ RECORDED = (
     st.OpenSession,
     st.CloseSession,
     st.LoadScopes,
+    st.SavePin,
 )
 Command = (
     st.SaveShot
@@ -77,6 +79,7 @@ Command = (
     | st.OpenSession
     | st.CloseSession
     | st.LoadScopes
+    | st.SavePin
     | LookUp
     | ResumeSession
     | RefreshProgress
@@ -149,6 +152,9 @@ class Records(threading.Thread):
                     student_id=command.student_id,
                     detail=command.detail,
                 )
+        elif isinstance(command, st.SavePin):
+            save_pin(self.config, command.pin)
+            self.post(st.PinSaved(now=time.monotonic()))
         elif isinstance(command, st.LoadScopes):
             self.post(st.ScopesLoaded(tuple(roster.scope_counts()), now=time.monotonic()))
         elif isinstance(command, st.OpenSession):

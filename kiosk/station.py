@@ -23,6 +23,7 @@ from typing import Any
 from kiosk import chooser as choosing
 from kiosk.capture.verdict import HOLD_STILL_ZH, RETAKE_ZH, Assessment, Reason
 from kiosk.config import StationConfig
+from kiosk.crewpin import check_new_pin
 from kiosk.scanner.base import DeviceStatus, Identity
 from kiosk.student import Student
 
@@ -130,6 +131,15 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class NewPin:
+    """The crew setting this kiosk's PIN: typed twice; ``problem`` is a catalogue key."""
+
+    first: str = ""
+    typed: str = ""
+    problem: str = ""
+
+
+@dataclass(frozen=True)
 class State:
     phase: Phase = Phase.CLOSED
     session: SessionInfo | None = None
@@ -152,6 +162,7 @@ class State:
     exiting: bool = False
     chooser: choosing.Chooser | None = None  # the crew is choosing a session
     refusal: Refusal | None = None  # the last refused still: who and why (crew screen)
+    new_pin: NewPin | None = None  # the factory PIN must be replaced before a session
 
 
 # -- events -------------------------------------------------------------------
@@ -242,6 +253,18 @@ class ScopesLoaded:
 
 
 @dataclass(frozen=True)
+class PinRequired:
+    """A real kiosk still has the factory PIN: the crew sets one before shooting."""
+
+    now: float = 0.0
+
+
+@dataclass(frozen=True)
+class PinSaved:
+    now: float = 0.0
+
+
+@dataclass(frozen=True)
 class Touched:
     """A tap on line ``index`` of the session chooser (touchscreen or mouse)."""
 
@@ -270,6 +293,8 @@ Event = (
     | DeviceChanged
     | ScopesLoaded
     | Touched
+    | PinRequired
+    | PinSaved
 )
 
 
@@ -318,6 +343,13 @@ class OpenSession:
 
 
 @dataclass(frozen=True)
+class SavePin:
+    """Keep the crew's new PIN for this kiosk (answered by PinSaved)."""
+
+    pin: str
+
+
+@dataclass(frozen=True)
 class LoadScopes:
     """Read the roster's choices for the session chooser (answered by ScopesLoaded)."""
 
@@ -350,6 +382,7 @@ Effect = (
     | AddWalkIn
     | OpenSession
     | LoadScopes
+    | SavePin
     | CloseSession
     | LogEvent
     | Exit
@@ -394,6 +427,12 @@ def step(state: State, event: Event, config: StationConfig) -> Transition:
     """The next state and what to do, for one event."""
     if isinstance(event, DeviceChanged):
         return _device(state, event)
+    if isinstance(event, PinRequired):
+        return Transition(dataclasses.replace(state, new_pin=NewPin()))
+    if isinstance(event, PinSaved):
+        return Transition(state, (LogEvent("crew_pin_set", "the factory PIN was replaced"),))
+    if state.new_pin is not None and isinstance(event, Key):
+        return _new_pin(state, state.new_pin, event)
     if state.chooser is not None and isinstance(event, (Key, Touched)):
         return _choosing(state, state.chooser, event)
     if isinstance(event, ScopesLoaded):
@@ -1067,6 +1106,25 @@ def _session_key(state: State) -> Transition:
     if state.session is None:
         return Transition(state, (LoadScopes(),))  # the chooser opens with the roster's choices
     return Transition(state, (CloseSession(state.session.id),))
+
+
+def _new_pin(state: State, entry: NewPin, event: Key) -> Transition:
+    """Digits, accept, and accept again with the same digits: the kiosk's own PIN."""
+    if event.action is Action.DIGIT and event.text.isdigit():
+        typed = (entry.typed + event.text)[:8]
+        return Transition(dataclasses.replace(state, new_pin=NewPin(entry.first, typed)))
+    if event.action in (Action.CANCEL, Action.QUIT):
+        return Transition(dataclasses.replace(state, new_pin=NewPin()))
+    if event.action is not Action.ACCEPT:
+        return Transition(state)
+    if not entry.first:
+        problem = check_new_pin(entry.typed)
+        if problem:
+            return Transition(dataclasses.replace(state, new_pin=NewPin(problem=problem)))
+        return Transition(dataclasses.replace(state, new_pin=NewPin(first=entry.typed)))
+    if entry.typed != entry.first:
+        return Transition(dataclasses.replace(state, new_pin=NewPin(problem="pin.mismatch")))
+    return Transition(dataclasses.replace(state, new_pin=None), (SavePin(entry.typed),))
 
 
 def _choosing(state: State, current: choosing.Chooser, event: Key | Touched) -> Transition:

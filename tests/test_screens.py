@@ -183,3 +183,12 @@ def test_crew_screen_in_english(fonts: Recording) -> None:
 def test_assessment_hint_for_light_is_still_the_code_for_the_record() -> None:
     # the stable code stays (database, sync): only the words on screen change
     assert Assessment.of([Reason.TOO_DARK]).reasons == (Reason.TOO_DARK,)
+
+
+def test_first_start_asks_the_crew_for_a_new_pin(fonts: Recording) -> None:
+    state = st.State(new_pin=st.NewPin(first="4821", typed="48", problem=""))
+    fonts.texts.clear()
+    crew.draw_crew(pygame.Surface((800, 480)), View(state=state, now=0.0), fonts)
+    joined = "\n".join(fonts.texts)
+    assert "出厂密码 0000 必须改掉" in joined and "再输一遍" in joined and "**" in joined
+    assert "4821" not in joined

@@ -597,3 +597,43 @@ def test_a_school_without_roster_rows_needs_the_crew_to_confirm_collection_codes
 def test_scopes_arriving_with_a_session_open_do_not_open_the_chooser() -> None:
     state, _ = run(opened(), st.ScopesLoaded(SCOPES))
     assert state.chooser is None
+
+
+# -- the factory PIN on a real kiosk ------------------------------------------------
+
+
+def test_a_real_kiosk_with_the_factory_pin_makes_the_crew_set_one_first() -> None:
+    state, _ = run(st.State(), st.PinRequired())
+    assert state.new_pin is not None
+    state, effects = run(state, st.Key(st.Action.SESSION))
+    assert state.new_pin is not None and not effects  # no session before a new PIN
+
+    def type_in(state: st.State, digits: str) -> tuple[st.State, tuple[st.Effect, ...]]:
+        for digit in digits:
+            state, _ = run(state, st.Key(st.Action.DIGIT, digit))
+        return run(state, st.Key(st.Action.ACCEPT))
+
+    state, _ = type_in(state, "0000")
+    assert state.new_pin is not None and state.new_pin.problem == "pin.too_simple"
+    state, _ = type_in(state, "4821")
+    state, _ = type_in(state, "4822")
+    assert state.new_pin is not None and state.new_pin.problem == "pin.mismatch"
+    state, _ = type_in(state, "4821")
+    state, effects = type_in(state, "4821")
+    assert state.new_pin is None and kinds(effects, st.SavePin) == [st.SavePin("4821")]
+    state, effects = run(state, st.PinSaved())
+    assert "crew_pin_set" in logs(effects)
+    _, effects = run(state, st.Key(st.Action.SESSION))
+    assert kinds(effects, st.LoadScopes)
+
+
+def test_needs_new_pin_only_on_a_real_kiosk_with_the_factory_pin(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kiosk import crewpin
+    from kiosk.config import from_dict
+
+    desk = from_dict({"camera": {"backend": "sim"}}).with_data_dir(tmp_path)
+    real = from_dict({"scanner": {"simulate": False}}).with_data_dir(tmp_path)
+    assert not crewpin.needs_new_pin(desk) and crewpin.needs_new_pin(real)
+    crewpin.save_pin(real, "4821")
+    assert not crewpin.needs_new_pin(real)
+    assert crewpin.with_pin_in_force(real).station.crew_pin == "4821"

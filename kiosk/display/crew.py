@@ -113,6 +113,9 @@ def draw_crew(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
             department=s.department or crew_text(lang, "all_departments"),
         )
         flow.line(f"{crew_text(lang, 'title')} · {session_text}", WHITE, sizes.big)
+    if state.new_pin is not None:
+        _new_pin(flow, state.new_pin, lang, keys)
+        return
     if state.chooser is not None:
         draw_chooser(surface, state.chooser, fonts, sizes, lang, keys)
         return
@@ -154,6 +157,17 @@ def draw_crew(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
     _key_help(flow, view)
     if thumbs and progress is not None:
         _thumbnails(surface, view, fonts, sizes, progress, left=main_width)
+
+
+def _new_pin(flow: Flow, entry: Any, lang: str, keys: dict[str, str]) -> None:
+    """First start of a real kiosk: the factory PIN is replaced before any session."""
+    flow.line(crew_text(lang, "new_pin_title"), RED)
+    step = "new_pin_again" if entry.first else "new_pin_first"
+    flow.line(crew_text(lang, step), AMBER)
+    flow.line("*" * len(entry.typed) or "_", WHITE, flow.sizes.big)
+    if entry.problem:
+        flow.line(say(lang, entry.problem), RED)
+    flow.line(crew_text(lang, "new_pin_keys", **_key_names(keys)), GREY)
 
 
 def _bottom_lines(view: View, flow: Flow) -> int:
