@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk import idnumber
+from kiosk.lang import say
 from kiosk.store import Store, now
 from kiosk.student import COMPARED_FIELDS, DESCRIPTION_FIELDS, Student
 
@@ -83,6 +84,21 @@ DUPLICATE_ID = "duplicate_id_number"
 DUPLICATE_STUDENT_NUMBER = "duplicate_student_number"
 
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE][+]?\d+$")
+
+
+class Note(str):
+    """A warning of the import: the English text (the JSON report's), with its
+    catalogue key and values so the CLI says it in the crew's language."""
+
+    key: str
+    values: dict[str, Any]
+
+    @classmethod
+    def of(cls, key: str, **values: Any) -> Note:
+        note = cls(say("en", key, **values))
+        note.key = key
+        note.values = values
+        return note
 
 
 class RosterError(RuntimeError):
@@ -427,7 +443,12 @@ def check_rows(
         category = values["category"]
         if category and category not in CATEGORIES:
             warnings.append(
-                f"row {excel_row}: 类型 {category!r} is not one of {'/'.join(CATEGORIES)}"
+                Note.of(
+                    "roster.note.category",
+                    row=excel_row,
+                    category=category,
+                    known="/".join(CATEGORIES),
+                )
             )
         candidates.append(
             (
@@ -477,17 +498,15 @@ def check_rows(
             refuse_all(clashing, number, DUPLICATE_STUDENT_NUMBER, "学号", "学号")
         if shared:
             warnings.append(
-                f"学号 {number} is used in rows {', '.join(map(str, shared))} by students of "
-                "different 类型 in the same 专业; scans of it are matched by the open session's 类型"
+                Note.of(
+                    "roster.note.shared_number", number=number, rows=", ".join(map(str, shared))
+                )
             )
     good = [CheckedRow(r, s) for r, s in candidates if r not in duplicate_rows]
     problems.sort(key=lambda p: (p.row, p.column, p.code))
     if numeric_student_numbers:
         rows_text = _row_list(numeric_student_numbers)
-        warnings.append(
-            f"学号 is stored as a number in rows {rows_text}: leading zeros, if the school's "
-            "numbers have any, are lost; format the column as text if scans do not match"
-        )
+        warnings.append(Note.of("roster.note.numeric_number", rows=rows_text))
     return good, problems, warnings, seen
 
 
@@ -540,8 +559,7 @@ def _fill_merged(table: Table, header_index: int, mapping: dict[str, int]) -> No
         columns = ", ".join(sorted({names[c] for c in range(c0, c1 + 1) if c in names}))
         if columns:
             table.warnings.append(
-                f"{columns}: merged cells in rows {r0 + 1}-{r1 + 1}; used the merged value "
-                "for every row"
+                Note.of("roster.note.merged", columns=columns, first=r0 + 1, last=r1 + 1)
             )
 
 

@@ -41,6 +41,13 @@ def problem_message(
     return problem.message  # a code added without a sentence: tests/test_lang.py says so
 
 
+def warning_text(words: Words, warning: str) -> str:
+    """A warning in the reader's language (a plain string stays as it is)."""
+    if isinstance(warning, roster.Note):
+        return words(warning.key, **warning.values)
+    return warning
+
+
 def code_key(code: str) -> str:
     return f"problem.{code}"
 
@@ -62,7 +69,7 @@ def import_lines(
             seconds=seconds,
         )
     ]
-    lines += [words("roster.warning", text=w) for w in report.warnings]
+    lines += [words("roster.warning", text=warning_text(words, w)) for w in report.warnings]
     for problem in report.rejected[:SHOWN_PROBLEMS]:
         lines.append(
             words(

@@ -150,6 +150,10 @@ def test_merged_school_name_cells_apply_to_every_row(store, tmp_path):
     assert any("merged" in w for w in report.warnings)
     names = {r[0] for r in store.conn.execute("SELECT school_name FROM students")}
     assert names == {rows[0][1]}
+    # the crew reads the warning in Chinese; the JSON report keeps the English
+    result = run_cli(tmp_path, "roster", "import", str(path))
+    assert "提醒：院校名称：第 2-7 行是合并单元格" in result.output, result.output
+    assert "merged cells" not in result.output
 
 
 def test_blank_cell_without_merge_is_still_refused(store, tmp_path):

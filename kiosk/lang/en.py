@@ -24,6 +24,16 @@ TEXTS: dict[str, str] = {
     ),
     "roster.progress": "checking rows",
     "roster.error": "the roster cannot be imported (nothing changed): {text}",
+    "roster.note.category": "row {row}: 类型 '{category}' is not one of {known}",
+    "roster.note.shared_number": (
+        "学号 {number} is used in rows {rows} by students of different 类型 in the same 专业; "
+        "scans of it are matched by the open session's 类型"
+    ),
+    "roster.note.numeric_number": (
+        "学号 is stored as a number in rows {rows}: leading zeros, if the school's numbers "
+        "have any, are lost; format the column as text if scans do not match"
+    ),
+    "roster.note.merged": "{columns}: merged cells in rows {first}-{last}; used the merged value for every row",
     "problem.missing_value": "{column} is empty; fill it in",
     "problem.school_code_format": "院校代码 must be exactly 5 digits (the Ministry's school code)",
     "problem.sex_invalid": "性别 must be 男 or 女",

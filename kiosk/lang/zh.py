@@ -32,6 +32,14 @@ TEXTS: dict[str, str] = {
     "roster.fix_and_reimport": "请在学校的名单表里改正被拒绝的行，然后重新导入；已导入的行会原地更新。",
     "roster.progress": "正在检查",
     "roster.error": "名单无法导入（未做任何改动）：{text}",
+    "roster.note.category": "第 {row} 行：类型“{category}”不是 {known} 之一",
+    "roster.note.shared_number": (
+        "学号 {number} 在第 {rows} 行属于同一专业、不同类型的学生；扫码时按当前场次的类型匹配"
+    ),
+    "roster.note.numeric_number": (
+        "第 {rows} 行的学号存成了数字：学号若以 0 开头，开头的 0 已丢失；扫码对不上时把这一列设为“文本”"
+    ),
+    "roster.note.merged": "{columns}：第 {first}-{last} 行是合并单元格，每行都按合并的值导入",
     "problem.missing_value": "{column} 为空：请填写",
     "problem.school_code_format": "院校代码必须正好是 5 位数字（教育部院校代码）",
     "problem.sex_invalid": "性别只能填 男 或 女",
