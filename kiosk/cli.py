@@ -131,7 +131,7 @@ def roster_import(app: App, file: Path, report_path: Path | None) -> None:
     could not be read (nothing changed).
     """
     from kiosk import roster as roster_module
-    from kiosk.roster_words import import_lines
+    from kiosk.roster_words import error_text, import_lines
 
     threshold = app.config.roster.progress_threshold
 
@@ -149,7 +149,7 @@ def roster_import(app: App, file: Path, report_path: Path | None) -> None:
     try:
         report = run(progress)
     except roster_module.RosterError as exc:
-        fail(app.words("roster.error", text=exc))
+        fail(app.words("roster.error", text=error_text(app.words, exc)))
     elapsed = time.perf_counter() - started
     if report_path is not None:
         report_path.write_text(

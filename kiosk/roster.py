@@ -102,7 +102,21 @@ class Note(str):
 
 
 class RosterError(RuntimeError):
-    """The file as a whole cannot be used (exit code 2); nothing was changed."""
+    """The file as a whole cannot be used (exit code 2); nothing was changed.
+
+    Made with :meth:`of`, it carries its catalogue key and values, so the CLI
+    says it in the crew's language; ``str()`` is the English text.
+    """
+
+    key: str = ""
+    values: dict[str, Any] = {}  # noqa: RUF012 - replaced per instance by of()
+
+    @classmethod
+    def of(cls, key: str, **values: Any) -> RosterError:
+        error = cls(say("en", key, **values))
+        error.key = key
+        error.values = values
+        return error
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +193,8 @@ def _read_workbook(path: Path, data: bytes) -> Table:
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises several private error types
-        raise RosterError(
-            f"{path.name} is not a readable Excel workbook ({_short(exc)}); "
-            "open it in Excel or WPS and save it again as .xlsx"
+        raise RosterError.of(
+            "roster.error.not_workbook", file=path.name, detail=_short(exc)
         ) from exc
     first_error: str | None = None
     for name in workbook.sheet_names:
@@ -202,15 +215,13 @@ def _read_workbook(path: Path, data: bytes) -> Table:
         if _find_header(table) is not None:
             return table
     if first_error:
-        raise RosterError(
-            f"{path.name} could not be read ({first_error}); the file may be damaged or "
-            "truncated: copy it again from the school"
-        )
+        raise RosterError.of("roster.error.damaged", file=path.name, detail=first_error)
     if all(_sheet_empty(workbook, n) for n in workbook.sheet_names):
-        raise RosterError(f"{path.name} has no data: every sheet is empty")
-    raise RosterError(
-        f"{path.name}: no sheet has the roster header row "
-        f"({', '.join(COLUMNS[c][0] for c in REQUIRED_COLUMNS)})"
+        raise RosterError.of("roster.error.empty_sheets", file=path.name)
+    raise RosterError.of(
+        "roster.error.no_header_sheet",
+        file=path.name,
+        columns=", ".join(COLUMNS[c][0] for c in REQUIRED_COLUMNS),
     )
 
 
@@ -276,10 +287,7 @@ def map_columns(headers: Sequence[Any]) -> dict[str, int]:
     missing = [COLUMNS[c][0] for c in REQUIRED_COLUMNS if c not in mapping]
     if missing:
         found = ", ".join(str(h).strip() for h in headers if _present(h)) or "(none)"
-        raise RosterError(
-            f"the roster lacks the column(s) {', '.join(missing)}; found: {found}. "
-            "Use the headers of the notice's school-database sheet."
-        )
+        raise RosterError.of("roster.error.columns", missing=", ".join(missing), found=found)
     return mapping
 
 
@@ -618,9 +626,10 @@ def _import(
     table = read_table(path)
     header_index = _find_header(table)
     if header_index is None:
-        raise RosterError(
-            f"{path.name}: no header row with 身份证号 and 姓名 in the first 20 rows; "
-            f"the first row reads: {', '.join(_shown(v) for v in table.rows[0][1] if _present(v))}"
+        raise RosterError.of(
+            "roster.error.no_header",
+            file=path.name,
+            first=", ".join(_shown(v) for v in table.rows[0][1] if _present(v)),
         )
     mapping = map_columns(table.rows[header_index][1])
     _fill_merged(table, header_index, mapping)

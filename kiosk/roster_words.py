@@ -48,6 +48,11 @@ def warning_text(words: Words, warning: str) -> str:
     return warning
 
 
+def error_text(words: Words, error: roster.RosterError) -> str:
+    """Why the file cannot be imported, in the reader's language."""
+    return words(error.key, **error.values) if error.key else str(error)
+
+
 def code_key(code: str) -> str:
     return f"problem.{code}"
 

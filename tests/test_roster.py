@@ -282,7 +282,20 @@ def test_cli_import_exit_codes_and_report(tmp_path):
     broken.write_bytes(b"PK\x03\x04garbage")
     result = run_cli(tmp_path, "roster", "import", str(broken))
     assert result.exit_code == 2
-    assert "not a readable Excel workbook" in result.output
+    assert "不是可读的 Excel 工作簿" in result.output and "另存为 .xlsx" in result.output
+    english_run = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(english),
+            "--data",
+            str(tmp_path / "data"),
+            "roster",
+            "import",
+            str(broken),
+        ],
+    )
+    assert english_run.exit_code == 2 and "not a readable Excel workbook" in english_run.output
 
 
 def test_cli_find_json(tmp_path):

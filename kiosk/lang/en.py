@@ -34,6 +34,12 @@ TEXTS: dict[str, str] = {
         "have any, are lost; format the column as text if scans do not match"
     ),
     "roster.note.merged": "{columns}: merged cells in rows {first}-{last}; used the merged value for every row",
+    "roster.error.not_workbook": "{file} is not a readable Excel workbook ({detail}); open it in Excel or WPS and save it again as .xlsx",
+    "roster.error.damaged": "{file} could not be read ({detail}); the file may be damaged or truncated: copy it again from the school",
+    "roster.error.empty_sheets": "{file} has no data: every sheet is empty",
+    "roster.error.no_header_sheet": "{file}: no sheet has the roster header row ({columns})",
+    "roster.error.columns": "the roster lacks the column(s) {missing}; found: {found}. Use the headers of the notice's school-database sheet.",
+    "roster.error.no_header": "{file}: no header row with 身份证号 and 姓名 in the first 20 rows; the first row reads: {first}",
     "problem.missing_value": "{column} is empty; fill it in",
     "problem.school_code_format": "院校代码 must be exactly 5 digits (the Ministry's school code)",
     "problem.sex_invalid": "性别 must be 男 or 女",

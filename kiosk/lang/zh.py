@@ -40,6 +40,12 @@ TEXTS: dict[str, str] = {
         "第 {rows} 行的学号存成了数字：学号若以 0 开头，开头的 0 已丢失；扫码对不上时把这一列设为“文本”"
     ),
     "roster.note.merged": "{columns}：第 {first}-{last} 行是合并单元格，每行都按合并的值导入",
+    "roster.error.not_workbook": "{file} 不是可读的 Excel 工作簿（{detail}）：用 Excel 或 WPS 打开，另存为 .xlsx",
+    "roster.error.damaged": "{file} 读不出来（{detail}）：文件可能已损坏或不完整，请向学校重新要一份",
+    "roster.error.empty_sheets": "{file} 没有数据：每个工作表都是空的",
+    "roster.error.no_header_sheet": "{file}：没有哪个工作表有名单的表头行（{columns}）",
+    "roster.error.columns": "名单缺少这些列：{missing}；现有的列：{found}。请用通知中学校数据库表的表头",
+    "roster.error.no_header": "{file}：前 20 行里没有含“身份证号”和“姓名”的表头行；第一行是：{first}",
     "problem.missing_value": "{column} 为空：请填写",
     "problem.school_code_format": "院校代码必须正好是 5 位数字（教育部院校代码）",
     "problem.sex_invalid": "性别只能填 男 或 女",
