@@ -104,19 +104,18 @@ class Note(str):
 class RosterError(RuntimeError):
     """The file as a whole cannot be used (exit code 2); nothing was changed.
 
-    Made with :meth:`of`, it carries its catalogue key and values, so the CLI
-    says it in the crew's language; ``str()`` is the English text.
+    Made with :meth:`of`, its argument is a :class:`Note` (the English text,
+    with its catalogue key and values), so the CLI says it in the crew's
+    language.
     """
-
-    key: str = ""
-    values: dict[str, Any] = {}  # noqa: RUF012 - replaced per instance by of()
 
     @classmethod
     def of(cls, key: str, **values: Any) -> RosterError:
-        error = cls(say("en", key, **values))
-        error.key = key
-        error.values = values
-        return error
+        return cls(Note.of(key, **values))
+
+    @property
+    def note(self) -> str:
+        return self.args[0] if self.args and isinstance(self.args[0], str) else str(self)
 
 
 @dataclass(frozen=True, slots=True)

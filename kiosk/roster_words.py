@@ -42,7 +42,7 @@ def problem_message(
 
 
 def warning_text(words: Words, warning: str) -> str:
-    """A warning in the reader's language (a plain string stays as it is)."""
+    """A warning (or an error) in the reader's language; a plain string stays as it is."""
     if isinstance(warning, roster.Note):
         return words(warning.key, **warning.values)
     return warning
@@ -50,7 +50,7 @@ def warning_text(words: Words, warning: str) -> str:
 
 def error_text(words: Words, error: roster.RosterError) -> str:
     """Why the file cannot be imported, in the reader's language."""
-    return words(error.key, **error.values) if error.key else str(error)
+    return warning_text(words, error.note)
 
 
 def code_key(code: str) -> str:

@@ -30,9 +30,9 @@ from kiosk.config import Config
 from kiosk.demo import Director, Step
 from kiosk.roster import import_roster
 from kiosk.sample import HEADERS, sample_rows
-from kiosk.scanner.base import Scan
 from kiosk.scanner.parse import Identifier
 from kiosk.store import Store
+from tests.test_app import FakeScanner
 
 SIZES = ((800, 480), (1280, 800), (1920, 1080))
 OTHER_SCHOOL = ("10730", "兰州大学")
@@ -80,23 +80,6 @@ def compose(still: np.ndarray, assessment: Assessment) -> bytes:
     ok, data = cv2.imencode(".jpg", small[:, :, ::-1])
     assert ok
     return bytes(data)
-
-
-class Scanner:
-    source = "hid:/dev/input/sim"
-
-    def __init__(self) -> None:
-        self.emit: Callable[[Any], None] | None = None
-
-    def start(self, emit: Callable[[Any], None]) -> None:
-        self.emit = emit
-
-    def stop(self) -> None:
-        self.emit = None
-
-    def scan(self, text: str) -> None:
-        assert self.emit is not None
-        self.emit(Scan(text.encode(), self.source))
 
 
 def config_for(data: Path, size: tuple[int, int]) -> Config:
@@ -190,7 +173,7 @@ def tour(data: Path, size: tuple[int, int], shots: Path | None = None) -> Tour:
         ).fetchone()[0]
     camera = SimCamera(config.camera)
     camera.show("face_041.jpg")
-    scanner = Scanner()
+    scanner = FakeScanner()
     drawn: dict[str, Any] = {}  # name -> the pygame Surface drawn
     label = f"{size[0]}x{size[1]}"
 

@@ -241,6 +241,13 @@ def run_cli(tmp_path, *args):
     return CliRunner().invoke(main, ["--data", str(tmp_path / "data"), *args])
 
 
+def run_cli_english(tmp_path, *args):
+    """The same, for a crew whose config says crew_language = "en"."""
+    english = tmp_path / "en.toml"
+    english.write_text('[station]\ncrew_language = "en"\n', encoding="utf-8")
+    return run_cli(tmp_path, "--config", str(english), *args)
+
+
 def test_cli_import_exit_codes_and_report(tmp_path):
     dirty = need_shared(ROSTERS / "roster-10730-dirty.xlsx")
     report_path = tmp_path / "report.json"
@@ -258,20 +265,7 @@ def test_cli_import_exit_codes_and_report(tmp_path):
     assert "[sex_mismatch]" in result.output
     mismatch = next(line for line in problem_lines if "[sex_mismatch]" in line)
     assert "身份证号第 17 位" in mismatch and "says" not in mismatch
-    english = tmp_path / "en.toml"
-    english.write_text('[station]\ncrew_language = "en"\n', encoding="utf-8")
-    result = CliRunner().invoke(
-        main,
-        [
-            "--config",
-            str(english),
-            "--data",
-            str(tmp_path / "data"),
-            "roster",
-            "import",
-            str(dirty),
-        ],
-    )
+    result = run_cli_english(tmp_path, "roster", "import", str(dirty))
     assert "rejected" in result.output and "17th digit" in result.output
     assert "[sex_mismatch]" in result.output
 
@@ -283,18 +277,7 @@ def test_cli_import_exit_codes_and_report(tmp_path):
     result = run_cli(tmp_path, "roster", "import", str(broken))
     assert result.exit_code == 2
     assert "不是可读的 Excel 工作簿" in result.output and "另存为 .xlsx" in result.output
-    english_run = CliRunner().invoke(
-        main,
-        [
-            "--config",
-            str(english),
-            "--data",
-            str(tmp_path / "data"),
-            "roster",
-            "import",
-            str(broken),
-        ],
-    )
+    english_run = run_cli_english(tmp_path, "roster", "import", str(broken))
     assert english_run.exit_code == 2 and "not a readable Excel workbook" in english_run.output
 
 
