@@ -22,7 +22,7 @@ def sensor_name(index: int = 0, info: list[dict[str, Any]] | None = None) -> str
     for ``Picamera2.global_camera_info()`` in tests."""
     if info is None:
         try:
-            from picamera2 import Picamera2  # type: ignore[import-not-found]
+            from picamera2 import Picamera2
         except ImportError:
             return None
         try:
