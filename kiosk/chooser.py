@@ -178,3 +178,18 @@ def back(chooser: Chooser) -> Chooser | None:
 def school_students(scopes: Sequence[ScopeCount], school_code: str) -> int:
     """Roster students of a school (0: refuse it, unless in 采集码 mode)."""
     return _sum([s for s in scopes if s.school_code == school_code])
+
+
+def scope_students(
+    scopes: Sequence[ScopeCount], school_code: str, category: str = ALL, department: str = ALL
+) -> int:
+    """Roster students a session of this school, 类型 and 院系 covers ("" = all)."""
+    return _sum(
+        [
+            s
+            for s in scopes
+            if s.school_code == school_code
+            and category in (ALL, s.category)
+            and department in (ALL, s.department)
+        ]
+    )

@@ -290,7 +290,7 @@ def run(
     """
     from kiosk.app import build_station
     from kiosk.capture.sensor import fitted_config
-    from kiosk.chooser import school_students
+    from kiosk.chooser import school_students, scope_students
     from kiosk.crewpin import with_pin_in_force
     from kiosk.display.screen import DisplayUnavailable
     from kiosk.records import SessionPlan
@@ -301,15 +301,22 @@ def run(
     app.store.remove_orphans()
     resume = open_sessions[-1].id if open_sessions else None
     school = school or config.station.school_code
-    if school and resume is None and not school_students(Roster(app.store).scope_counts(), school):
-        # A school the roster does not hold: only in 采集码 mode, which the crew confirms.
-        if not collection_codes:
-            fail(app.words("run.no_roster", school=school))
-        click.echo(app.words("run.collection_codes", school=school))
+    category = category or config.station.category
+    if school and resume is None:
+        scopes = Roster(app.store).scope_counts()
+        if not school_students(scopes, school):
+            # A school the roster does not hold: only in 采集码 mode, which the crew confirms.
+            if not collection_codes:
+                fail(app.words("run.no_roster", school=school))
+            click.echo(app.words("run.collection_codes", school=school))
+        elif not scope_students(scopes, school, category, department):
+            fail(
+                app.words(
+                    "run.empty_scope", school=school, category=category, department=department
+                )
+            )
     app.close()
-    session = (
-        SessionPlan(school, category or config.station.category, department) if school else None
-    )
+    session = SessionPlan(school, category, department) if school else None
     try:
         station = build_station(
             config, session=session if resume is None else None, resume_session=resume

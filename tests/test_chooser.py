@@ -70,3 +70,10 @@ def test_a_school_without_roster_rows_only_in_collection_code_mode() -> None:
 def test_an_empty_roster_is_refused_with_a_reason() -> None:
     c = ch.pick(ch.Chooser(()))
     assert isinstance(c, ch.Chooser) and c.refused == "chooser.no_roster"
+
+
+def test_scope_counts_for_the_command_line() -> None:
+    assert ch.scope_students(SCOPES, "10730") == 230
+    assert ch.scope_students(SCOPES, "10730", "研究生") == 30
+    assert ch.scope_students(SCOPES, "10730", "普通生", "化学学院") == 80
+    assert ch.scope_students(SCOPES, "10730", "成人生") == 0

@@ -165,6 +165,11 @@ def test_kiosk_run_starts_opens_the_session_and_stops(tmp_path: Path) -> None:
     roster = write_sample_roster(tmp_path / "roster.xlsx", count=5)
     imported = subprocess.run([*cli, "roster", "import", str(roster)], capture_output=True)
     assert imported.returncode == 0
+    # a 类型 the school's roster does not have is refused too
+    empty = subprocess.run(
+        [*cli, "run", "--category", "研究生"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert empty.returncode == 2 and "研究生" in empty.stderr, empty.stderr
     command = [
         sys.executable,
         "-m",

@@ -317,6 +317,7 @@ TEXTS: dict[str, str] = {
         "(kiosk roster import), or confirm collection-code mode with --collection-codes"
     ),
     "run.collection_codes": "院校代码 {school} has no roster: collection-code mode, students scan their 学信网 图像采集码",
+    "run.empty_scope": "the roster of {school} has no '{category} {department}' students: check --category and --department (or choose on the crew screen)",
     "run.no_display": "no usable display: {problem}",
     # -- general
     "cli.error": "error: {text}",

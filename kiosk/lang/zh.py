@@ -277,6 +277,7 @@ TEXTS: dict[str, str] = {
         "或确认用采集码模式拍摄（加 --collection-codes）"
     ),
     "run.collection_codes": "院校代码 {school} 没有名单：以采集码模式拍摄，学生扫学信网图像采集码",
+    "run.empty_scope": "名单里 {school} 没有“{category} {department}”的学生：检查 --category 和 --department（或在拍摄屏幕上选择）",
     "run.no_display": "没有可用的屏幕：{problem}",
     # -- 通用
     "cli.error": "错误：{text}",
