@@ -131,7 +131,7 @@ def roster_import(app: App, file: Path, report_path: Path | None) -> None:
     could not be read (nothing changed).
     """
     from kiosk import roster as roster_module
-    from kiosk.roster_words import error_text, import_lines
+    from kiosk.roster_words import import_lines
 
     threshold = app.config.roster.progress_threshold
 
@@ -149,7 +149,7 @@ def roster_import(app: App, file: Path, report_path: Path | None) -> None:
     try:
         report = run(progress)
     except roster_module.RosterError as exc:
-        fail(app.words("roster.error", text=error_text(app.words, exc)))
+        fail(app.words("roster.error", text=app.words.text(exc)))
     elapsed = time.perf_counter() - started
     if report_path is not None:
         report_path.write_text(
@@ -748,7 +748,7 @@ def export_command(
             utc_offset_hours=settings.utc_offset_hours,
         )
     except from_store.ScopeError as exc:
-        fail(str(exc))
+        fail(app.words.text(exc))
     if not packages:
         fail(app.words("export.nothing", db=app.config.db_path))
     work_left = False

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk import idnumber
-from kiosk.lang import say
+from kiosk.lang import Said
 from kiosk.store import Store, now
 from kiosk.student import COMPARED_FIELDS, DESCRIPTION_FIELDS, Student
 
@@ -86,36 +86,16 @@ DUPLICATE_STUDENT_NUMBER = "duplicate_student_number"
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE][+]?\d+$")
 
 
-class Note(str):
-    """A warning of the import: the English text (the JSON report's), with its
-    catalogue key and values so the CLI says it in the crew's language."""
-
-    key: str
-    values: dict[str, Any]
-
-    @classmethod
-    def of(cls, key: str, **values: Any) -> Note:
-        note = cls(say("en", key, **values))
-        note.key = key
-        note.values = values
-        return note
-
-
 class RosterError(RuntimeError):
     """The file as a whole cannot be used (exit code 2); nothing was changed.
 
-    Made with :meth:`of`, its argument is a :class:`Note` (the English text,
-    with its catalogue key and values), so the CLI says it in the crew's
-    language.
+    Made with :meth:`of`, its argument is a :class:`~kiosk.lang.Said`, so the
+    CLI says it in the crew's language.
     """
 
     @classmethod
     def of(cls, key: str, **values: Any) -> RosterError:
-        return cls(Note.of(key, **values))
-
-    @property
-    def note(self) -> str:
-        return self.args[0] if self.args and isinstance(self.args[0], str) else str(self)
+        return cls(Said.of(key, **values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,7 +430,7 @@ def check_rows(
         category = values["category"]
         if category and category not in CATEGORIES:
             warnings.append(
-                Note.of(
+                Said.of(
                     "roster.note.category",
                     row=excel_row,
                     category=category,
@@ -505,7 +485,7 @@ def check_rows(
             refuse_all(clashing, number, DUPLICATE_STUDENT_NUMBER, "学号", "学号")
         if shared:
             warnings.append(
-                Note.of(
+                Said.of(
                     "roster.note.shared_number", number=number, rows=", ".join(map(str, shared))
                 )
             )
@@ -513,7 +493,7 @@ def check_rows(
     problems.sort(key=lambda p: (p.row, p.column, p.code))
     if numeric_student_numbers:
         rows_text = _row_list(numeric_student_numbers)
-        warnings.append(Note.of("roster.note.numeric_number", rows=rows_text))
+        warnings.append(Said.of("roster.note.numeric_number", rows=rows_text))
     return good, problems, warnings, seen
 
 
@@ -566,7 +546,7 @@ def _fill_merged(table: Table, header_index: int, mapping: dict[str, int]) -> No
         columns = ", ".join(sorted({names[c] for c in range(c0, c1 + 1) if c in names}))
         if columns:
             table.warnings.append(
-                Note.of("roster.note.merged", columns=columns, first=r0 + 1, last=r1 + 1)
+                Said.of("roster.note.merged", columns=columns, first=r0 + 1, last=r1 + 1)
             )
 
 

@@ -41,18 +41,6 @@ def problem_message(
     return problem.message  # a code added without a sentence: tests/test_lang.py says so
 
 
-def warning_text(words: Words, warning: str) -> str:
-    """A warning (or an error) in the reader's language; a plain string stays as it is."""
-    if isinstance(warning, roster.Note):
-        return words(warning.key, **warning.values)
-    return warning
-
-
-def error_text(words: Words, error: roster.RosterError) -> str:
-    """Why the file cannot be imported, in the reader's language."""
-    return warning_text(words, error.note)
-
-
 def code_key(code: str) -> str:
     return f"problem.{code}"
 
@@ -74,7 +62,7 @@ def import_lines(
             seconds=seconds,
         )
     ]
-    lines += [words("roster.warning", text=warning_text(words, w)) for w in report.warnings]
+    lines += [words("roster.warning", text=words.text(w)) for w in report.warnings]
     for problem in report.rejected[:SHOWN_PROBLEMS]:
         lines.append(
             words(

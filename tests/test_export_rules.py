@@ -268,7 +268,7 @@ def test_cli_export_exit_codes(data_dir: Path, tmp_path: Path):
     )
     assert "30 photos, 3 missing, 3 to retake, 2 corrections" in result.output
     wrong = runner.invoke(main, ["--data", str(data_dir), "export", "--school", "10000"])
-    assert wrong.exit_code == 2 and "known: 19999" in wrong.output
+    assert wrong.exit_code == 2 and "本机有：19999" in wrong.output
 
 
 def test_cli_draws_a_progress_bar_on_a_terminal(data_dir: Path, tmp_path: Path):

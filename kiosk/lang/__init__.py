@@ -34,6 +34,22 @@ def has(language: str, key: str) -> bool:
     return key in CATALOGUES["en" if language == "en" else "zh"]
 
 
+class Said(str):
+    """A sentence for people that is also plain English text (logs, JSON reports,
+    ``str()`` of an error) and still knows its catalogue key and values, so the
+    CLI can say it in the crew's language (:meth:`Words.text`)."""
+
+    key: str
+    values: dict[str, Any]
+
+    @classmethod
+    def of(cls, key: str, **values: Any) -> Said:
+        said = cls(say("en", key, **values))
+        said.key = key
+        said.values = values
+        return said
+
+
 class Words:
     """``say`` bound to one language: ``words = Words(config.station.crew_language)``."""
 
@@ -45,6 +61,15 @@ class Words:
 
     def has(self, key: str) -> bool:
         return has(self.language, key)
+
+    def text(self, text: object) -> str:
+        """``text`` in this language when it is :class:`Said` (or an error made of
+        one); anything else as it is."""
+        if isinstance(text, BaseException) and text.args:
+            text = text.args[0]
+        if isinstance(text, Said):
+            return self(text.key, **text.values)
+        return str(text)
 
     @property
     def zh(self) -> bool:

@@ -85,6 +85,10 @@ TEXTS: dict[str, str] = {
     "export.warning": "  warning: {text}",
     "export.nothing": "nothing to export: {db} has no students; import a roster first",
     "export.both_scopes": "give --session or --school, not both",
+    "export.no_school": "no students or sessions for 院校代码 {school}; known: {known}",
+    "export.no_school_none": "no students or sessions for 院校代码 {school}; known: none (import a roster first)",
+    "export.no_session": "no session {session} (sessions here are 1..{last})",
+    "export.no_sessions": "no session {session} (this data folder has no sessions)",
     "export.failed": "{folder}: export failed: {text}",
     # -- kiosk sync
     "sync.summary": (

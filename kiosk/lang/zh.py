@@ -75,6 +75,10 @@ TEXTS: dict[str, str] = {
     "export.warning": "  提醒：{text}",
     "export.nothing": "没有可导出的内容：{db} 里没有学生；请先导入名单",
     "export.both_scopes": "--session 和 --school 只能给一个",
+    "export.no_school": "没有院校代码 {school} 的学生或场次；本机有：{known}",
+    "export.no_school_none": "没有院校代码 {school} 的学生或场次；本机还没有任何名单（先导入名单）",
+    "export.no_session": "没有第 {session} 场（本机的场次是 1 到 {last}）",
+    "export.no_sessions": "没有第 {session} 场：本机还没有任何场次",
     "export.failed": "{folder} 导出失败：{text}",
     # -- 同步 (kiosk sync)
     "sync.summary": (
