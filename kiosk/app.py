@@ -39,6 +39,7 @@ from kiosk import station as st
 from kiosk.camera_watch import CameraWatch
 from kiosk.capture.camera import Camera, CameraError
 from kiosk.config import Config, StationConfig
+from kiosk.crewpin import needs_new_pin, with_pin_in_force
 from kiosk.display.screen import Screen
 from kiosk.inbox import Failure, Message, ProgressUpdated
 from kiosk.judge import Checker, Composer, Guide, Judge, Quality, quality_for, take_still
@@ -143,6 +144,8 @@ class StationApp:
         for backend in self.scanners:
             backend.start(self.scanner_event)
         self._start_pedal()
+        if needs_new_pin(self.config):
+            self._apply(st.PinRequired(now=time.monotonic()))
         if self.resume_session is not None:
             self.records.submit(ResumeSession(self.resume_session))
         elif self.open_at_start:
@@ -230,6 +233,8 @@ class StationApp:
             return
         self.clock.account(event, self.state, transition.state, time.monotonic())
         self.state = transition.state
+        if isinstance(event, st.PinSaved):
+            self.config = with_pin_in_force(self.config)  # the new PIN leaves the kiosk
         if isinstance(event, st.ShotSaved | st.SessionOpened):
             self.records.submit(RefreshProgress())  # the crew screen shows the new shot at once
             if isinstance(event, st.ShotSaved) and event.status != "refused":
@@ -277,12 +282,30 @@ class StationApp:
         if event.type == pygame.QUIT:
             self._apply(st.Key(st.Action.QUIT, now=now))
         elif event.type == pygame.KEYDOWN:
-            if self.state.pin_entry is not None and event.unicode and event.unicode.isdigit():
+            state = self.state
+            asked = (state.pin_entry, state.chooser, state.new_pin)
+            typing = any(part is not None for part in asked)
+            if typing and event.unicode and event.unicode.isdigit():
                 self._apply(st.Key(st.Action.DIGIT, event.unicode, now=now))
                 return
             action = self._keymap.get(event.key)
             if action is not None:
                 self.press(action, now=now)
+        elif event.type in (pygame.MOUSEBUTTONDOWN, pygame.FINGERDOWN):
+            self._tap(pygame, event, now)
+
+    def _tap(self, pygame: Any, event: Any, now: float) -> None:
+        """A tap on the session chooser (touch screen, or a mouse on a desk)."""
+        chooser = self.state.chooser
+        if chooser is None or not self.screen.chooser_on_main():
+            return
+        from kiosk.display.chooser import line_at
+
+        size = self.screen.surface.get_size()
+        y = event.y * size[1] if event.type == pygame.FINGERDOWN else event.pos[1]
+        index = line_at(size, chooser, y)
+        if index is not None:
+            self._apply(st.Touched(index, now=now))
 
     def press(self, action: st.Action | str, text: str = "", now: float | None = None) -> None:
         """A crew key (from the keyboard, or from code: the demo's crew)."""
@@ -310,6 +333,9 @@ def keymap(station: StationConfig, key_code: Callable[[str], int]) -> dict[int, 
         station.key_session: st.Action.SESSION,
         station.key_quit: st.Action.QUIT,
         station.key_crew_screen: CREW_SCREEN,
+        # the session chooser's cursor (fixed: every keyboard and keypad has them)
+        "up": st.Action.UP,
+        "down": st.Action.DOWN,
     }
     codes: dict[int, st.Action | str] = {}
     for name, action in wanted.items():

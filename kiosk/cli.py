@@ -21,6 +21,7 @@ import click
 from kiosk import config as config_module
 from kiosk import geometry as geometry_module
 from kiosk.config import Config, ConfigError
+from kiosk.lang import Words
 from kiosk.store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class App:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+        self.words = Words(config.station.crew_language)
         self._store: Store | None = None
 
     @property
@@ -49,7 +51,10 @@ class App:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    ctx = click.get_current_context(silent=True)
+    app = ctx.find_object(App) if ctx is not None else None
+    words = app.words if app is not None else Words("zh")
+    click.echo(words("cli.error", text=message), err=True)
     sys.exit(code)
 
 
@@ -126,13 +131,14 @@ def roster_import(app: App, file: Path, report_path: Path | None) -> None:
     could not be read (nothing changed).
     """
     from kiosk import roster as roster_module
+    from kiosk.roster_words import import_lines
 
     threshold = app.config.roster.progress_threshold
 
     def progress(rows: list[Any]) -> Any:
         if len(rows) < threshold or not sys.stderr.isatty():
             return rows
-        return click.progressbar(rows, label="checking rows", file=sys.stderr)
+        return click.progressbar(rows, label=app.words("roster.progress"), file=sys.stderr)
 
     def run(wrap: Any) -> roster_module.ImportReport:
         return roster_module.import_roster(
@@ -143,34 +149,15 @@ def roster_import(app: App, file: Path, report_path: Path | None) -> None:
     try:
         report = run(progress)
     except roster_module.RosterError as exc:
-        fail(str(exc))
+        fail(app.words("roster.error", text=app.words.text(exc)))
     elapsed = time.perf_counter() - started
     if report_path is not None:
         report_path.write_text(
             json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
-    rejected_rows = report.rejected_rows
-    click.echo(
-        f"{file.name}: {report.rows} rows, {report.imported} imported "
-        f"({report.new} new, {report.updated} updated, {report.unchanged} unchanged), "
-        f"{len(rejected_rows)} rejected  [{elapsed:.2f} s]"
-    )
-    for warning in report.warnings:
-        click.echo(f"  warning: {warning}")
-    shown = report.rejected[:30]
-    for problem in shown:
-        click.echo(
-            f"  row {problem.row}, {problem.column} {problem.value!r}: {problem.message} [{problem.code}]"
-        )
-    if len(report.rejected) > len(shown):
-        more = len(report.rejected) - len(shown)
-        hint = f" (all in {report_path})" if report_path else " (use --report FILE for all)"
-        click.echo(f"  … and {more} more problems{hint}")
-    if rejected_rows:
-        click.echo(
-            "Fix the rejected rows in the school's sheet and import it again; "
-            "imported rows are updated in place."
-        )
+    for line in import_lines(app.words, report, elapsed, report_path):
+        click.echo(line)
+    if report.rejected_rows:
         sys.exit(1)
 
 
@@ -179,20 +166,36 @@ def roster_import(app: App, file: Path, report_path: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def roster_find(app: App, query: str, as_json: bool) -> None:
-    """Find a student by ID number (any accepted spelling) or 学号. Exit 1 if none."""
+    """Find a student by ID number (any accepted spelling), 学号 or name. Exit 1 if none.
+
+    A name lists everyone who has it (or, when nobody has it exactly, every
+    name containing it), so the crew tells namesakes apart by 学号 or ID number.
+    """
     from kiosk.roster import Roster
 
     found = Roster(app.store).find(query)
+    words = app.words
     if as_json:
         click.echo(json.dumps([asdict(s) for s in found], ensure_ascii=False))
     else:
+        if len(found) > 1:
+            click.echo(words("find.several", count=len(found), query=query.strip()))
         for s in found:
             click.echo(
-                f"{s.name}  {s.sex}  学号 {s.student_number}  身份证号 {s.id_number}  "
-                f"{s.school_name} ({s.school_code})  {s.department} {s.major}  {s.category}"
+                words(
+                    "find.student",
+                    name=s.name,
+                    sex=s.sex,
+                    student_number=s.student_number,
+                    id_number=s.id_number or "-",
+                    school=f"{s.school_name} ({s.school_code})",
+                    department=s.department,
+                    major=s.major,
+                    category=s.category,
+                )
             )
         if not found:
-            click.echo(f"no student matches {query!r}", err=True)
+            click.echo(words("find.none", query=query.strip()), err=True)
     if not found:
         sys.exit(1)
 
@@ -263,35 +266,67 @@ def demo(app: App, students: int, screenshots: Path | None, headless: bool, fast
     "--category", type=click.Choice(["普通生", "成人生", "研究生"]), help="类型 of the session."
 )
 @click.option("--department", default="", help="Only this 院系 (optional).")
+@click.option(
+    "--collection-codes",
+    is_flag=True,
+    help="Open a school the roster does not hold: students scan their 学信网 图像采集码.",
+)
 @click.option("--max-seconds", type=float, hidden=True)
 @pass_app
 def run(
-    app: App, school: str | None, category: str | None, department: str, max_seconds: float | None
+    app: App,
+    school: str | None,
+    category: str | None,
+    department: str,
+    collection_codes: bool,
+    max_seconds: float | None,
 ) -> None:
     """Run the real station with the devices from the config.
 
     Resumes the open session if there is one; otherwise opens one for
-    --school/--category (or waits for the crew's session key).
+    --school/--category, or the crew chooses one on the crew screen (session
+    key). A school with no roster rows is refused unless --collection-codes.
+    Exit 2 without a usable display, with the hint.
     """
     from kiosk.app import build_station
+    from kiosk.capture.sensor import fitted_config
+    from kiosk.chooser import school_students, scope_students
+    from kiosk.crewpin import with_pin_in_force
+    from kiosk.display.screen import DisplayUnavailable
     from kiosk.records import SessionPlan
+    from kiosk.roster import Roster
 
-    config = app.config
+    config = fitted_config(with_pin_in_force(app.config))
     open_sessions = app.store.open_sessions()
     app.store.remove_orphans()
-    app.close()
     resume = open_sessions[-1].id if open_sessions else None
     school = school or config.station.school_code
-    session = (
-        SessionPlan(school, category or config.station.category, department) if school else None
-    )
+    category = category or config.station.category
+    if school and resume is None:
+        scopes = Roster(app.store).scope_counts()
+        if not school_students(scopes, school):
+            # A school the roster does not hold: only in 采集码 mode, which the crew confirms.
+            if not collection_codes:
+                fail(app.words("run.no_roster", school=school))
+            click.echo(app.words("run.collection_codes", school=school))
+        elif not scope_students(scopes, school, category, department):
+            fail(
+                app.words(
+                    "run.empty_scope", school=school, category=category, department=department
+                )
+            )
+    app.close()
+    session = SessionPlan(school, category, department) if school else None
     try:
         station = build_station(
             config, session=session if resume is None else None, resume_session=resume
         )
     except ConfigError as exc:
         fail(f"config: {exc}")
-    station.run(max_seconds=max_seconds)
+    try:
+        station.run(max_seconds=max_seconds)
+    except DisplayUnavailable as exc:
+        fail(app.words("run.no_display", problem=exc))
 
 
 # -- scanner ---------------------------------------------------------------------
@@ -513,16 +548,20 @@ def sync(
             click.echo(json.dumps(results))
         else:
             for r in results:
-                mark = "match" if r["matched"] else f"MISMATCH: {r['reason']}"
                 click.echo(
-                    f"session {r['session']}: kiosk {r['local_count']}, "
-                    f"receiver {r['remote_count']}: {mark}"
+                    app.words(
+                        "sync.session_match" if r["matched"] else "sync.session_mismatch",
+                        session=r["session"],
+                        local=r["local_count"],
+                        remote=r["remote_count"],
+                        reason=app.words.text(r["reason"] or ""),
+                    )
                 )
         sys.exit(0 if all(r["matched"] for r in results) else 1)
 
     store.remove_orphans(older_than=600.0)  # a shot being saved right now is younger
     if requeue:
-        log(f"requeued {outbox_module.requeue_quarantined(store)} quarantined shots")
+        log(app.words("sync.requeued", count=outbox_module.requeue_quarantined(store)))
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -538,12 +577,14 @@ def sync(
         if not err_tty:
             return
         rate = report.synced / max(time.monotonic() - started, 1e-6)
-        click.echo(
-            f"\r\033[Ksynced {report.synced}, {report.remaining} left, "
-            f"{report.bytes_sent / 1e6:.1f} MB sent, {rate:.0f} shots/s",
-            nl=False,
-            err=True,
+        line = app.words(
+            "sync.progress",
+            synced=report.synced,
+            remaining=report.remaining,
+            megabytes=report.bytes_sent / 1e6,
+            rate=rate,
         )
+        click.echo(f"\r\033[K{line}", nl=False, err=True)
 
     syncer = runner.Syncer(
         store,
@@ -566,17 +607,19 @@ def sync(
         click.echo(json.dumps({**report.to_json(), "outbox": counts}))
     else:
         click.echo(
-            f"synced {report.synced} shots in {report.seconds:.1f} s "
-            f"({report.photos_sent} photos, {report.bytes_sent / 1e6:.1f} MB sent); "
-            f"{report.remaining} left, {counts['quarantined']} quarantined"
-            + (f"; last error: {report.last_error}" if report.exit_code else "")
+            app.words(
+                "sync.summary",
+                synced=report.synced,
+                seconds=report.seconds,
+                photos=report.photos_sent,
+                megabytes=report.bytes_sent / 1e6,
+                remaining=report.remaining,
+                quarantined=counts["quarantined"],
+            )
+            + (app.words("sync.last_error", error=report.last_error) if report.exit_code else "")
         )
     if counts["quarantined"]:
-        click.echo(
-            f"{counts['quarantined']} shots are quarantined (refused by the receiver); "
-            "fix the cause shown, then run `kiosk sync --requeue`",
-            err=True,
-        )
+        click.echo(app.words("sync.quarantined", count=counts["quarantined"]), err=True)
     sys.exit(report.exit_code)
 
 
@@ -635,7 +678,12 @@ def check_command(app: App, images: tuple[Path, ...], as_json: bool, face_only: 
 
     checker = QualityChecker(app.config.quality, app.config.photo)
     graphs = ("detect", "still") if face_only else ("detect", "still", "segment")
-    checker.model.load(*graphs, quiet=True)
+    from kiosk.capture.sim import PORTRAITS
+
+    # A face takes every graph down its whole path once while stderr is
+    # silenced, so the landmark projection's C++ notices (W0000 ...) are
+    # printed now, into /dev/null, not at the first image.
+    checker.model.load(*graphs, quiet=True, sample=load_rgb(PORTRAITS / "face_001.jpg"))
     texts = CREW_EN if app.config.station.crew_language == "en" else HINT_ZH
     results: list[dict[str, Any]] = []
     all_good = True
@@ -702,7 +750,7 @@ def export_command(
     from kiosk.export import from_store, writer
 
     if session_id is not None and school_code is not None:
-        fail("give --session or --school, not both")
+        fail(app.words("export.both_scopes"))
     settings = app.config.export
     out_root = out_dir or app.config.data_dir / "export"
     try:
@@ -713,9 +761,9 @@ def export_command(
             utc_offset_hours=settings.utc_offset_hours,
         )
     except from_store.ScopeError as exc:
-        fail(str(exc))
+        fail(app.words.text(exc))
     if not packages:
-        fail(f"nothing to export: {app.config.db_path} has no students; import a roster first")
+        fail(app.words("export.nothing", db=app.config.db_path))
     work_left = False
     for package in packages:
         try:
@@ -729,20 +777,49 @@ def export_command(
             else:
                 result = writer.write_package(package, out_root, settings)
         except writer.ExportError as exc:
-            fail(f"{package.folder}: {exc}")
+            fail(app.words("export.failed", folder=package.folder, text=exc))
         work_left = work_left or bool(package.missing or package.retakes)
         click.echo(
-            f"{result.path}: {len(package.photos)} photos, {len(package.missing)} missing, "
-            f"{len(package.retakes)} to retake, {len(package.corrections)} corrections, "
-            f"{result.pages} proof pages, {result.bytes / 1e6:.1f} MB  [{result.seconds:.1f} s]"
+            app.words(
+                "export.summary",
+                path=result.path,
+                photos=len(package.photos),
+                missing=len(package.missing),
+                retakes=len(package.retakes),
+                corrections=len(package.corrections),
+                pages=result.pages,
+                megabytes=result.bytes / 1e6,
+                seconds=result.seconds,
+            )
         )
         for warning in result.warnings:
-            click.echo(f"  warning: {warning}")
+            click.echo(app.words("export.warning", text=warning))
     if work_left:
         sys.exit(1)
 
 
 # -- deployment ------------------------------------------------------------------
+
+
+@main.command("pin")
+@pass_app
+def pin_command(app: App) -> None:
+    """Set this kiosk's crew PIN (kept on the data partition; the root is read-only).
+
+    The factory PIN 0000 must not stay on a real kiosk (`kiosk doctor` says so).
+    Exit 0: saved; 2: refused (the reason is printed, nothing changed).
+    """
+    from kiosk import crewpin
+
+    words = app.words
+    pin = click.prompt(words("pin.prompt"), hide_input=True)
+    problem = crewpin.check_new_pin(pin)
+    if problem:
+        fail(words(problem))
+    if click.prompt(words("pin.again"), hide_input=True) != pin:
+        fail(words("pin.mismatch"))
+    crewpin.save_pin(app.config, pin)
+    click.echo(words("pin.saved", path=crewpin.pin_path(app.config)))
 
 
 @main.command("geometry")
@@ -779,7 +856,19 @@ def geometry_command(app: App, camera: str, portrait: bool, still_rows: int | No
     "--only",
     multiple=True,
     type=click.Choice(
-        ["camera", "scanner", "display", "font", "disk", "clock", "database", "central", "pedal"]
+        [
+            "camera",
+            "framing",
+            "scanner",
+            "display",
+            "font",
+            "disk",
+            "clock",
+            "database",
+            "central",
+            "pin",
+            "pedal",
+        ]
     ),
     help="Run only this check (repeatable).",
 )
@@ -787,8 +876,8 @@ def geometry_command(app: App, camera: str, portrait: bool, still_rows: int | No
 def doctor(app: App, as_json: bool, only: tuple[str, ...]) -> None:
     """Check this kiosk is ready to shoot: one line per check, with the fix.
 
-    Exit 0: nothing failed;
-    1: at least one check failed.
+    Exit 0: every check passed;
+    1: at least one check failed or warned (a warning is not a pass).
     """
     from kiosk import doctor as doctor_module
 
@@ -797,7 +886,7 @@ def doctor(app: App, as_json: bool, only: tuple[str, ...]) -> None:
     if as_json:
         click.echo(json.dumps([asdict(f) for f in findings], ensure_ascii=False, indent=2))
     else:
-        for line in doctor_module.render(findings, zh=ctx.zh):
+        for line in doctor_module.render(findings, app.config.station.crew_language):
             click.echo(line)
     sys.exit(doctor_module.exit_code(findings))
 

@@ -71,9 +71,11 @@ class StationConfig:
     # Countdown before the automatic shot, seconds (the notice plans 36 s per
     # student; 2 s lets the student settle without slowing the queue).
     countdown_s: float = setting(2.0, min=0.0, max=10.0)
-    # Seconds the roster row is shown before framing starts; 0 = wait for the
+    # Seconds the roster row (name and masked number) is shown before framing
+    # starts: long enough for a student to read it and say "not me" (reading a
+    # name and a number takes ~1.5 s, reacting ~1 s more); 0 = wait for the
     # crew's accept key (schools that want every identity confirmed).
-    confirm_s: float = setting(1.5, min=0.0, max=30.0)
+    confirm_s: float = setting(3.0, min=0.0, max=30.0)
     # Framing without a shot for this long returns to idle (student walked off).
     framing_timeout_s: float = setting(60.0, min=5.0, max=600.0)
     # A notice (unknown card, wrong session, already photographed) waits this
@@ -133,6 +135,12 @@ class CameraConfig:
     backend: Literal["picamera2", "sim"] = "picamera2"
     # Which camera when several are attached (picamera2's camera number).
     index: int = setting(0, min=0, max=7)
+    # "auto": at start the camera's model (picamera2's camera info) picks
+    # still_size, subject_distance_m and photo.frame_fill from kiosk/geometry.py,
+    # so the crop keeps >= 640 rows at a natural distance (Camera Module 3:
+    # full 4608 x 2592 still, frame_fill 0.42 at 1.2 m; HQ + 16 mm: 2028 x 1520,
+    # 0.8 at 1.64 m). "config": the values below are used as written.
+    framing: Literal["auto", "config"] = "auto"
     # Preview frames (screen and face check), width x height. 1280 x 720 is
     # the screen size the issue's performance target names.
     preview_size: tuple[int, int] = (1280, 720)
@@ -513,9 +521,10 @@ class ExportConfig:
     # Chinese masking keeps the 6-digit region code and the last 4.
     mask_keep_start: int = setting(6, min=0, max=17)
     mask_keep_end: int = setting(4, min=0, max=17)
-    # Photos per proof page. 5 x 4 on A4 prints each photo about 34 x 45 mm
-    # (larger than the 2-inch print) with 7 pt captions: readable, 20 per page.
-    columns: int = setting(5, min=1, max=12)
+    # Photos per proof page. 4 x 4 on A4 prints each photo about 31 x 41 mm
+    # (the size of a 1-inch print) with five labelled 9 pt caption lines,
+    # readable on paper at arm's length; 16 per page.
+    columns: int = setting(4, min=1, max=12)
     rows: int = setting(4, min=1, max=12)
     paper: Literal["A4", "A3"] = "A4"
     # Width in pixels of the copies printed on the proofs: 240 px over 34 mm is
@@ -556,9 +565,10 @@ class DeploymentConfig:
     # A day's shooting for the disk check: ~100 students an hour (DESIGN.md)
     # over a 10-hour day, with retakes.
     day_shots: int = setting(1000, min=1)
-    # Disk a shot takes: the official 480 x 640 JPEG (~60 KB) plus the kept
-    # full-resolution still (a 12 MP JPEG is ~3-5 MB); 5 MB errs on the safe side.
-    shot_bytes: int = setting(5_000_000, min=1)
+    # Disk a shot takes, bytes; 0 = estimate it from the photos already stored
+    # (the official 480 x 640 JPEG is 25-45 KB; no full-resolution still is
+    # kept), or, before the first shot, from photo.size_max_kb.
+    shot_bytes: int = setting(0, min=0)
     # A clock earlier than this has never been set (a Pi has no battery clock
     # until NTP answers); kept at the release date of this setting.
     clock_not_before: str = "2026-01-01"

@@ -13,10 +13,11 @@ Pure functions; all lengths in metres unless the name says otherwise.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
-from kiosk.config import PhotoConfig
+from kiosk.config import Config, PhotoConfig
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class CameraModel:
     sensor_px: tuple[int, int]  # full resolution, width x height (landscape)
     pixel_um: float  # pixel pitch, micrometres
     focal_mm: float
+    # The full-field-of-view 2x2-binned mode (0, 0 = none): the still size to
+    # use when it keeps enough rows, being faster to read out and process.
+    binned_px: tuple[int, int] = (0, 0)
 
     @property
     def sensor_mm(self) -> tuple[float, float]:
@@ -47,12 +51,34 @@ class CameraModel:
 CAMERAS = {
     c.key: c
     for c in (
-        CameraModel("cm3", "Camera Module 3 (IMX708, standard lens)", (4608, 2592), 1.4, 4.74),
-        CameraModel("cm3-wide", "Camera Module 3 Wide (IMX708)", (4608, 2592), 1.4, 2.75),
-        CameraModel("cm2", "Camera Module 2 (IMX219)", (3280, 2464), 1.12, 3.04),
-        CameraModel("hq-6mm", "HQ Camera (IMX477) + 6 mm CS lens", (4056, 3040), 1.55, 6.0),
-        CameraModel("hq-16mm", "HQ Camera (IMX477) + 16 mm C lens", (4056, 3040), 1.55, 16.0),
+        CameraModel(
+            "cm3", "Camera Module 3 (IMX708, standard lens)", (4608, 2592), 1.4, 4.74, (2304, 1296)
+        ),
+        CameraModel(
+            "cm3-wide", "Camera Module 3 Wide (IMX708)", (4608, 2592), 1.4, 2.75, (2304, 1296)
+        ),
+        CameraModel("cm2", "Camera Module 2 (IMX219)", (3280, 2464), 1.12, 3.04, (1640, 1232)),
+        CameraModel(
+            "hq-6mm", "HQ Camera (IMX477) + 6 mm CS lens", (4056, 3040), 1.55, 6.0, (2028, 1520)
+        ),
+        CameraModel(
+            "hq-16mm", "HQ Camera (IMX477) + 16 mm C lens", (4056, 3040), 1.55, 16.0, (2028, 1520)
+        ),
     )
+}
+
+# libcamera's sensor name (picamera2's ``global_camera_info()["Model"]``) ->
+# the model above. The HQ camera's lens cannot be read from the sensor: the
+# 16 mm lens is the one hardware/BOM.md names for it.
+SENSOR_MODELS = {
+    "imx708": "cm3",
+    "imx708_noir": "cm3",
+    "imx708_wide": "cm3-wide",
+    "imx708_wide_noir": "cm3-wide",
+    "imx219": "cm2",
+    "imx219_noir": "cm2",
+    "imx477": "hq-16mm",
+    "imx477_noir": "hq-16mm",
 }
 
 # Real width of the face the crop scales to ``photo.face_width`` pixels:
@@ -194,3 +220,76 @@ def report(placement: Placement) -> str:
         "  a stool is better: eye heights spread less seated, so one mount height fits.",
     ]
     return "\n".join(lines)
+
+
+# -- the camera's settings from its model --------------------------------------
+
+
+@dataclass(frozen=True)
+class Framing:
+    """The still size, framing and focus distance that suit one camera model."""
+
+    camera: CameraModel
+    still_size: tuple[int, int]
+    frame_fill: float  # photo.frame_fill
+    distance_m: float  # camera.subject_distance_m (where the student stands)
+    crop_rows: float  # rows of the still inside the official crop there
+    upscaled: bool  # crop_rows < the photo's height: no setting avoids it
+
+
+def model_for_sensor(sensor: str) -> CameraModel | None:
+    key = SENSOR_MODELS.get(sensor.lower().strip())
+    return CAMERAS[key] if key else None
+
+
+def framing_for(camera: CameraModel, photo: PhotoConfig | None = None) -> Framing:
+    """The smallest still (binned before full) that keeps the crop at the
+    photo's height without upscaling, at the nearest distance that is far
+    enough for a natural face; if none does, the full still at that distance,
+    marked upscaled."""
+    photo = photo or PhotoConfig()
+    stills = [s for s in (camera.binned_px, camera.sensor_px) if s != (0, 0)]
+    placement = place(camera, photo)
+    for still in stills:
+        placement = place(camera, photo, still_rows=still[1])
+        if placement.distance_m is not None:
+            return _framing(placement, still, placement.distance_m, upscaled=False)
+    distance = max(placement.fill_distance_m, placement.min_distance_m)
+    return _framing(placement, stills[-1], distance, upscaled=True)
+
+
+def _framing(
+    placement: Placement, still: tuple[int, int], distance: float, upscaled: bool
+) -> Framing:
+    return Framing(
+        camera=placement.camera,
+        still_size=still,
+        frame_fill=round(min(1.0, placement.fill_at(distance)), 2),
+        distance_m=round(distance, 2),
+        crop_rows=placement.crop_rows(distance),
+        upscaled=upscaled,
+    )
+
+
+def crop_rows_in_force(config: Config, camera: CameraModel) -> float:
+    """Rows of the still inside the official crop with the settings in force:
+    the face at ``camera.subject_distance_m`` (or, with autofocus, where
+    ``photo.frame_fill`` puts it) on a still of ``camera.still_size``."""
+    placement = place(camera, config.photo, still_rows=config.camera.still_size[1])
+    distance = config.camera.subject_distance_m or placement.fill_distance_m
+    return placement.crop_rows(distance)
+
+
+def fit_config(config: Config, camera: CameraModel) -> Config:
+    """``config`` with the still size, focus distance and framing of ``camera``
+    (``camera.framing = "auto"``); as it is with ``camera.framing = "config"``."""
+    if config.camera.framing != "auto":
+        return config
+    framing = framing_for(camera, config.photo)
+    return dataclasses.replace(
+        config,
+        camera=dataclasses.replace(
+            config.camera, still_size=framing.still_size, subject_distance_m=framing.distance_m
+        ),
+        photo=dataclasses.replace(config.photo, frame_fill=max(0.2, framing.frame_fill)),
+    )

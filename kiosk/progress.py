@@ -21,10 +21,17 @@ class DepartmentProgress:
     done: int  # students with a delivered (accepted or flagged) shot
     retakes: int  # refused at least once and nothing delivered yet
     refused: int  # refused stills this session
+    # Not photographed at all although their 院系 has started (someone of it has
+    # a shot): the students the crew calls for. Before a 院系 starts, 0.
+    absent: int = 0
 
     @property
     def remaining(self) -> int:
         return self.total - self.done
+
+    @property
+    def percent_done(self) -> float:
+        return 100.0 * self.done / self.total if self.total else 0.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,31 @@ class Progress:
     sync_backlog: int = 0  # outbox entries not yet synced
     shots: int = 0  # delivered shots this session
     extra: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def totals(self) -> DepartmentProgress:
+        """The 合计 row: every department of the session added up."""
+        rows = self.departments
+        return DepartmentProgress(
+            "",
+            sum(d.total for d in rows),
+            sum(d.done for d in rows),
+            sum(d.retakes for d in rows),
+            sum(d.refused for d in rows),
+            sum(d.absent for d in rows),
+        )
+
+    @property
+    def rate(self) -> float:
+        """Students an hour now: the last 10 minutes once there are any, else the hour."""
+        return self.per_hour_10 or self.per_hour_60
+
+    def hours_left(self) -> float | None:
+        """Time to photograph everyone left at the current rate; None with no rate yet."""
+        left = self.totals.remaining
+        if left == 0:
+            return 0.0
+        return left / self.rate if self.rate > 0 else None
 
 
 def read_progress(
@@ -72,6 +104,7 @@ def read_progress(
                                AND h.status IN ('accepted', 'flagged'))
                    AND EXISTS (SELECT 1 FROM shots h WHERE h.student_id = s.id
                                AND h.status = 'refused')) AS retakes,
+               sum(NOT EXISTS (SELECT 1 FROM shots h WHERE h.student_id = s.id)) AS unseen,
                (SELECT count(*) FROM shots h JOIN students t ON t.id = h.student_id
                  WHERE h.session_id = ? AND h.status = 'refused'
                    AND t.department = s.department) AS refused
@@ -82,7 +115,12 @@ def read_progress(
     ).fetchall()
     departments = tuple(
         DepartmentProgress(
-            r["department"] or "—", r["total"], r["done"] or 0, r["retakes"] or 0, r["refused"] or 0
+            r["department"] or "—",
+            r["total"],
+            r["done"] or 0,
+            r["retakes"] or 0,
+            r["refused"] or 0,
+            absent=(r["unseen"] or 0) if (r["unseen"] or 0) < r["total"] else 0,
         )
         for r in rows
     )

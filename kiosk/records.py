@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from kiosk import station as st
 from kiosk.config import Config
+from kiosk.crewpin import save_pin
 from kiosk.inbox import Failure, Post, ProgressUpdated
 from kiosk.progress import read_progress
 from kiosk.roster import Roster
@@ -62,13 +63,23 @@ class RefreshProgress:
 
 
 # The station's effects carried out here, as a tuple for isinstance().
-RECORDED = (st.SaveShot, st.LogEvent, st.AddWalkIn, st.OpenSession, st.CloseSession)
+RECORDED = (
+    st.SaveShot,
+    st.LogEvent,
+    st.AddWalkIn,
+    st.OpenSession,
+    st.CloseSession,
+    st.LoadScopes,
+    st.SavePin,
+)
 Command = (
     st.SaveShot
     | st.LogEvent
     | st.AddWalkIn
     | st.OpenSession
     | st.CloseSession
+    | st.LoadScopes
+    | st.SavePin
     | LookUp
     | ResumeSession
     | RefreshProgress
@@ -141,8 +152,18 @@ class Records(threading.Thread):
                     student_id=command.student_id,
                     detail=command.detail,
                 )
+        elif isinstance(command, st.SavePin):
+            save_pin(self.config, command.pin)
+            self.post(st.PinSaved(now=time.monotonic()))
+        elif isinstance(command, st.LoadScopes):
+            self.post(st.ScopesLoaded(tuple(roster.scope_counts()), now=time.monotonic()))
         elif isinstance(command, st.OpenSession):
-            plan = self.plan
+            choice = command.choice
+            plan = (
+                self.plan
+                if choice is None
+                else SessionPlan(choice.school_code, choice.category, choice.department)
+            )
             self._opened(
                 store.open_session(
                     station_id=self.config.station.station_id,

@@ -27,11 +27,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk import idnumber
+from kiosk.lang import Said
 from kiosk.store import Store, now
 from kiosk.student import COMPARED_FIELDS, DESCRIPTION_FIELDS, Student
+
+if TYPE_CHECKING:
+    from kiosk.chooser import ScopeCount
 
 # -- the columns ----------------------------------------------------------------
 
@@ -85,7 +89,15 @@ _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE][+]?\d+$")
 
 
 class RosterError(RuntimeError):
-    """The file as a whole cannot be used (exit code 2); nothing was changed."""
+    """The file as a whole cannot be used (exit code 2); nothing was changed.
+
+    Made with :meth:`of`, its argument is a :class:`~kiosk.lang.Said`, so the
+    CLI says it in the crew's language.
+    """
+
+    @classmethod
+    def of(cls, key: str, **values: Any) -> RosterError:
+        return cls(Said.of(key, **values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,9 +218,8 @@ def _read_workbook(path: Path, data: bytes) -> Table:
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # calamine raises several private error types
-        raise RosterError(
-            f"{path.name} is not a readable Excel workbook ({_short(exc)}); "
-            "open it in Excel or WPS and save it again as .xlsx"
+        raise RosterError.of(
+            "roster.error.not_workbook", file=path.name, detail=_short(exc)
         ) from exc
     first_error: str | None = None
     for name in workbook.sheet_names:
@@ -229,15 +240,13 @@ def _read_workbook(path: Path, data: bytes) -> Table:
         if _find_header(table) is not None:
             return table
     if first_error:
-        raise RosterError(
-            f"{path.name} could not be read ({first_error}); the file may be damaged or "
-            "truncated: copy it again from the school"
-        )
+        raise RosterError.of("roster.error.damaged", file=path.name, detail=first_error)
     if all(_sheet_empty(workbook, n) for n in workbook.sheet_names):
-        raise RosterError(f"{path.name} has no data: every sheet is empty")
-    raise RosterError(
-        f"{path.name}: no sheet has the roster header row "
-        f"({', '.join(COLUMNS[c][0] for c in REQUIRED_COLUMNS)})"
+        raise RosterError.of("roster.error.empty_sheets", file=path.name)
+    raise RosterError.of(
+        "roster.error.no_header_sheet",
+        file=path.name,
+        columns=", ".join(COLUMNS[c][0] for c in REQUIRED_COLUMNS),
     )
 
 
@@ -321,10 +330,7 @@ def map_columns(headers: Sequence[Any]) -> dict[str, int]:
     missing = [COLUMNS[c][0] for c in REQUIRED_COLUMNS if c not in mapping]
     if missing:
         found = ", ".join(str(h).strip() for h in headers if _present(h)) or "(none)"
-        raise RosterError(
-            f"the roster lacks the column(s) {', '.join(missing)}; found: {found}. "
-            "Use the headers of the notice's school-database sheet."
-        )
+        raise RosterError.of("roster.error.columns", missing=", ".join(missing), found=found)
     return mapping
 
 
@@ -488,7 +494,12 @@ def check_rows(
         category = values["category"]
         if category and category not in CATEGORIES:
             warnings.append(
-                f"row {excel_row}: 类型 {category!r} is not one of {'/'.join(CATEGORIES)}"
+                Said.of(
+                    "roster.note.category",
+                    row=excel_row,
+                    category=category,
+                    known="/".join(CATEGORIES),
+                )
             )
         candidates.append(
             (
@@ -538,17 +549,15 @@ def check_rows(
             refuse_all(clashing, number, DUPLICATE_STUDENT_NUMBER, "学号", "学号")
         if shared:
             warnings.append(
-                f"学号 {number} is used in rows {', '.join(map(str, shared))} by students of "
-                "different 类型 in the same 专业; scans of it are matched by the open session's 类型"
+                Said.of(
+                    "roster.note.shared_number", number=number, rows=", ".join(map(str, shared))
+                )
             )
     good = [CheckedRow(r, s) for r, s in candidates if r not in duplicate_rows]
     problems.sort(key=lambda p: (p.row, p.column, p.code))
     if numeric_student_numbers:
         rows_text = _row_list(numeric_student_numbers)
-        warnings.append(
-            f"学号 is stored as a number in rows {rows_text}: leading zeros, if the school's "
-            "numbers have any, are lost; format the column as text if scans do not match"
-        )
+        warnings.append(Said.of("roster.note.numeric_number", rows=rows_text))
     return good, problems, warnings, seen
 
 
@@ -601,8 +610,7 @@ def _fill_merged(table: Table, header_index: int, mapping: dict[str, int]) -> No
         columns = ", ".join(sorted({names[c] for c in range(c0, c1 + 1) if c in names}))
         if columns:
             table.warnings.append(
-                f"{columns}: merged cells in rows {r0 + 1}-{r1 + 1}; used the merged value "
-                "for every row"
+                Said.of("roster.note.merged", columns=columns, first=r0 + 1, last=r1 + 1)
             )
 
 
@@ -661,9 +669,10 @@ def _import(
     table = read_table(path)
     header_index = _find_header(table)
     if header_index is None:
-        raise RosterError(
-            f"{path.name}: no header row with 身份证号 and 姓名 in the first 20 rows; "
-            f"the first row reads: {', '.join(_shown(v) for v in table.rows[0][1] if _present(v))}"
+        raise RosterError.of(
+            "roster.error.no_header",
+            file=path.name,
+            first=", ".join(_shown(v) for v in table.rows[0][1] if _present(v)),
         )
     mapping = map_columns(table.rows[header_index][1])
     _fill_merged(table, header_index, mapping)
@@ -784,6 +793,21 @@ class Roster:
         ).fetchone()
         return row[0] if row else ""
 
+    def scope_counts(self) -> list[ScopeCount]:
+        """Roster students per school, 类型 and 院系: the session chooser's choices.
+
+        Only roster rows count: students added at the station (walk-ins,
+        collection codes) do not make a school's roster.
+        """
+        from kiosk.chooser import ScopeCount
+
+        rows = self.conn.execute(
+            "SELECT school_code, max(school_name), category, department, count(*) FROM students "
+            "WHERE origin = 'roster' GROUP BY school_code, category, department "
+            "ORDER BY school_code, category, department"
+        ).fetchall()
+        return [ScopeCount(r[0] or "", r[1] or "", r[2] or "", r[3] or "", r[4]) for r in rows]
+
     def add_walk_in(self, student: Student, session_id: int, scanned: str) -> Student:
         """A student the roster lacks, added at the station; exported on the errata list.
 
@@ -857,15 +881,35 @@ class Roster:
         row = self.conn.execute(self._SELECT + "id = ?", (student_id,)).fetchone()
         return Student.from_row(row) if row else None
 
+    def by_name(self, value: str) -> list[Student]:
+        """Students of this name; when nobody has it exactly, names containing it.
+
+        A student without a card is found by name at the desk; several may share
+        one, so all are returned (school, 类型, 院系, 学号 order) for the crew to
+        tell apart by 学号 or ID number.
+        """
+        name = "".join(unicodedata.normalize("NFKC", value).split())
+        if not name:
+            return []
+        order = " ORDER BY school_code, category, department, student_number, id"
+        rows = self.conn.execute(self._SELECT + "name = ?" + order, (name,)).fetchall()
+        if not rows and len(name) >= 2:
+            pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = self.conn.execute(
+                self._SELECT + "name LIKE ? ESCAPE '\\'" + order, (pattern,)
+            ).fetchall()
+        return [Student.from_row(r) for r in rows]
+
     def find(self, query: str) -> list[Student]:
-        """By ID number (any accepted spelling) or by 学号."""
+        """By ID number (any accepted spelling), by 学号, else by name."""
         text = query.strip()
         canonical = idnumber.normalise(text)
         if len(canonical) == 18:
             student = self.by_id_number(canonical)
             if student is not None:
                 return [student]
-        return self.by_student_number(unicodedata.normalize("NFKC", text).strip())
+        found = self.by_student_number(unicodedata.normalize("NFKC", text).strip())
+        return found or self.by_name(text)
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM students").fetchone()[0])

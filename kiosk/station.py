@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from kiosk import chooser as choosing
 from kiosk.capture.verdict import HOLD_STILL_ZH, RETAKE_ZH, Assessment, Reason
 from kiosk.config import StationConfig
+from kiosk.crewpin import check_new_pin
 from kiosk.scanner.base import DeviceStatus, Identity
 from kiosk.student import Student
 
@@ -55,6 +57,8 @@ class Action(StrEnum):
     QUIT = "quit"  # asks for the crew PIN
     DIGIT = "digit"  # a PIN digit (Key.text)
     CANCEL = "cancel"
+    UP = "up"  # the session chooser's cursor
+    DOWN = "down"
 
 
 # -- what the station knows -------------------------------------------------
@@ -118,6 +122,24 @@ class StillResult:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A refused still, kept for the crew screen after the student has moved on."""
+
+    name: str  # the student's name, or a masked collection code
+    reasons: tuple[Reason, ...]
+    error: str = ""  # no crop was possible (no reasons to show)
+
+
+@dataclass(frozen=True)
+class NewPin:
+    """The crew setting this kiosk's PIN: typed twice; ``problem`` is a catalogue key."""
+
+    first: str = ""
+    typed: str = ""
+    problem: str = ""
+
+
+@dataclass(frozen=True)
 class State:
     phase: Phase = Phase.CLOSED
     session: SessionInfo | None = None
@@ -138,6 +160,9 @@ class State:
     pin_entry: str | None = None  # digits typed after QUIT; None when not asked
     resume: Phase | None = None  # where FAILSAFE goes back to
     exiting: bool = False
+    chooser: choosing.Chooser | None = None  # the crew is choosing a session
+    refusal: Refusal | None = None  # the last refused still: who and why (crew screen)
+    new_pin: NewPin | None = None  # the factory PIN must be replaced before a session
 
 
 # -- events -------------------------------------------------------------------
@@ -220,6 +245,34 @@ class Tick:
 
 
 @dataclass(frozen=True)
+class ScopesLoaded:
+    """The roster's schools, 类型 and 院系 with counts, for the session chooser."""
+
+    scopes: tuple[choosing.ScopeCount, ...]
+    now: float = 0.0
+
+
+@dataclass(frozen=True)
+class PinRequired:
+    """A real kiosk still has the factory PIN: the crew sets one before shooting."""
+
+    now: float = 0.0
+
+
+@dataclass(frozen=True)
+class PinSaved:
+    now: float = 0.0
+
+
+@dataclass(frozen=True)
+class Touched:
+    """A tap on line ``index`` of the session chooser (touchscreen or mouse)."""
+
+    index: int
+    now: float = 0.0
+
+
+@dataclass(frozen=True)
 class DeviceChanged:
     status: DeviceStatus
     now: float = 0.0
@@ -238,6 +291,10 @@ Event = (
     | Key
     | Tick
     | DeviceChanged
+    | ScopesLoaded
+    | Touched
+    | PinRequired
+    | PinSaved
 )
 
 
@@ -280,7 +337,21 @@ class AddWalkIn:
 
 @dataclass(frozen=True)
 class OpenSession:
-    pass
+    """Open the crew's choice, or (None) the session the station was started with."""
+
+    choice: choosing.Choice | None = None
+
+
+@dataclass(frozen=True)
+class SavePin:
+    """Keep the crew's new PIN for this kiosk (answered by PinSaved)."""
+
+    pin: str
+
+
+@dataclass(frozen=True)
+class LoadScopes:
+    """Read the roster's choices for the session chooser (answered by ScopesLoaded)."""
 
 
 @dataclass(frozen=True)
@@ -310,6 +381,8 @@ Effect = (
     | SaveShot
     | AddWalkIn
     | OpenSession
+    | LoadScopes
+    | SavePin
     | CloseSession
     | LogEvent
     | Exit
@@ -354,6 +427,18 @@ def step(state: State, event: Event, config: StationConfig) -> Transition:
     """The next state and what to do, for one event."""
     if isinstance(event, DeviceChanged):
         return _device(state, event)
+    if isinstance(event, PinRequired):
+        return Transition(dataclasses.replace(state, new_pin=NewPin()))
+    if isinstance(event, PinSaved):
+        return Transition(state, (LogEvent("crew_pin_set", "the factory PIN was replaced"),))
+    if state.new_pin is not None and isinstance(event, Key):
+        return _new_pin(state, state.new_pin, event)
+    if state.chooser is not None and isinstance(event, (Key, Touched)):
+        return _choosing(state, state.chooser, event)
+    if isinstance(event, ScopesLoaded):
+        if state.session is not None or state.phase is not Phase.CLOSED:
+            return Transition(state)
+        return Transition(dataclasses.replace(state, chooser=choosing.Chooser(event.scopes)))
     if isinstance(event, Key) and (state.pin_entry is not None or event.action is Action.QUIT):
         return _pin(state, event, config)
     if isinstance(event, Key) and event.action is Action.SESSION:
@@ -417,6 +502,13 @@ def _short(error: BaseException | str) -> str:
 
 
 # -- helpers -------------------------------------------------------------------
+
+
+def _subject_name(subject: Subject) -> str:
+    if subject.student is not None:
+        return subject.student.name
+    code = subject.collection_code or subject.identity.value
+    return code if len(code) <= 8 else f"{code[:4]}…{code[-4:]}"
 
 
 def _clear(state: State, phase: Phase, **changes: Any) -> State:
@@ -755,6 +847,9 @@ def _on_capturing(state: State, event: Event, config: StationConfig) -> Transiti
         if result.jpeg is not None:
             effects.insert(0, SaveShot(state.subject, state.session.id, result, "refused"))
         hint = result.assessment.hint_zh or RETAKE_ZH
+        state = dataclasses.replace(
+            state, refusal=Refusal(_subject_name(state.subject), reasons, result.error)
+        )
         if tries >= config.max_auto_tries:
             return Transition(
                 dataclasses.replace(
@@ -1009,8 +1104,56 @@ def _session_key(state: State) -> Transition:
     if state.phase in BUSY:
         return Transition(state)  # never close under a student being photographed
     if state.session is None:
-        return Transition(state, (OpenSession(),))
+        return Transition(state, (LoadScopes(),))  # the chooser opens with the roster's choices
     return Transition(state, (CloseSession(state.session.id),))
+
+
+def _new_pin(state: State, entry: NewPin, event: Key) -> Transition:
+    """Digits, accept, and accept again with the same digits: the kiosk's own PIN."""
+    if event.action is Action.DIGIT and event.text.isdigit():
+        typed = (entry.typed + event.text)[:8]
+        return Transition(dataclasses.replace(state, new_pin=NewPin(entry.first, typed)))
+    if event.action in (Action.CANCEL, Action.QUIT):
+        return Transition(dataclasses.replace(state, new_pin=NewPin()))
+    if event.action is not Action.ACCEPT:
+        return Transition(state)
+    if not entry.first:
+        problem = check_new_pin(entry.typed)
+        if problem:
+            return Transition(dataclasses.replace(state, new_pin=NewPin(problem=problem)))
+        return Transition(dataclasses.replace(state, new_pin=NewPin(first=entry.typed)))
+    if entry.typed != entry.first:
+        return Transition(dataclasses.replace(state, new_pin=NewPin(problem="pin.mismatch")))
+    return Transition(dataclasses.replace(state, new_pin=None), (SavePin(entry.typed),))
+
+
+def _choosing(state: State, current: choosing.Chooser, event: Key | Touched) -> Transition:
+    """Keys (and taps) while the crew chooses a session: nothing else reacts to them."""
+    result: choosing.Chooser | choosing.Choice | None = current
+    if isinstance(event, Touched):
+        result = choosing.pick(current, event.index)
+    elif event.action is Action.UP:
+        result = choosing.move(current, -1)
+    elif event.action is Action.DOWN:
+        result = choosing.move(current, 1)
+    elif event.action is Action.DIGIT:
+        result = choosing.type_digit(current, event.text)
+    elif event.action in (Action.ACCEPT, Action.SHUTTER):
+        result = choosing.pick(current)
+    elif event.action in (Action.CANCEL, Action.QUIT, Action.SESSION, Action.SKIP):
+        result = choosing.back(current)
+    if isinstance(result, choosing.Choice):
+        detail = {
+            "school_code": result.school_code,
+            "category": result.category,
+            "department": result.department,
+            "collection_codes": result.collection_codes,
+        }
+        return Transition(
+            dataclasses.replace(state, chooser=None),
+            (LogEvent("session_chosen", result.school_code, detail=detail), OpenSession(result)),
+        )
+    return Transition(dataclasses.replace(state, chooser=result))
 
 
 def _pin(state: State, event: Key, config: StationConfig) -> Transition:

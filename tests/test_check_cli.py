@@ -191,3 +191,23 @@ def test_check_text_output_and_exit_codes(tmp_path: Path) -> None:
 def test_check_needs_an_image_argument() -> None:
     result = CliRunner().invoke(main, ["check"])
     assert result.exit_code == 2
+
+
+def test_check_keeps_mediapipe_notices_off_the_terminal(tmp_path: Path) -> None:
+    """MediaPipe's C++ side prints W0000 ... landmark_projection_calculator notices
+    on the first face; they must not reach the crew's terminal."""
+    import subprocess
+    import sys
+
+    from kiosk.capture.sim import PORTRAITS
+
+    face = PORTRAITS / "face_041.jpg"
+    done = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "--data", str(tmp_path), "check", str(face)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert str(face) in done.stdout
+    assert "W0000" not in done.stderr and "calculator" not in done.stderr, done.stderr

@@ -117,7 +117,7 @@ def test_chinese_hint_renders_as_glyphs_not_boxes(demo_run) -> None:
     from kiosk.display import texts
     from kiosk.display.font import Fonts
     from kiosk.display.student import hint_font_size
-    from kiosk.display.view import HINT_BAND, WHITE
+    from kiosk.display.view import AMBER, HINT_BAND
 
     _, _, shots = demo_run
     screenshot = np.asarray(Image.open(screens(shots, "student-identified")[0]).convert("RGB"))
@@ -127,7 +127,7 @@ def test_chinese_hint_renders_as_glyphs_not_boxes(demo_run) -> None:
     size = hint_font_size(720)
 
     def rendered(font: pygame.font.Font) -> np.ndarray:
-        surface = font.render(texts.GET_READY, True, WHITE, HINT_BAND)
+        surface = font.render(texts.IS_IT_YOU, True, AMBER, HINT_BAND)
         return np.ascontiguousarray(pygame.surfarray.array3d(surface).transpose(1, 0, 2))
 
     glyphs = rendered(fonts.font(size))
@@ -148,12 +148,28 @@ def test_chinese_hint_renders_as_glyphs_not_boxes(demo_run) -> None:
 
 def test_kiosk_run_starts_opens_the_session_and_stops(tmp_path: Path) -> None:
     """`kiosk run` with the simulated camera and scanner twins: up, session open, clean stop."""
+    from kiosk.sample import write_sample_roster
+
     config = tmp_path / "kiosk.toml"
     config.write_text(
-        '[station]\nschool_code = "19999"\ncategory = "成人生"\n\n[camera]\nbackend = "sim"\n',
+        '[station]\nschool_code = "19999"\ncategory = "普通生"\n\n[camera]\nbackend = "sim"\n',
         encoding="utf-8",
     )
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    data = ["--config", str(config), "--data", str(tmp_path / "data")]
+    cli = [sys.executable, "-m", "kiosk.cli", *data]
+    # a school the roster does not hold is refused, in Chinese, without a traceback
+    refused = subprocess.run([*cli, "run"], capture_output=True, text=True, env=env, timeout=120)
+    assert refused.returncode == 2 and "19999" in refused.stderr and "采集码" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    roster = write_sample_roster(tmp_path / "roster.xlsx", count=5)
+    imported = subprocess.run([*cli, "roster", "import", str(roster)], capture_output=True)
+    assert imported.returncode == 0
+    # a 类型 the school's roster does not have is refused too
+    empty = subprocess.run(
+        [*cli, "run", "--category", "研究生"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert empty.returncode == 2 and "研究生" in empty.stderr, empty.stderr
     command = [
         sys.executable,
         "-m",
@@ -172,6 +188,23 @@ def test_kiosk_run_starts_opens_the_session_and_stops(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     conn = sqlite3.connect(tmp_path / "data" / "kiosk.db")
     sessions = conn.execute("SELECT school_code, category, closed_at FROM sessions").fetchall()
-    assert sessions == [("19999", "成人生", None)]  # the second run resumed the open session
+    assert sessions == [("19999", "普通生", None)]  # the second run resumed the open session
     kinds = [r[0] for r in conn.execute("SELECT kind FROM events ORDER BY id")]
     assert kinds.count("station_ready") == 2 and "device_ok" in kinds
+
+
+def test_kiosk_run_without_a_display_gives_the_hint_and_exits_2(tmp_path: Path) -> None:
+    from kiosk.sample import write_sample_roster
+
+    env = {**os.environ, "SDL_VIDEODRIVER": "no-such-driver", "SDL_AUDIODRIVER": "dummy"}
+    config = tmp_path / "kiosk.toml"
+    config.write_text('[camera]\nbackend = "sim"\n', encoding="utf-8")
+    cli = [sys.executable, "-m", "kiosk.cli", "--config", str(config), "--data", str(tmp_path)]
+    roster = write_sample_roster(tmp_path / "roster.xlsx", count=5)
+    assert subprocess.run([*cli, "roster", "import", str(roster)], env=env).returncode == 0
+    done = subprocess.run(
+        [*cli, "run", "--max-seconds", "3"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "没有可用的屏幕" in done.stderr and "tty1" in done.stderr

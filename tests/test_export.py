@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import io
 import math
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -126,6 +127,9 @@ def test_index_xlsx_is_the_school_database_format(exported: Exported):
         "身份证号",
         "学历",
         "专业名称",
+        "院系",
+        "类型",
+        "拍摄场次",
     ]
     expected = delivered_in_db(exported.store)
     assert len(rows) == len(expected)
@@ -143,6 +147,19 @@ def test_index_xlsx_is_the_school_database_format(exported: Exported):
         assert cell.data_type == "s" and isinstance(cell.value, str)
         assert cell.number_format == "@"
     assert all(isinstance(c.value, int) for c in sheet["A"][1:])
+    # The rows are grouped by 类型 and 院系, which the sheet now shows, so the
+    # order of 拍摄序号 is explained: within a department it only rises.
+    departments = {
+        r[0]: r[1]
+        for r in exported.store.conn.execute("SELECT id_number, department FROM students")
+    }
+    assert [r[9] for r in rows] == [departments[r[6]] for r in rows]
+    assert {r[10] for r in rows} == {"普通生"}
+    for department in set(departments.values()):
+        numbers = [r[0] for r in rows if r[9] == department]
+        assert numbers == sorted(numbers)
+    session = f"第 {exported.school.session_id} 场"
+    assert all(re.fullmatch(session + r"（\d{4}-\d\d-\d\d）", r[11]) for r in rows)
 
 
 def test_index_csv_round_trips_through_csv_module(exported: Exported):
@@ -186,7 +203,9 @@ def test_retakes_lists_students_whose_latest_shot_was_refused_or_flagged(exporte
     good_then_refused = by_id[numbers[ids[26]]]
     assert good_then_refused[column["最近一次"]] == "未通过"
     assert good_then_refused[column["已交付照片"]] == "是"
-    assert "请保持不动" in good_then_refused[column["原因"]]  # blurry
+    # the reason itself, not the instruction the student heard ("请保持不动")
+    assert "照片不清晰" in good_then_refused[column["原因"]].split("；")  # blurry
+    assert "请" not in good_then_refused[column["原因"]]
     assert by_id[numbers[ids[27]]][column["最近一次"]] == "待复核"
     assert by_id[numbers[ids[28]]][column["已交付照片"]] == "否"
     assert by_id[numbers[ids[28]]][column["拍摄序号"]] is None
@@ -213,14 +232,15 @@ def test_proofs_page_count_and_every_caption_in_the_text(exported: Exported):
     from pypdf import PdfReader
 
     reader = PdfReader(exported.out / "proofs.pdf")
-    # 4 departments (sample roster: student i is in department i % 4), 20 per page.
+    # 4 departments (sample roster: student i is in department i % 4), 16 per page.
     departments = {}
     for row in exported.store.conn.execute(
         f"SELECT department, count(*) FROM students WHERE id IN "
         f"({','.join(map(str, exported.school.photographed))}) GROUP BY department"
     ):
         departments[row[0]] = row[1]
-    expected_pages = sum(math.ceil(n / 20) for n in departments.values())
+    per_page = ExportConfig().columns * ExportConfig().rows
+    expected_pages = sum(math.ceil(n / per_page) for n in departments.values())
     assert len(reader.pages) == expected_pages == exported.result.pages
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert f"第 1 / {expected_pages} 页" in reader.pages[0].extract_text()
@@ -436,11 +456,21 @@ def test_every_school_gets_its_own_folder_and_sessions_narrow_the_group(tmp_path
         store.save_shot(
             student_id=ids[0], session_id=session.id, jpeg=make_photo(0), status="accepted"
         )
+        later = store.open_session(station_id="k", school_code="19999", category="普通生")
+        store.save_shot(
+            student_id=ids[1], session_id=later.id, jpeg=make_photo(1), status="accepted"
+        )
         packages = from_store.packages(store)
         assert [p.folder for p in packages] == ["10732", "19999"]
+        # 拍摄序号 1 in both sessions: the whole-school index tells them apart
+        index = sheets.index_rows(packages[1].photos)
+        assert sorted((r[0], str(r[11]).split("（")[0]) for r in index) == [
+            (1, f"第 {session.id} 场"),
+            (1, f"第 {later.id} 场"),
+        ]
         assert packages[0].school_name == "另一大学"
         assert [m.student.key for m in packages[0].missing] == [f"{other:012d}"]
-        assert len(packages[1].photos) == 1 and len(packages[1].missing) == 31
+        assert len(packages[1].photos) == 2 and len(packages[1].missing) == 30
 
         [narrow] = from_store.packages(store, session_id=session.id)
         in_department = store.conn.execute(
@@ -486,7 +516,7 @@ def test_long_captions_shrink_then_cut_to_fit_the_cell():
     pdf = FPDF()
     pdf.add_font("cjk", "", str(font.path), collection_font_number=font.index)
     pdf.set_font("cjk", size=proofs.CAPTION_PT)
-    room = 36.0
+    room = 60.0
     assert proofs._fit(pdf, "示例大学", room)[:2] == ("示例大学", proofs.CAPTION_PT)
     pdf.set_font("cjk", size=proofs.CAPTION_PT)
     text, size, width = proofs._fit(pdf, "新疆维吾尔自治区某某职业技术学院继续教育", room)
@@ -560,7 +590,7 @@ def test_shared_roster_whole_school(tmp_path: Path):
             "GROUP BY category, department"
         ).fetchall()
         assert len(PdfReader(result.path / "proofs.pdf").pages) == sum(
-            math.ceil(g[0] / 20) for g in groups
+            math.ceil(g[0] / (ExportConfig().columns * ExportConfig().rows)) for g in groups
         )
         # 学号 shared by a 普通生 and a 研究生: {学号}.jpg cannot name both in one package.
         shared = store.conn.execute(
@@ -586,3 +616,42 @@ def test_shared_roster_whole_school(tmp_path: Path):
         [package] = from_store.packages(store, school_code="10730")
         with pytest.raises(writer.ExportError, match=f"would both be {shared[0][0]}.jpg"):
             writer.write_package(package, tmp_path / "out", ExportConfig(file_name="{学号}.jpg"))
+
+
+def test_every_caption_is_labelled_and_legible_on_a4():
+    """The notice's five fields, labelled, at 8 pt or more on the default A4 grid (no cut)."""
+    from fpdf import FPDF
+
+    from kiosk.export import fields
+    from kiosk.export.package import Person, Photo, Take
+
+    settings = ExportConfig()
+    grid = proofs.layout(settings.paper, settings.columns, settings.rows, len(settings.captions))
+    photo = Photo(
+        Person(
+            key="1",
+            id_number="62010220010101123X",
+            student_number="2022123456789012",
+            name="欧阳娜娜",
+            school_name="某某理工大学继续教育学院",
+            school_code="19999",
+        ),
+        Take(key="1", student_key="1", status="accepted", taken_at="", seq=1234),
+    )
+    lines = fields.caption_lines(photo, settings.captions)
+    assert [line.split(" ")[0] for line in lines] == [
+        "学校",
+        "姓名",
+        "学号",
+        "身份证号",
+        "拍摄序号",
+    ]
+    font = cjk_font()
+    pdf = FPDF()
+    pdf.add_font("cjk", "", str(font.path), collection_font_number=font.index)
+    for line in lines:
+        pdf.set_font("cjk", size=proofs.CAPTION_PT)
+        text, size, _ = proofs._fit(pdf, line, grid.cell_w - 1.0)
+        assert text == line and size >= 8.0, (line, size)
+    # a photo as big as a 1-inch print (25 x 35 mm) or more
+    assert grid.photo_w >= 25 and grid.photo_h >= 35

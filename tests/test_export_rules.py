@@ -166,9 +166,11 @@ def test_captions_are_checked_and_rendered():
         id_number="62010220010101001X", student_number="2021001", school_name="示例大学"
     )
     assert fields.caption_lines(photo, ExportConfig().captions) == [
-        "示例大学", "某", "学号 2021001", "62010220010101001X", "拍摄序号 7",
+        "学校 示例大学", "姓名 某", "学号 2021001", "身份证号 62010220010101001X", "拍摄序号 7",
     ]  # fmt: skip
-    assert fields.caption_lines(photo, ("身份证号码",), mask=True) == ["620102********001X"]
+    assert fields.caption_lines(photo, ("身份证号码",), mask=True) == [
+        "身份证号 620102********001X"
+    ]
 
 
 def test_masking_always_hides_the_birth_date():
@@ -252,14 +254,21 @@ def test_cli_export_exit_codes(data_dir: Path, tmp_path: Path):
     runner = CliRunner()
     result = runner.invoke(main, ["--data", str(data_dir), "export", "--out", str(tmp_path)])
     assert result.exit_code == 1, result.output  # written, with students missing
-    assert "30 photos, 3 missing, 3 to retake, 2 corrections" in result.output
+    assert "照片 30 张，缺拍 3 人，待重拍 3 人，勘误 2 条" in result.output
     assert (tmp_path / "19999" / "SHA256SUMS").is_file()
     both = runner.invoke(
         main, ["--data", str(data_dir), "export", "--session", "1", "--school", "19999"]
     )
-    assert both.exit_code == 2 and "not both" in both.output
+    assert both.exit_code == 2 and "只能给一个" in both.output
+    english = tmp_path / "en.toml"
+    english.write_text('[station]\ncrew_language = "en"\n', encoding="utf-8")
+    result = runner.invoke(
+        main,
+        ["--config", str(english), "--data", str(data_dir), "export", "--out", str(tmp_path)],
+    )
+    assert "30 photos, 3 missing, 3 to retake, 2 corrections" in result.output
     wrong = runner.invoke(main, ["--data", str(data_dir), "export", "--school", "10000"])
-    assert wrong.exit_code == 2 and "known: 19999" in wrong.output
+    assert wrong.exit_code == 2 and "本机有：19999" in wrong.output
 
 
 def test_cli_draws_a_progress_bar_on_a_terminal(data_dir: Path, tmp_path: Path):
@@ -292,7 +301,7 @@ def test_cli_draws_a_progress_bar_on_a_terminal(data_dir: Path, tmp_path: Path):
     os.close(master)
     assert process.returncode == 1
     assert b"19999" in seen and b"100%" in seen
-    assert b"30 photos" in stdout
+    assert "照片 30 张" in stdout.decode()
 
 
 def test_errata_values_and_times_read_as_the_school_reads_them():

@@ -88,3 +88,31 @@ def test_the_command_prints_the_sheet_and_fails_when_nothing_fits(tmp_path: Path
     bad = run("cm3", "--still-rows", "1296")
     assert bad.exit_code == 1 and "NO distance works" in bad.output
     assert run("no-such-camera").exit_code == 2
+
+
+def test_the_camera_model_picks_a_still_and_framing_that_never_upscale() -> None:
+    from kiosk.capture.sensor import fitted_config, sensor_name
+    from kiosk.config import Config, from_dict
+
+    cm3 = geometry.framing_for(geometry.CAMERAS["cm3"])
+    assert cm3.still_size == (4608, 2592) and cm3.frame_fill == 0.42 and cm3.distance_m == 1.2
+    assert cm3.crop_rows >= 640 and not cm3.upscaled
+    hq = geometry.framing_for(geometry.CAMERAS["hq-16mm"])
+    assert hq.still_size == (2028, 1520) and hq.frame_fill == 0.8 and hq.crop_rows >= 640
+    assert geometry.framing_for(geometry.CAMERAS["cm3-wide"]).upscaled
+    # the old defaults on a Camera Module 3: 436 rows, upscaled to 640
+    assert round(geometry.crop_rows_in_force(Config(), geometry.CAMERAS["cm3"])) == 436
+
+    info = [{"Model": "imx477", "Num": 0}, {"Model": "imx708_wide", "Num": 1}]
+    assert sensor_name(0, info) == "imx477" and sensor_name(1, info) == "imx708_wide"
+    assert sensor_name(2, info) is None
+    real = from_dict({"camera": {"backend": "picamera2"}})
+    fitted = fitted_config(real, sensor="imx708")
+    assert fitted.camera.still_size == (4608, 2592) and fitted.photo.frame_fill == 0.42
+    assert fitted.camera.subject_distance_m == 1.2
+    assert geometry.crop_rows_in_force(fitted, geometry.CAMERAS["cm3"]) >= 640
+    written = from_dict({"camera": {"backend": "picamera2", "framing": "config"}})
+    assert fitted_config(written, sensor="imx708") == written
+    assert fitted_config(real, sensor="ov5647") == real  # unknown: the config as it is
+    simulated = from_dict({"camera": {"backend": "sim"}})
+    assert fitted_config(simulated, sensor="imx708") == simulated

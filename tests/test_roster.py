@@ -150,6 +150,10 @@ def test_merged_school_name_cells_apply_to_every_row(store, tmp_path):
     assert any("merged" in w for w in report.warnings)
     names = {r[0] for r in store.conn.execute("SELECT school_name FROM students")}
     assert names == {rows[0][1]}
+    # the crew reads the warning in Chinese; the JSON report keeps the English
+    result = run_cli(tmp_path, "roster", "import", str(path))
+    assert "提醒：院校名称：第 2-7 行是合并单元格" in result.output, result.output
+    assert "merged cells" not in result.output
 
 
 def test_blank_cell_without_merge_is_still_refused(store, tmp_path):
@@ -216,11 +220,32 @@ def test_find_by_any_spelling_and_student_number(store, tmp_path):
     assert lookup.find("nobody") == []
 
 
+def test_find_by_name_lists_every_namesake(store, tmp_path):
+    rows = sample_rows(4)
+    rows[3][4] = rows[1][4]  # two students share a name
+    roster.import_roster(store, write_xlsx(tmp_path / "r.xlsx", rows))
+    lookup = roster.Roster(store)
+    namesakes = lookup.find(f" {rows[1][4]} ")
+    assert sorted(s.id_number or "" for s in namesakes) == sorted([rows[1][6], rows[3][6]])
+    assert [s.id_number for s in lookup.find(rows[2][4])] == [rows[2][6]]
+    # nobody has the typed text as a whole name: every name containing it
+    part = rows[2][4][-2:]
+    assert rows[2][6] in {s.id_number for s in lookup.find(part)}
+    assert lookup.find("%") == []
+
+
 # -- the command line ------------------------------------------------------------
 
 
 def run_cli(tmp_path, *args):
     return CliRunner().invoke(main, ["--data", str(tmp_path / "data"), *args])
+
+
+def run_cli_english(tmp_path, *args):
+    """The same, for a crew whose config says crew_language = "en"."""
+    english = tmp_path / "en.toml"
+    english.write_text('[station]\ncrew_language = "en"\n', encoding="utf-8")
+    return run_cli(tmp_path, "--config", str(english), *args)
 
 
 def test_cli_import_exit_codes_and_report(tmp_path):
@@ -233,7 +258,16 @@ def test_cli_import_exit_codes_and_report(tmp_path):
     assert report["rows"] == 800
     first = report["rejected"][0]
     assert set(first) == {"row", "column", "value", "code", "message"}
-    assert "rejected" in result.output
+    assert "拒绝" in result.output and "rejected" not in result.output
+    # every problem line is Chinese, keeps its stable code, and names a fix
+    problem_lines = [line for line in result.output.splitlines() if line.startswith("  第 ")]
+    assert problem_lines and all(line.rstrip().endswith("]") for line in problem_lines)
+    assert "[sex_mismatch]" in result.output
+    mismatch = next(line for line in problem_lines if "[sex_mismatch]" in line)
+    assert "身份证号第 17 位" in mismatch and "says" not in mismatch
+    result = run_cli_english(tmp_path, "roster", "import", str(dirty))
+    assert "rejected" in result.output and "17th digit" in result.output
+    assert "[sex_mismatch]" in result.output
 
     clean = write_xlsx(tmp_path / "clean.xlsx", sample_rows(3))
     assert run_cli(tmp_path, "roster", "import", str(clean)).exit_code == 0
@@ -242,7 +276,9 @@ def test_cli_import_exit_codes_and_report(tmp_path):
     broken.write_bytes(b"PK\x03\x04garbage")
     result = run_cli(tmp_path, "roster", "import", str(broken))
     assert result.exit_code == 2
-    assert "not a readable Excel workbook" in result.output
+    assert "不是可读的 Excel 工作簿" in result.output and "另存为 .xlsx" in result.output
+    english_run = run_cli_english(tmp_path, "roster", "import", str(broken))
+    assert english_run.exit_code == 2 and "not a readable Excel workbook" in english_run.output
 
 
 def test_cli_find_json(tmp_path):
@@ -253,6 +289,19 @@ def test_cli_find_json(tmp_path):
     found = json.loads(result.output)
     assert found[0]["id_number"] == rows[0][6] and found[0]["name"] == rows[0][4]
     assert run_cli(tmp_path, "roster", "find", "000").exit_code == 1
+
+
+def test_cli_find_by_name_says_how_many(tmp_path):
+    rows = sample_rows(3)
+    rows[2][4] = rows[0][4]
+    run_cli(tmp_path, "roster", "import", str(write_xlsx(tmp_path / "r.xlsx", rows)))
+    result = run_cli(tmp_path, "roster", "find", rows[0][4])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].startswith("有 2 名学生符合")
+    assert {rows[0][6], rows[2][6]} <= set(result.output.split())
+    missing = run_cli(tmp_path, "roster", "find", "查无此人")
+    assert missing.exit_code == 1 and "没有找到" in missing.output
 
 
 def test_console_script_and_env_data(tmp_path):

@@ -123,7 +123,7 @@ def test_closed_until_a_session_opens_and_scans_say_so() -> None:
 
 def test_session_key_opens_and_closes_but_never_under_a_student() -> None:
     _, effects = run(st.State(), st.Key(st.Action.SESSION))
-    assert kinds(effects, st.OpenSession)
+    assert kinds(effects, st.LoadScopes)  # the chooser opens on the roster's choices
     _, effects = run(opened(), st.Key(st.Action.SESSION))
     assert kinds(effects, st.CloseSession) == [st.CloseSession(7)]
     _, effects = run(framing(), st.Key(st.Action.SESSION))
@@ -240,8 +240,12 @@ def test_refused_still_shows_reasons_and_goes_back_to_framing() -> None:
     (save,) = kinds(effects, st.SaveShot)
     assert save.status == "refused"  # kept for the record, without a 拍摄序号
     assert "shot_refused" in logs(effects)
+    # the crew sees who was refused and why, after the student has moved on
+    assert state.refusal is not None and state.refusal.reasons == (Reason.EXPRESSION,)
+    assert state.refusal.name == state.subject.student.name  # type: ignore[union-attr]
     state, _ = run(state, st.Tick(7.0))
     assert state.phase is st.Phase.FRAMING and state.tries == 1
+    assert state.refusal is not None
     state, effects = run(state, *good_frames(3), st.Tick(9.0), still())
     assert state.phase is st.Phase.SAVING
     assert kinds(effects, st.SaveShot)[0].status == "accepted"
@@ -550,3 +554,86 @@ def test_late_result_of_a_refused_save_is_not_taken_for_the_retake() -> None:
     assert late.phase is st.Phase.SAVING
     done, _ = run(late, st.ShotSaved(4, "u", "accepted"))
     assert done.phase is st.Phase.SAVED and done.seq == 4
+
+
+# -- the session chooser ---------------------------------------------------------
+
+SCOPES = (
+    st.choosing.ScopeCount("10730", "兰州大学", "普通生", "信息学院", 120),
+    st.choosing.ScopeCount("10730", "兰州大学", "研究生", "信息学院", 30),
+)
+
+
+def test_session_key_opens_the_chooser_and_keys_choose_a_session() -> None:
+    state, effects = run(st.State(), st.Key(st.Action.SESSION))
+    state, _ = run(state, st.ScopesLoaded(SCOPES))
+    assert state.chooser is not None and state.chooser.level == "school"
+    state, _ = run(state, st.Key(st.Action.ACCEPT))  # the one school
+    assert state.chooser is not None and state.chooser.level == "category"
+    state, _ = run(state, st.Key(st.Action.DOWN))
+    state, _ = run(state, st.Key(st.Action.DOWN))  # 研究生
+    state, _ = run(state, st.Key(st.Action.ACCEPT))
+    assert state.chooser is not None and state.chooser.level == "department"
+    state, _ = run(state, st.Key(st.Action.QUIT))  # escape: one level back, no PIN asked
+    assert state.chooser is not None and state.chooser.level == "category"
+    assert state.pin_entry is None
+    state, _ = run(state, st.Key(st.Action.ACCEPT))  # 全部 类型
+    state, effects = run(state, st.Touched(0))  # 全部 院系, tapped
+    assert state.chooser is None
+    assert kinds(effects, st.OpenSession) == [st.OpenSession(st.choosing.Choice("10730", "", ""))]
+
+
+def test_a_school_without_roster_rows_needs_the_crew_to_confirm_collection_codes() -> None:
+    state, _ = run(st.State(), st.ScopesLoaded(SCOPES))
+    for digit in "99999":
+        state, _ = run(state, st.Key(st.Action.DIGIT, digit))
+    state, effects = run(state, st.Key(st.Action.ACCEPT))
+    assert state.chooser is not None and state.chooser.level == "code" and not effects
+    state, effects = run(state, st.Key(st.Action.ACCEPT))
+    [opened_session] = kinds(effects, st.OpenSession)
+    assert opened_session.choice == st.choosing.Choice("99999", collection_codes=True)
+
+
+def test_scopes_arriving_with_a_session_open_do_not_open_the_chooser() -> None:
+    state, _ = run(opened(), st.ScopesLoaded(SCOPES))
+    assert state.chooser is None
+
+
+# -- the factory PIN on a real kiosk ------------------------------------------------
+
+
+def test_a_real_kiosk_with_the_factory_pin_makes_the_crew_set_one_first() -> None:
+    state, _ = run(st.State(), st.PinRequired())
+    assert state.new_pin is not None
+    state, effects = run(state, st.Key(st.Action.SESSION))
+    assert state.new_pin is not None and not effects  # no session before a new PIN
+
+    def type_in(state: st.State, digits: str) -> tuple[st.State, tuple[st.Effect, ...]]:
+        for digit in digits:
+            state, _ = run(state, st.Key(st.Action.DIGIT, digit))
+        return run(state, st.Key(st.Action.ACCEPT))
+
+    state, _ = type_in(state, "0000")
+    assert state.new_pin is not None and state.new_pin.problem == "pin.too_simple"
+    state, _ = type_in(state, "4821")
+    state, _ = type_in(state, "4822")
+    assert state.new_pin is not None and state.new_pin.problem == "pin.mismatch"
+    state, _ = type_in(state, "4821")
+    state, effects = type_in(state, "4821")
+    assert state.new_pin is None and kinds(effects, st.SavePin) == [st.SavePin("4821")]
+    state, effects = run(state, st.PinSaved())
+    assert "crew_pin_set" in logs(effects)
+    _, effects = run(state, st.Key(st.Action.SESSION))
+    assert kinds(effects, st.LoadScopes)
+
+
+def test_needs_new_pin_only_on_a_real_kiosk_with_the_factory_pin(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kiosk import crewpin
+    from kiosk.config import from_dict
+
+    desk = from_dict({"camera": {"backend": "sim"}}).with_data_dir(tmp_path)
+    real = from_dict({"scanner": {"simulate": False}}).with_data_dir(tmp_path)
+    assert not crewpin.needs_new_pin(desk) and crewpin.needs_new_pin(real)
+    crewpin.save_pin(real, "4821")
+    assert not crewpin.needs_new_pin(real)
+    assert crewpin.with_pin_in_force(real).station.crew_pin == "4821"

@@ -1,7 +1,13 @@
-"""The crew's queue screen: progress per department, rate, last shots, waiting list, health.
+"""The crew's queue screen: every 院系 (paged), totals, rate and time left, refusals, health.
 
-Language per ``station.crew_language``; drawn from a :class:`View` whose
-``progress`` snapshot the records thread refreshes.
+Language per ``station.crew_language`` (texts in kiosk/lang); drawn from a
+:class:`View` whose ``progress`` snapshot the records thread refreshes. Sizes
+come from kiosk/display/layout.py, so the screen fills 800 x 480 as well as
+1920 x 1080 and its smallest text stays readable from 1.5 m. Nothing is
+shrunk to fit: long lines wrap, long tables page.
+
+While the crew chooses a session (``state.chooser``), the chooser takes the
+table's place (kiosk/display/chooser.py).
 """
 
 from __future__ import annotations
@@ -10,10 +16,14 @@ from typing import Any
 
 import pygame
 
+from kiosk.capture.verdict import Reason
+from kiosk.display.chooser import draw_chooser
 from kiosk.display.font import Fonts
-from kiosk.display.texts import crew_text
+from kiosk.display.layout import Sizes, page_of, wrap
+from kiosk.display.texts import CREW_ONLY_REASONS, crew_text, device_name, phase_name
 from kiosk.display.view import AMBER, GREEN, GREY, PANEL, RED, WHITE, View
-from kiosk.progress import human_bytes
+from kiosk.lang import say
+from kiosk.progress import DepartmentProgress, Progress, human_bytes
 
 NOTICE_KEYS = {
     "unknown",
@@ -25,157 +35,298 @@ NOTICE_KEYS = {
     "camera_problem",
     "failsafe",
 }
+# The table's number columns (header keys), after the 院系 name.
+COLUMNS = ("done", "remaining", "absent", "retakes", "refused", "percent")
+PAGE_SECONDS = 6.0
+THUMBNAILS_FROM_WIDTH = 1100  # narrower screens give the table the whole width
+
+
+class Flow:
+    """Lines from the top, each as tall as its text: the crew screen's layout."""
+
+    def __init__(self, surface: pygame.Surface, fonts: Fonts, sizes: Sizes, width: int) -> None:
+        self.surface = surface
+        self.fonts = fonts
+        self.sizes = sizes
+        self.x = sizes.margin * 2
+        self.width = width - 2 * self.x
+        self.y = sizes.margin
+
+    def measure(self, size: int) -> Any:
+        return lambda text: self.fonts.render(text, size, WHITE).get_width()
+
+    def put(self, text: str, x: float, colour: tuple[int, int, int], size: int) -> int:
+        rendered = self.fonts.render(text, size, colour)
+        self.surface.blit(rendered, (round(self.x + x), round(self.y)))
+        return int(rendered.get_width())
+
+    def line(
+        self,
+        text: str,
+        colour: tuple[int, int, int] = WHITE,
+        size: int | None = None,
+        parts: list[str] | None = None,
+        band: tuple[int, int, int] | None = None,
+    ) -> None:
+        """One line, or as many as the text needs (wrapped at " · " or by characters)."""
+        size = size or self.sizes.small
+        lines = wrap(parts or [text], self.width, self.measure(size))
+        for text_line in lines:
+            if band is not None:
+                pygame.draw.rect(
+                    self.surface,
+                    band,
+                    (self.x - 4, self.y - 2, self.width + 8, round(size * 1.25)),
+                )
+            self.put(text_line, 0, colour, size)
+            self.y += round(size * 1.3)
+
+    def room(self, bottom_lines: int) -> int:
+        """Lines of the small size left above ``bottom_lines`` reserved at the bottom."""
+        h = self.surface.get_height()
+        left = h - self.sizes.margin - bottom_lines * round(self.sizes.small * 1.3) - self.y
+        return max(0, left // round(self.sizes.small * 1.3))
 
 
 def draw_crew(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
     w, h = surface.get_size()
     surface.fill(PANEL)
+    sizes = Sizes.of((w, h))
     lang = view.language
     state = view.state
     keys = view.keys
-    line = max(14, h // 30)
-    big = max(18, h // 18)
+    thumbs = w >= THUMBNAILS_FROM_WIDTH and view.progress is not None and view.progress.recent
+    main_width = round(w * 0.78) if thumbs else w
+    flow = Flow(surface, fonts, sizes, main_width)
 
-    def put(
-        text: str, x: float, y: float, size: int = line, colour: tuple[int, int, int] = WHITE
-    ) -> int:
-        rendered = fonts.render(text, size, colour)
-        surface.blit(rendered, (round(x), round(y)))
-        return rendered.get_height()
-
-    y = 0.02 * h
+    # Title: the session, and the station's state in words
     if state.session is None:
-        put(
-            crew_text(lang, "no_session", session=keys.get("session", "o")), 0.03 * w, y, big, AMBER
-        )
+        title = crew_text(lang, "no_session", session=keys.get("session", "o"))
+        flow.line(title, AMBER, sizes.big)
     else:
         s = state.session
-        title = crew_text(
+        session_text = crew_text(
             lang,
             "session",
             school=s.school_name or s.school_code,
-            category=s.category,
-            department=s.department,
+            category=s.category or crew_text(lang, "all_categories"),
+            department=s.department or crew_text(lang, "all_departments"),
         )
-        put(f"{crew_text(lang, 'title')} · {title}", 0.03 * w, y, big)
-    put(f"{crew_text(lang, 'phase')}: {state.phase}", 0.75 * w, y + 0.01 * h, line, GREY)
-    y += big * 1.6
+        flow.line(f"{crew_text(lang, 'title')} · {session_text}", WHITE, sizes.big)
+    if state.new_pin is not None:
+        _new_pin(flow, state.new_pin, lang, keys)
+        return
+    if state.chooser is not None:
+        draw_chooser(surface, state.chooser, fonts, sizes, lang, keys)
+        return
+    flow.line(f"{crew_text(lang, 'phase')}: {phase_name(lang, state.phase)}", GREY)
+    flow.y -= round(sizes.small * 0.15)
 
-    # Notice for the crew (what to press)
+    # What the crew must do now (keys named)
     if state.notice is not None and state.notice.code in NOTICE_KEYS:
         detail = dict(state.notice.detail)
         if state.subject is not None:
             detail.setdefault("value", _masked(state.subject.identity.value))
         message = crew_text(lang, state.notice.code, **_key_names(keys), **detail)
-        colour = (
-            RED if state.notice.code in ("save_failed", "failsafe", "camera_problem") else AMBER
-        )
-        pygame.draw.rect(surface, (60, 40, 10), (0.02 * w, y - 4, 0.96 * w, line * 1.6))
-        put(message, 0.03 * w, y, line, colour)
-        y += line * 2
+        bad = state.notice.code in ("save_failed", "failsafe", "camera_problem")
+        flow.line(message, RED if bad else AMBER, band=(60, 40, 10))
     if state.pin_entry is not None:
-        put(crew_text(lang, "pin", stars="*" * len(state.pin_entry)), 0.03 * w, y, big, AMBER)
-        y += big * 1.5
+        flow.line(crew_text(lang, "pin", stars="*" * len(state.pin_entry)), AMBER, sizes.big)
+    light = _light_fault(state.reasons)
+    if light is not None:
+        flow.line(crew_text(lang, "light_fault", reason=say(lang, f"reason.{light}")), AMBER)
 
-    # Progress table per department
     progress = view.progress
-    columns = (0.03, 0.30, 0.42, 0.54, 0.66)
-    headers = ("department", "done", "remaining", "retakes", "refused")
-    for x, key in zip(columns, headers, strict=True):
-        put(crew_text(lang, key), x * w, y, line, GREY)
-    y += line * 1.4
+    bottom = _bottom_lines(view, flow)
     if progress is not None:
-        for d in progress.departments[:8]:
-            values = (d.department, str(d.done), str(d.remaining), str(d.retakes), str(d.refused))
-            for x, text in zip(columns, values, strict=True):
-                put(text, x * w, y, line)
-            y += line * 1.3
-        y += line * 0.5
-        target = _target(view)
-        rate_colour = GREEN if progress.per_hour_10 >= target else AMBER
-        put(
-            crew_text(
-                lang,
-                "rate",
-                rate10=progress.per_hour_10,
-                rate60=progress.per_hour_60,
-                target=target,
-            ),
-            0.03 * w,
-            y,
-            line,
-            rate_colour,
+        _table(flow, progress, view, bottom)
+        _rate(flow, progress, view)
+    if state.refusal is not None:
+        r = state.refusal
+        reasons = "；".join(say(lang, f"reason.{reason}") for reason in r.reasons)
+        text = (
+            crew_text(lang, "refusal", name=r.name, reasons=reasons)
+            if reasons
+            else crew_text(lang, "refusal_error", name=r.name, error=r.error)
         )
-    y += line * 2
-
-    # Last accepted thumbnails with 拍摄序号
-    put(crew_text(lang, "recent"), 0.03 * w, y, line, GREY)
-    y += line * 1.4
-    thumb_h = round(0.22 * h)
-    x = 0.03 * w
-    if progress is not None:
-        for shot in progress.recent:
-            thumb = view.thumbnails.get(shot.file)
-            if thumb is not None:
-                tw = round(thumb.get_width() * thumb_h / thumb.get_height())
-                surface.blit(
-                    pygame.transform.smoothscale(thumb, (tw, thumb_h)), (round(x), round(y))
-                )
-            else:
-                tw = round(thumb_h * 0.75)
-                pygame.draw.rect(surface, GREY, (x, y, tw, thumb_h), 1)
-            put(f"#{shot.seq}  {shot.name}", x, y + thumb_h + 4, line)
-            x += tw + 0.02 * w
-    y += thumb_h + line * 2
-
-    # Waiting list
+        flow.line(text, RED)
     waiting = [_subject_label(s) for s in state.waiting]
-    put(
-        f"{crew_text(lang, 'waiting')}: "
-        + ("、".join(waiting) if waiting else crew_text(lang, "nobody_waiting")),
-        0.03 * w,
-        y,
-        line,
+    if waiting:
+        flow.line(f"{crew_text(lang, 'waiting')}: " + "、".join(waiting))
+    _health(flow, view, progress)
+    _key_help(flow, view)
+    if thumbs and progress is not None:
+        _thumbnails(surface, view, fonts, sizes, progress, left=main_width)
+
+
+def _new_pin(flow: Flow, entry: Any, lang: str, keys: dict[str, str]) -> None:
+    """First start of a real kiosk: the factory PIN is replaced before any session."""
+    flow.line(crew_text(lang, "new_pin_title"), RED)
+    step = "new_pin_again" if entry.first else "new_pin_first"
+    flow.line(crew_text(lang, step), AMBER)
+    flow.line("*" * len(entry.typed) or "_", WHITE, flow.sizes.big)
+    if entry.problem:
+        flow.line(say(lang, entry.problem), RED)
+    flow.line(crew_text(lang, "new_pin_keys", **_key_names(keys)), GREY)
+
+
+def _bottom_lines(view: View, flow: Flow) -> int:
+    """Lines the rows under the table take: rate, refusal, waiting, health, key help."""
+    keys = len(wrap(_help_parts(view), flow.width, flow.measure(flow.sizes.small)))
+    return 1 + (view.state.refusal is not None) + bool(view.state.waiting) + 1 + keys
+
+
+def _table(flow: Flow, progress: Progress, view: View, bottom: int) -> None:
+    """Every 院系, a page at a time, then the 合计 row. The number columns are as
+    wide as their header or widest number; the name gets the rest."""
+    lang = view.language
+    rows = list(progress.departments)
+    per_page = max(1, flow.room(bottom) - 2)  # the header and the totals row
+    page, pages = page_of(len(rows), per_page, view.now, PAGE_SECONDS)
+    size = flow.sizes.small
+    measure = flow.measure(size)
+    headers = [crew_text(lang, key) for key in COLUMNS]
+    cells = [_cells(row) for row in [*rows, progress.totals]]
+    gap = size * 0.6
+    widths = [
+        max(measure(header), *(measure(c[i]) for c in cells)) + gap
+        for i, header in enumerate(headers)
+    ]
+    starts: list[float] = []
+    x = float(flow.width)
+    for width in reversed(widths):
+        x -= width
+        starts.insert(0, x)
+    name_room = starts[0] - gap
+    title = crew_text(lang, "department")
+    if pages > 1:
+        title += "  " + crew_text(lang, "page", page=page + 1, pages=pages)
+    flow.put(_cut(title, name_room, measure), 0, AMBER if pages > 1 else GREY, size)
+    for header, start in zip(headers, starts, strict=True):
+        flow.put(header, start, GREY, size)
+    flow.y += round(size * 1.3)
+    shown = rows[page * per_page : (page + 1) * per_page]
+    for row, values in zip(shown, cells[:-1][page * per_page : (page + 1) * per_page], strict=True):
+        _row(flow, _cut(row.department, name_room, measure), values, starts, WHITE)
+    _row(flow, crew_text(lang, "total"), cells[-1], starts, GREEN)
+
+
+def _cells(row: DepartmentProgress) -> list[str]:
+    return [
+        str(row.done),
+        str(row.remaining),
+        str(row.absent),
+        str(row.retakes),
+        str(row.refused),
+        f"{row.percent_done:.0f}%",
+    ]
+
+
+def _cut(text: str, room: float, measure: Any) -> str:
+    if measure(text) <= room:
+        return text
+    while len(text) > 1 and measure(text + "…") > room:
+        text = text[:-1]
+    return text + "…"
+
+
+def _row(
+    flow: Flow, name: str, values: list[str], starts: list[float], colour: tuple[int, int, int]
+) -> None:
+    size = flow.sizes.small
+    flow.put(name, 0, colour, size)
+    for text, start in zip(values, starts, strict=True):
+        flow.put(text, start, colour, size)
+    flow.y += round(size * 1.3)
+
+
+def _rate(flow: Flow, progress: Progress, view: View) -> None:
+    lang = view.language
+    target = int(view.keys.get("_target", "100"))
+    hours = progress.hours_left()
+    if hours == 0:
+        left = crew_text(lang, "all_done")
+    elif hours is None:
+        left = crew_text(lang, "time_left_unknown")
+    else:
+        hh, mm = divmod(round(hours * 60), 60)
+        left = (
+            crew_text(lang, "time_left", hours=hh, minutes=mm)
+            if hh
+            else crew_text(lang, "time_left_minutes", minutes=mm)
+        )
+    rate = crew_text(
+        lang, "rate", rate10=progress.per_hour_10, rate60=progress.per_hour_60, target=target
     )
-    y += line * 1.6
+    flow.line("", parts=[rate, left], colour=GREEN if progress.rate >= target else AMBER)
 
-    # Health: devices, disk, backlog
+
+def _health(flow: Flow, view: View, progress: Progress | None) -> None:
+    lang = view.language
     parts = []
-    for source, status in sorted(state.devices.items()):
-        kind = source.split(":", 1)[0]  # the kind is enough on screen; the log has the path
-        parts.append(
-            (f"{kind} {crew_text(lang, status.state)}", GREEN if status.state == "ok" else RED)
-        )
+    for source, status in sorted(view.state.devices.items()):
+        # the kind in the crew's words is enough on screen; the log has the path
+        parts.append(f"{device_name(lang, source)} {crew_text(lang, status.state)}")
     if progress is not None:
-        low = progress.disk_free < 2 * 1024**3
-        parts.append(
-            (crew_text(lang, "disk", free=human_bytes(progress.disk_free)), RED if low else GREEN)
-        )
-        parts.append((crew_text(lang, "backlog", count=progress.sync_backlog), GREY))
-    x = 0.03 * w
-    put(crew_text(lang, "devices") + ":", x, y, line, GREY)
-    x += 0.1 * w
-    for text, colour in parts:
-        rendered = fonts.render(text, line, colour)
-        if x + rendered.get_width() > w * 0.98:
-            x = 0.13 * w
-            y += line * 1.3
-        surface.blit(rendered, (round(x), round(y)))
-        x += rendered.get_width() + 0.02 * w
-
-    # Key help along the bottom
-    help_text = crew_text(lang, "keys", **_key_names(keys))
-    rendered = fonts.render(help_text, max(12, round(line * 0.8)), GREY)
-    if rendered.get_width() > w * 0.96:
-        rendered = pygame.transform.smoothscale(
-            rendered,
-            (round(w * 0.96), round(rendered.get_height() * w * 0.96 / rendered.get_width())),
-        )
-    surface.blit(rendered, (round(0.02 * w), h - rendered.get_height() - 6))
+        parts.append(crew_text(lang, "disk", free=human_bytes(progress.disk_free)))
+        parts.append(crew_text(lang, "backlog", count=progress.sync_backlog))
+    bad = any(status.state != "ok" for status in view.state.devices.values())
+    low = progress is not None and progress.disk_free < 2 * 1024**3
+    label = crew_text(lang, "devices")
+    parts = [f"{label}: {parts[0]}", *parts[1:]] if parts else [label]
+    flow.line("", parts=parts, colour=RED if bad or low else GREEN)
 
 
-def _target(view: View) -> int:
-    return int(view.keys.get("_target", "100"))
+def _help_parts(view: View) -> list[str]:
+    return crew_text(view.language, "keys", **_key_names(view.keys)).split(" · ")
+
+
+def _key_help(flow: Flow, view: View) -> None:
+    """The keys, at the smallest size (never shrunk), on as many lines as they need."""
+    size = flow.sizes.small
+    lines = wrap(_help_parts(view), flow.width, flow.measure(size))
+    flow.y = max(
+        flow.y, flow.surface.get_height() - flow.sizes.margin - len(lines) * round(size * 1.3)
+    )
+    for text in lines:
+        flow.line(text, GREY, size)
+
+
+def _thumbnails(
+    surface: pygame.Surface,
+    view: View,
+    fonts: Fonts,
+    sizes: Sizes,
+    progress: Progress,
+    left: int,
+) -> None:
+    """The last accepted photos with their 拍摄序号, down the right-hand column."""
+    w, h = surface.get_size()
+    x = left + sizes.margin
+    y = sizes.margin
+    column = w - x - sizes.margin
+    label = crew_text(view.language, "recent")
+    surface.blit(fonts.render(label, sizes.small, GREY), (x, y))
+    y += round(sizes.small * 1.3)
+    each = (h - y - sizes.margin) // max(1, len(progress.recent)) - round(sizes.small * 1.3)
+    thumb_h = max(40, min(each, round(column * 4 / 3)))
+    for shot in progress.recent:
+        if y + thumb_h + sizes.small > h:
+            break
+        thumb = view.thumbnails.get(shot.file)
+        if thumb is not None:
+            tw = round(thumb.get_width() * thumb_h / thumb.get_height())
+            surface.blit(pygame.transform.smoothscale(thumb, (tw, thumb_h)), (x, y))
+        else:
+            pygame.draw.rect(surface, GREY, (x, y, round(thumb_h * 0.75), thumb_h), 1)
+        caption = f"#{shot.seq}  {shot.name}"
+        surface.blit(fonts.render(caption, sizes.small, WHITE), (x, y + thumb_h + 2))
+        y += thumb_h + round(sizes.small * 1.4)
+
+
+def _light_fault(reasons: tuple[Reason, ...]) -> Reason | None:
+    """A lighting reason the student cannot fix: the crew is told, not the student."""
+    return next((r for r in reasons if r in CREW_ONLY_REASONS), None)
 
 
 def _key_names(keys: dict[str, str]) -> dict[str, Any]:

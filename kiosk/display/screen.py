@@ -30,6 +30,10 @@ THUMBNAIL_HEIGHT = 160
 THUMBNAILS_KEPT = 32
 
 
+class DisplayUnavailable(RuntimeError):
+    """No usable display: the message is the crew's hint (``kiosk run`` exits 2 with it)."""
+
+
 class Screen:
     """Draws the station's state on the student screen and the crew screen."""
 
@@ -79,7 +83,7 @@ class Screen:
             failed = f"{kmsdrm.driver_problem(None, display.driver)} (SDL: {exc})"
             log.error("%s", failed)
             notify.status(failed)
-            raise
+            raise DisplayUnavailable(failed) from exc
         problem = kmsdrm.driver_problem(pygame.display.get_driver(), display.driver) or (
             None if display.ok else display.message
         )
@@ -193,7 +197,8 @@ class Screen:
         self._drawn_seq = seq
         self._drawn_at = now
         view, frame = self.view(state, progress, now, frame)
-        if self.show_crew and self.second is None:
+        if (self.show_crew or state.chooser is not None) and self.second is None:
+            # the chooser is the crew's: on one display it takes the screen while open
             draw_crew(self.surface, view, self.fonts)
         else:
             draw_student(self.surface, view, self.fonts)
@@ -214,6 +219,10 @@ class Screen:
         if self.screenshots is not None and state.phase != self._screenshot_phase:
             self._screenshot_phase = state.phase
             self.screenshot(pygame, self.surface, f"student-{state.phase}")
+
+    def chooser_on_main(self) -> bool:
+        """Is the session chooser on the main display (where taps arrive)?"""
+        return self.second is None
 
     # -- screenshots -------------------------------------------------------------------
 

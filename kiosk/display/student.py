@@ -14,13 +14,13 @@ import pygame
 
 from kiosk.display import texts
 from kiosk.display.font import Fonts
+from kiosk.display.layout import wrap
 from kiosk.display.view import (
     AMBER,
     BLACK,
     GREEN,
     HINT_BAND,
     PANEL,
-    RED,
     WHITE,
     View,
     fit,
@@ -151,16 +151,45 @@ def _framing(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
         )
     if state.phase is Phase.COUNTDOWN and state.countdown_end is not None:
         left = max(1, math.ceil(state.countdown_end - view.now))
-        _text_at(surface, fonts, str(left), COUNTDOWN_SIZE, GREEN, (w / 2, h / 2))
+        centre = countdown_centre((w, h), oval)
+        _text_at(surface, fonts, str(left), COUNTDOWN_SIZE, GREEN, centre, background=BLACK)
         _band(surface, fonts, texts.HOLD_STILL, GREEN)
     elif state.phase is Phase.CAPTURING:
         _band(surface, fonts, texts.CAPTURING, WHITE)
     elif state.hint:
-        _band(surface, fonts, state.hint, WHITE)
+        _band(surface, fonts, student_hint(state), WHITE)
     elif state.steady > 0:
         _band(surface, fonts, texts.HOLD_STILL, GREEN)
     else:
         _band(surface, fonts, texts.GET_READY, WHITE)
+
+
+def countdown_centre(
+    size: tuple[int, int], oval: tuple[int, int, int, int] | None
+) -> tuple[float, float]:
+    """Where the countdown goes: beside the head guide, never over the face."""
+    w, h = size
+    if oval is None:
+        return (0.88 * w, 0.42 * h)
+    cx, _, rx, _ = oval
+    right = cx + rx
+    return ((right + w) / 2 if w - right > 0.12 * w else 0.92 * w, 0.42 * h)
+
+
+def student_hint(state: Any) -> str:
+    """The hint the student reads: a lighting fault they cannot fix asks them to wait."""
+    if state.reasons and state.reasons[0] in texts.CREW_ONLY_REASONS:
+        return texts.LIGHT_WAIT
+    return str(state.hint or "")
+
+
+def masked_number(value: str, kind: str) -> str:
+    """Enough of the number for the student to recognise it, not for the queue to copy:
+    an ID number keeps its first 6 and last 4, a 学号 its first 4 and last 3."""
+    keep = (6, 4) if kind == "id_number" else (4, 3)
+    if len(value) <= sum(keep) + 1:
+        return value
+    return value[: keep[0]] + "*" * (len(value) - sum(keep)) + value[-keep[1] :]
 
 
 def _identified(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
@@ -170,13 +199,19 @@ def _identified(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
         return
     student = subject.student
     if student is not None:
-        _text_at(surface, fonts, student.name, TITLE_SIZE * 1.3, WHITE, (w / 2, 0.3 * h))
-        lines = [f"学号 {student.student_number}", f"{student.department}  {student.major}".strip()]
+        _text_at(surface, fonts, student.name, TITLE_SIZE * 1.3, WHITE, (w / 2, 0.24 * h))
+        if subject.identity.kind == "id_number" and student.id_number:
+            number = texts.ID_NUMBER.format(value=masked_number(student.id_number, "id_number"))
+        else:
+            number = texts.STUDENT_NUMBER.format(
+                value=masked_number(student.student_number, "student_number")
+            )
+        lines = [number, f"{student.department}  {student.major}".strip()]
     else:
         lines = ["图像采集码", _mask(subject.collection_code or "")]
     for i, line in enumerate(lines):
-        _text_at(surface, fonts, line, BODY_SIZE, WHITE, (w / 2, (0.5 + 0.1 * i) * h))
-    _band(surface, fonts, texts.GET_READY, WHITE)
+        _text_at(surface, fonts, line, BODY_SIZE, WHITE, (w / 2, (0.44 + 0.1 * i) * h))
+    _band(surface, fonts, texts.IS_IT_YOU, AMBER)
 
 
 def _mask(code: str) -> str:
@@ -190,22 +225,30 @@ def _result(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
     _photo_panel(surface, view.photo, left=True)
     x = 0.72 * w
     if state.phase is Phase.SAVED:
-        _tick(surface, (round(x), round(0.3 * h)), round(0.12 * h))
-        _text_at(surface, fonts, texts.ACCEPTED, TITLE_SIZE, GREEN, (x, 0.55 * h))
+        _tick(surface, (round(x), round(0.25 * h)), round(0.1 * h))
+        _text_at(surface, fonts, texts.ACCEPTED, TITLE_SIZE, GREEN, (x, 0.45 * h))
         if state.seq is not None:
             _text_at(
-                surface, fonts, texts.SEQ.format(seq=state.seq), BODY_SIZE, WHITE, (x, 0.7 * h)
+                surface, fonts, texts.SEQ.format(seq=state.seq), BODY_SIZE, WHITE, (x, 0.6 * h)
             )
+        _band(surface, fonts, texts.DONE, GREEN)
     elif state.phase is Phase.SAVING:
         _text_at(surface, fonts, texts.SAVING, TITLE_SIZE * 0.7, WHITE, (x, 0.45 * h))
     else:
-        _cross(surface, (round(x), round(0.3 * h)), round(0.1 * h))
-        _text_at(surface, fonts, texts.RETAKE, TITLE_SIZE, RED, (x, 0.55 * h))
+        _text_at(surface, fonts, texts.RETAKE, TITLE_SIZE, AMBER, (x, 0.4 * h))
         if state.phase is Phase.CREW_DECISION:
             code = state.notice.code if state.notice else "crew_decision"
             _band(surface, fonts, texts.STUDENT_NOTICE.get(code, ""), AMBER)
-        elif state.hint:
-            _band(surface, fonts, state.hint, WHITE)
+        else:
+            _band(surface, fonts, retake_words(state), WHITE)
+
+
+def retake_words(state: Any) -> str:
+    """A kind word, then what to do: "没关系，我们再拍一张：请闭上嘴巴"."""
+    hint = student_hint(state)
+    if hint == texts.LIGHT_WAIT:
+        return hint
+    return texts.RETAKE_KIND.format(hint=hint) if hint else texts.RETAKE_PLAIN
 
 
 def _photo_panel(surface: pygame.Surface, photo: Any, left: bool) -> None:
@@ -232,13 +275,6 @@ def _tick(surface: pygame.Surface, centre: tuple[int, int], size: int) -> None:
     pygame.draw.lines(surface, GREEN, False, points, max(6, size // 5))
 
 
-def _cross(surface: pygame.Surface, centre: tuple[int, int], size: int) -> None:
-    cx, cy = centre
-    width = max(6, size // 5)
-    pygame.draw.line(surface, RED, (cx - size, cy - size), (cx + size, cy + size), width)
-    pygame.draw.line(surface, RED, (cx - size, cy + size), (cx + size, cy - size), width)
-
-
 def _shade(surface: pygame.Surface, alpha: int) -> None:
     shade = pygame.Surface(surface.get_size())
     shade.fill(BLACK)
@@ -257,16 +293,20 @@ def _band(
     if not text:
         return
     w, h = surface.get_size()
-    band_h = round(h * BAND_HEIGHT)
+    size = hint_font_size(h)
+    # A long sentence wraps (at its punctuation first) rather than shrinking.
+    parts = [p + "，" for p in text.split("，")]
+    parts[-1] = parts[-1][:-1]
+    measure = lambda t: fonts.render(t, size, colour).get_width()  # noqa: E731
+    lines = [line.rstrip("，") for line in wrap(parts, w * 0.96, measure, joiner="")]
+    band_h = max(round(h * BAND_HEIGHT), round(len(lines) * size * 1.25 + size * 0.5))
     y = 0 if top else h - band_h
     pygame.draw.rect(surface, HINT_BAND, (0, y, w, band_h))
-    rendered = fonts.render(text, hint_font_size(h), colour, HINT_BAND)
-    if rendered.get_width() > w * 0.96:
-        rendered = pygame.transform.smoothscale(
-            rendered,
-            (round(w * 0.96), round(rendered.get_height() * w * 0.96 / rendered.get_width())),
-        )
-    surface.blit(rendered, rendered.get_rect(center=(w // 2, y + band_h // 2)))
+    step = size * 1.25
+    first = y + band_h / 2 - step * (len(lines) - 1) / 2
+    for i, line in enumerate(lines):
+        rendered = fonts.render(line, size, colour, HINT_BAND)
+        surface.blit(rendered, rendered.get_rect(center=(w // 2, round(first + i * step))))
 
 
 def _centre(
@@ -289,7 +329,10 @@ def _text_at(
     rendered = fonts.render(text, max(12, round(h * size)), colour, background)
     w = surface.get_width()
     if rendered.get_width() > w * 0.95:
-        rendered = pygame.transform.smoothscale(
+        scale = (
+            pygame.transform.smoothscale if rendered.get_bitsize() >= 24 else pygame.transform.scale
+        )
+        rendered = scale(
             rendered,
             (round(w * 0.95), round(rendered.get_height() * w * 0.95 / rendered.get_width())),
         )

@@ -33,20 +33,21 @@ FILE_NAME_FIELDS: dict[str, Callable[[Photo], str]] = {
     "院校代码": lambda p: p.student.school_code,
 }
 
-# Caption field -> (label printed before the value or "", value). The
-# notice's five are the default; the label tells 学号 from 拍摄序号 at a glance.
+# Caption field -> (label printed before the value, value). Every line is
+# labelled, so a registrar reading a printout never has to guess which number
+# is the 学号 and which the 拍摄序号. The notice's five are the default.
 CAPTION_FIELDS: dict[str, tuple[str, Callable[[Photo], str]]] = {
-    "学校名称": ("", lambda p: p.student.school_name),
-    "学生姓名": ("", lambda p: p.student.name),
+    "学校名称": ("学校 ", lambda p: p.student.school_name),
+    "学生姓名": ("姓名 ", lambda p: p.student.name),
     "学号": ("学号 ", lambda p: p.student.student_number),
-    "身份证号码": ("", lambda p: p.student.id_number or ""),
+    "身份证号码": ("身份证号 ", lambda p: p.student.id_number or ""),
     "拍摄序号": ("拍摄序号 ", lambda p: "" if p.take.seq is None else str(p.take.seq)),
     "院校代码": ("院校代码 ", lambda p: p.student.school_code),
-    "性别": ("", lambda p: p.student.sex),
-    "学历": ("", lambda p: p.student.degree),
-    "专业名称": ("", lambda p: p.student.major),
-    "院系": ("", lambda p: p.student.department),
-    "类型": ("", lambda p: p.student.category),
+    "性别": ("性别 ", lambda p: p.student.sex),
+    "学历": ("学历 ", lambda p: p.student.degree),
+    "专业名称": ("专业 ", lambda p: p.student.major),
+    "院系": ("院系 ", lambda p: p.student.department),
+    "类型": ("类型 ", lambda p: p.student.category),
     "采集码": ("采集码 ", lambda p: p.student.collection_code or p.take.collection_code or ""),
 }
 

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from kiosk.export.package import Erratum, Package, Person, Take, assemble
+from kiosk.lang import Said
 from kiosk.store import Store
 from kiosk.student import DESCRIPTION_FIELDS
 
@@ -59,10 +60,9 @@ def packages(
             return [session_package(store, session_id, offset)]
         if school_code is not None:
             if school_code not in school_codes(store):
-                known = ", ".join(school_codes(store)) or "none (import a roster first)"
-                raise ScopeError(
-                    f"no students or sessions for 院校代码 {school_code}; known: {known}"
-                )
+                known = ", ".join(school_codes(store))
+                key = "export.no_school" if known else "export.no_school_none"
+                raise ScopeError(Said.of(key, school=school_code, known=known))
             return [school_package(store, school_code, offset)]
         return [school_package(store, code, offset) for code in school_codes(store)]
 
@@ -103,8 +103,8 @@ def session_package(store: Store, session_id: int, offset: dt.timedelta) -> Pack
     row = store.conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
     if row is None:
         last = store.conn.execute("SELECT max(id) FROM sessions").fetchone()[0]
-        hint = f"sessions here are 1..{last}" if last else "this data folder has no sessions"
-        raise ScopeError(f"no session {session_id} ({hint})")
+        key = "export.no_session" if last else "export.no_sessions"
+        raise ScopeError(Said.of(key, session=session_id, last=last))
     scope_sql = (
         "SELECT id FROM students WHERE school_code = :code "
         "AND (:category = '' OR category = :category) "
@@ -215,6 +215,7 @@ def _take(row: sqlite3.Row, data_dir: Path, offset: dt.timedelta) -> Take:
         seq=row["seq"],
         session_key=row["session_uuid"],
         session_date=(opened + offset).date().isoformat(),
+        session_label=f"第 {row['session_id']} 场",
         source=data_dir / row["file"],
         sha256=row["sha256"],
         reasons=tuple(_reasons(row["reasons"])),

@@ -55,6 +55,9 @@ class Take:
     seq: int | None = None  # 拍摄序号 within its session (delivered takes)
     session_key: str = ""
     session_date: str = ""  # local date the session opened, YYYY-MM-DD
+    # How the registrar tells sessions apart ("第 3 场"): 拍摄序号 restarts in
+    # every session, so a whole-school index needs it beside the number.
+    session_label: str = ""
     source: Path | None = None  # the stored JPEG
     sha256: str = ""
     reasons: tuple[str, ...] = ()

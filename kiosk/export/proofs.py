@@ -36,8 +36,12 @@ HEADER_MM = 14.0  # two header lines and a rule
 FOOTER_MM = 6.0
 TITLE_PT = 12.0
 SUBTITLE_PT = 9.0
-CAPTION_PT = 7.0  # largest caption size; shrunk per line to fit the cell
-CAPTION_MIN_PT = 4.5  # below this a line is cut with "…" instead
+# Captions are read on a printed A4 sheet at arm's length: 9 pt, shrunk per
+# line down to 8 pt (an 18-digit ID number with its label fits a 4-column
+# cell at 8.7 pt), below which a line is cut with "…" (only a very long school
+# name; the page header carries it whole).
+CAPTION_PT = 9.0
+CAPTION_MIN_PT = 8.0
 FOOTER_PT = 7.0
 PHOTO_ASPECT = 4 / 3  # height / width of the official 480 x 640 photo
 GAP_MM = 2.0
@@ -124,7 +128,7 @@ def render(
     font: FontFile,
     stamp: dt.datetime,
     paper: str = "A4",
-    columns: int = 5,
+    columns: int = 4,
     rows: int = 4,
     caption_lines: int = 5,
     on_page: Callable[[], None] | None = None,

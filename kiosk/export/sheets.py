@@ -21,8 +21,8 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from kiosk.capture.verdict import HINT_ZH, Reason
-from kiosk.export.package import Package, Photo
+from kiosk.export.package import Package, Photo, Take
+from kiosk.lang import has, say
 from kiosk.roster import COLUMNS, NOTICE_HEADERS
 
 FONT_NAME = "宋体"
@@ -31,8 +31,11 @@ TEXT_FORMAT = "@"  # Excel's "Text" number format
 TEXT_STYLE = "宋体10 文本"
 NUMBER_STYLE = "宋体10 数字"
 
-# The notice's school-database columns, in its order.
-INDEX_HEADERS = NOTICE_HEADERS
+# The notice's school-database columns first, in its order (a school's
+# database import reads them by position), then what explains the order of the
+# rows: they are grouped by 类型 and 院系, and 拍摄序号 restarts in every
+# session, so a whole-school index names the session beside the number.
+INDEX_HEADERS = (*NOTICE_HEADERS, "院系", "类型", "拍摄场次")
 MISSING_HEADERS = (
     "院校名称", "院校代码", "学号", "姓名", "性别", "身份证号", "学历", "专业名称", "院系", "类型", "情况",
 )  # fmt: skip
@@ -73,9 +76,21 @@ def index_rows(photos: Iterable[Photo]) -> list[list[Cell]]:
             p.student.id_number or "",
             p.student.degree,
             p.student.major,
+            p.student.department,
+            p.student.category,
+            session_text(p.take),
         ]
         for p in photos
     ]
+
+
+def session_text(take: Take) -> str:
+    """第 3 场（2026-06-03）: the session and its local date, as far as known."""
+    if not take.session_date:
+        return take.session_label
+    return (
+        f"{take.session_label}（{take.session_date}）" if take.session_label else take.session_date
+    )
 
 
 def missing_rows(package: Package) -> list[list[Cell]]:
@@ -102,15 +117,14 @@ def missing_rows(package: Package) -> list[list[Cell]]:
 
 
 def reason_text(reasons: Sequence[str], status: str) -> str:
-    hints = []
-    for code in reasons:
-        try:
-            hints.append(HINT_ZH[Reason(code)])
-        except ValueError:
-            hints.append(code)
-    if not hints and status == "flagged":
-        return "工作人员标记复核"
-    return "；".join(hints)
+    """Why the photo failed, as the registrar reads it ("嘴巴张开"), not the
+    instruction the student heard ("请闭上嘴巴"); an unknown code stays as it is."""
+    names = [
+        say("zh", f"reason.{code}") if has("zh", f"reason.{code}") else code for code in reasons
+    ]
+    if not names and status == "flagged":
+        return say("zh", "reason.flagged")
+    return "；".join(names)
 
 
 def retake_rows(package: Package) -> list[list[Cell]]:

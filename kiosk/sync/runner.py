@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from kiosk.config import SyncConfig
+from kiosk.lang import Said
 from kiosk.store import Store
 from kiosk.sync import outbox
 from kiosk.sync.client import (
@@ -293,18 +294,15 @@ def reconcile(store: Store, client: ReceiverClient) -> list[dict[str, object]]:
     return results
 
 
-def mismatch_reason(tally: outbox.SessionTally, remote: RemoteSummary) -> str:
-    """Why a session does not match, in words for the crew."""
+def mismatch_reason(tally: outbox.SessionTally, remote: RemoteSummary) -> Said:
+    """Why a session does not match, in words for the crew (their language at the CLI)."""
     if remote.count != tally.count:
-        return f"the receiver holds {remote.count} records of this session, the kiosk {tally.count}"
+        return Said.of("sync.mismatch.count", remote=remote.count, local=tally.count)
     if remote.digest != tally.digest:
-        return "same count, different records or photos"
+        return Said.of("sync.mismatch.digest")
     if remote.verified is None:
-        return "the receiver does not prove it holds the photos (update the receiver)"
-    return (
-        f"the receiver lacks or holds damaged photos of {remote.count - remote.verified} "
-        "records (`central verify` on the receiver lists them)"
-    )
+        return Said.of("sync.mismatch.unproven")
+    return Said.of("sync.mismatch.photos", missing=remote.count - remote.verified)
 
 
 def _resend_photos(

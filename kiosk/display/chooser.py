@@ -1,0 +1,141 @@
+"""The session chooser on the crew screen: one list per step, the cursor, the counts.
+
+Drawn in place of the crew screen's table while ``state.chooser`` is set; what
+the lines are comes from kiosk/chooser.py. :func:`line_at` maps a tap (touch
+screen or mouse) to the line under it, with the same geometry the drawing uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pygame
+
+from kiosk import chooser as choosing
+from kiosk.display.font import Fonts
+from kiosk.display.layout import Sizes, window, wrap
+from kiosk.display.texts import crew_text
+from kiosk.display.view import AMBER, GREY, RED, WHITE
+
+CURSOR = (40, 70, 120)
+
+
+# Lines kept at the bottom: what was typed or refused, and two lines of keys.
+BOTTOM_LINES = 3
+
+
+def heading_top(sizes: Sizes) -> int:
+    """Under the crew screen's title line."""
+    return sizes.margin + round(sizes.big * 1.3)
+
+
+def list_top(sizes: Sizes) -> int:
+    """Where the list starts: under the title and the step's heading."""
+    return heading_top(sizes) + round(sizes.small * 1.3) + sizes.margin
+
+
+def row_height(sizes: Sizes) -> int:
+    """A list line: the text and room around it for a finger (≥ 7 mm on the 7" screen)."""
+    return round(sizes.small * 1.45)
+
+
+def rows_per_page(size: tuple[int, int], sizes: Sizes) -> int:
+    """List lines that fit above the bottom lines."""
+    bottom = BOTTOM_LINES * round(sizes.small * 1.3) + sizes.margin
+    return max(1, (size[1] - list_top(sizes) - bottom) // row_height(sizes))
+
+
+def line_at(size: tuple[int, int], chooser: choosing.Chooser, y: float) -> int | None:
+    """The option index under a tap at height ``y`` (None: not on a line)."""
+    sizes = Sizes.of(size)
+    row = row_height(sizes)
+    top = list_top(sizes)
+    if y < top:
+        return None
+    count = len(choosing.options(chooser))
+    per_page = rows_per_page(size, sizes)
+    index = window(count, per_page, chooser.cursor) + int((y - top) // row)
+    on_page = index < window(count, per_page, chooser.cursor) + per_page
+    return index if index < count and on_page else None
+
+
+def option_label(option: choosing.Option, level: str, language: str) -> str:
+    if option.value == choosing.ALL and level in ("category", "department"):
+        return crew_text(language, "all_categories" if level == "category" else "all_departments")
+    return option.label
+
+
+def draw_chooser(
+    surface: pygame.Surface,
+    chooser: choosing.Chooser,
+    fonts: Fonts,
+    sizes: Sizes,
+    language: str,
+    keys: dict[str, str],
+) -> None:
+    w, h = surface.get_size()
+    x = sizes.margin * 2
+    width = w - 2 * x
+    small = sizes.small
+    step = round(small * 1.3)
+
+    def text(line: str, y: float, colour: tuple[int, int, int] = WHITE) -> None:
+        surface.blit(fonts.render(line, small, colour), (x, round(y)))
+
+    y = float(heading_top(sizes))
+    if chooser.level == "school":
+        heading = crew_text(language, "chooser_school")
+    elif chooser.level == "category":
+        heading = crew_text(language, "chooser_category", school=_school(chooser))
+    elif chooser.level == "department":
+        category = chooser.category or crew_text(language, "all_categories")
+        heading = crew_text(
+            language, "chooser_department", school=_school(chooser), category=category
+        )
+    else:
+        heading = crew_text(language, "chooser_title")
+    text(heading, y, AMBER)
+    status_y = h - sizes.margin - BOTTOM_LINES * step
+    if chooser.refused:
+        text(crew_text(language, chooser.refused), status_y, RED)
+    elif chooser.typed:
+        text(crew_text(language, "chooser_typed", typed=chooser.typed), status_y, WHITE)
+
+    names = {"accept": keys.get("accept", "return"), "quit": keys.get("quit", "escape")}
+    if chooser.level == "code":
+        question = crew_text(language, "chooser_code", school=chooser.school)
+        y = list_top(sizes)
+        for line in wrap([question], width, lambda t: fonts.render(t, small, WHITE).get_width()):
+            text(line, y, AMBER)
+            y += step
+        help_text = crew_text(language, "chooser_code_keys", **names)
+    else:
+        lines = choosing.options(chooser)
+        per_page = rows_per_page((w, h), sizes)
+        first = window(len(lines), per_page, chooser.cursor)
+        row = row_height(sizes)
+        y = list_top(sizes)
+        for index in range(first, min(len(lines), first + per_page)):
+            option = lines[index]
+            if index == chooser.cursor:
+                pygame.draw.rect(surface, CURSOR, (x - 6, y - row * 0.15, width + 12, row - 2))
+            label = crew_text(
+                language,
+                "chooser_line",
+                label=option_label(option, chooser.level, language),
+                count=option.students,
+            )
+            text(label, y, WHITE if option.students else GREY)
+            y += row
+        help_text = crew_text(language, "chooser_keys", **names)
+    measure: Any = lambda t: fonts.render(t, small, GREY).get_width()  # noqa: E731
+    help_lines = wrap(help_text.split(" · "), width, measure)[: BOTTOM_LINES - 1]
+    y = h - sizes.margin - len(help_lines) * step
+    for line in help_lines:
+        text(line, y, GREY)
+        y += step
+
+
+def _school(chooser: choosing.Chooser) -> str:
+    names = [s.school_name for s in chooser.scopes if s.school_code == chooser.school]
+    return f"{chooser.school} {names[0]}".strip() if names else chooser.school

@@ -1,0 +1,255 @@
+"""The crew's start of a day, driven through the real station and its pygame screens.
+
+Used by tests/test_chooser_screen.py (SDL_VIDEODRIVER=dummy) and, as
+``python -m tests.chooser_tour OUT``, to write the screenshots in docs/ at the
+three screen sizes the kiosk ships with.
+
+The tour: the station starts with no session; the crew presses the session
+key, moves the cursor with the arrow keys, types the school's 院校代码 (the
+cursor jumps to it) and accepts, taps 研究生 on the touch screen, accepts
+全部 院系; the session opens; a student
+scans, is identified, photographed, a refused still and its retake, saved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kiosk import station as st
+from kiosk.app import StationApp
+from kiosk.capture.sim import SimCamera
+from kiosk.capture.verdict import Assessment, Reason
+from kiosk.config import Config
+from kiosk.demo import Director, Step
+from kiosk.roster import import_roster
+from kiosk.sample import HEADERS, sample_rows
+from kiosk.scanner.parse import Identifier
+from kiosk.store import Store
+from tests.test_app import FakeScanner
+
+SIZES = ((800, 480), (1280, 800), (1920, 1080))
+OTHER_SCHOOL = ("10730", "兰州大学")
+
+
+def write_roster(path: Path) -> Path:
+    """Two schools: the sample school's 普通生 (4 院系), and a second school with
+    普通生 and 研究生 (so every step of the chooser has a choice)."""
+    from openpyxl import Workbook
+
+    rows = sample_rows(12)
+    for row in sample_rows(6, seed=11, category="研究生") + sample_rows(5, seed=12):
+        row[1], row[2] = OTHER_SCHOOL[1], OTHER_SCHOOL[0]
+        row[3] = "G" + row[3] if row[-1] == "研究生" else "B" + row[3]
+        rows.append(row)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(list(HEADERS))
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+class Checker:
+    """Good frames; the first still has the mouth open, the retake is fine."""
+
+    def __init__(self) -> None:
+        self.stills = 0
+
+    def assess(self, rgb: np.ndarray, still: bool = False, face_only: bool = False) -> Assessment:
+        h, w = rgb.shape[:2]
+        box = (w * 0.4, h * 0.25, w * 0.6, h * 0.6)
+        if still:
+            self.stills += 1
+            if self.stills == 1:
+                return Assessment.of([Reason.MOUTH_OPEN], face_box=box)
+        return Assessment.of([], face_box=box)
+
+
+def compose(still: np.ndarray, assessment: Assessment) -> bytes:
+    import cv2
+
+    small = cv2.resize(still, (480, 640))
+    ok, data = cv2.imencode(".jpg", small[:, :, ::-1])
+    assert ok
+    return bytes(data)
+
+
+def config_for(data: Path, size: tuple[int, int]) -> Config:
+    config = Config().with_data_dir(data)
+    station = dataclasses.replace(
+        config.station,
+        steady_frames=2,
+        countdown_s=1.0,
+        confirm_s=0.5,
+        review_s=0.5,
+        saved_s=0.5,
+        window_size=size,
+        crew_screen="toggle",
+    )
+    camera = dataclasses.replace(
+        config.camera, backend="sim", preview_size=(640, 360), still_size=(1280, 720)
+    )
+    return dataclasses.replace(config, station=station, camera=camera)
+
+
+def key(name: str, text: str = "") -> Callable[[StationApp], object]:
+    import pygame
+
+    def press(app: StationApp) -> None:
+        pygame.event.post(
+            pygame.event.Event(pygame.KEYDOWN, key=pygame.key.key_code(name), unicode=text, mod=0)
+        )
+
+    return press
+
+
+def tap(line: int) -> Callable[[StationApp], object]:
+    """A finger on line ``line`` of the chooser shown now (the same geometry it is drawn with)."""
+    import pygame
+
+    from kiosk.display.chooser import list_top, row_height, rows_per_page
+    from kiosk.display.layout import Sizes, window
+
+    def touch(app: StationApp) -> None:
+        chooser = app.state.chooser
+        assert chooser is not None
+        size = app.screen.surface.get_size()
+        sizes = Sizes.of(size)
+        row = row_height(sizes)
+        first = window(99, rows_per_page(size, sizes), chooser.cursor)
+        y = list_top(sizes) + (line - first) * row + row // 2
+        pygame.event.post(
+            pygame.event.Event(pygame.FINGERDOWN, x=0.5, y=y / size[1], finger_id=0, touch_id=0)
+        )
+
+    return touch
+
+
+def at_level(level: str, cursor: int | None = None) -> Callable[[StationApp, int], bool]:
+    def check(app: StationApp, since: int) -> bool:
+        chooser = app.state.chooser
+        return (
+            chooser is not None
+            and chooser.level == level
+            and (cursor is None or chooser.cursor == cursor)
+        )
+
+    return check
+
+
+def typed(code: str) -> Callable[[StationApp, int], bool]:
+    return lambda app, since: app.state.chooser is not None and app.state.chooser.typed == code
+
+
+def in_phase(*phases: st.Phase) -> Callable[[StationApp, int], bool]:
+    return lambda app, since: app.state.phase in phases
+
+
+@dataclasses.dataclass
+class Tour:
+    app: StationApp
+    failed: str | None
+    finished: bool
+    screens: dict[str, Any]  # name -> the pygame Surface drawn
+
+
+def tour(data: Path, size: tuple[int, int], shots: Path | None = None) -> Tour:
+    """Run the tour at one screen size; ``shots``: save the crew and student screens there."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    config = config_for(data, size)
+    with Store(config.db_path) as store:
+        import_roster(store, write_roster(data / "roster.xlsx"))
+        number = store.conn.execute(
+            "SELECT student_number FROM students WHERE category = '研究生' ORDER BY id LIMIT 1"
+        ).fetchone()[0]
+    camera = SimCamera(config.camera)
+    camera.show("face_041.jpg")
+    scanner = FakeScanner()
+    drawn: dict[str, Any] = {}  # name -> the pygame Surface drawn
+    label = f"{size[0]}x{size[1]}"
+
+    def save(app: StationApp, name: str, draw: Callable[..., None]) -> None:
+        import time
+
+        import pygame
+
+        view, _ = app.screen.view(app.state, app.progress, time.monotonic())
+        surface = pygame.Surface(app.screen.surface.get_size())
+        draw(surface, view, app.screen.fonts)
+        drawn[name] = surface
+        if shots is not None:
+            shots.mkdir(parents=True, exist_ok=True)
+            pygame.image.save(surface, str(shots / f"{label}-{name}.png"))
+
+    def crew(name: str) -> Callable[[StationApp], object]:
+        from kiosk.display.crew import draw_crew
+
+        return lambda app: save(app, f"crew-{name}", draw_crew)
+
+    def student(name: str) -> Callable[[StationApp], object]:
+        from kiosk.display.student import draw_student
+
+        return lambda app: save(app, f"student-{name}", draw_student)
+
+    def both(*actions: Callable[[StationApp], object]) -> Callable[[StationApp], object]:
+        def run(app: StationApp) -> None:
+            for action in actions:
+                action(app)
+
+        return run
+
+    steps = [
+        Step("closed", in_phase(st.Phase.CLOSED), key("o")),
+        Step("chooser: schools", at_level("school"), both(crew("chooser-school"), key("down"))),
+        Step("cursor down", at_level("school", cursor=1), key("1", "1")),
+        *[Step(f"type {d}", at_level("school"), key(d, d)) for d in OTHER_SCHOOL[0][1:]],
+        Step("typed 10730", typed(OTHER_SCHOOL[0]), key("return")),
+        Step("chooser: 类型", at_level("category"), both(crew("chooser-category"), tap(2))),
+        Step(
+            "chooser: 院系", at_level("department"), both(crew("chooser-department"), key("return"))
+        ),
+        Step("session open", in_phase(st.Phase.IDLE), lambda app: scanner.scan(number)),
+        Step("identified", in_phase(st.Phase.IDENTIFIED), student("identified")),
+        Step("countdown", in_phase(st.Phase.COUNTDOWN), student("countdown")),
+        Step("refused", in_phase(st.Phase.REVIEW), both(student("retake"), crew("refused"))),
+        Step("saved", in_phase(st.Phase.SAVED), student("saved")),
+        Step("idle again", in_phase(st.Phase.IDLE), crew("queue")),
+    ]
+    app = StationApp(
+        config,
+        camera=camera,
+        checker=Checker(),
+        compose=compose,
+        guide=lambda w, h: (w / 2, h * 0.42, w * 0.12, h * 0.26),
+        identify=Identifier(config.scanner).identify,
+        scanners=[scanner],
+        headless=True,
+    )
+    director = Director(steps, timeout_s=30)
+    app.on_tick = director.update
+    app.run(max_seconds=90)
+    return Tour(app, director.failed, director.finished, drawn)
+
+
+def main(out: Path) -> None:
+    import tempfile
+
+    for size in SIZES:
+        with tempfile.TemporaryDirectory() as data:
+            done = tour(Path(data), size, shots=out)
+            if done.failed:
+                sys.exit(f"{size}: {done.failed}")
+            print(size, sorted(done.screens))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
