@@ -93,7 +93,8 @@ def test_after_a_purge_a_lost_photo_is_a_mismatch_not_a_match(tmp_path, receiver
     blob(receiver.data, shas[0]).unlink()
     reconciled = kiosk(config, tmp_path / "k", "sync", "--reconcile")
     assert reconciled.returncode == 1
-    assert "MISMATCH: the receiver lacks or holds damaged photos of 1 records" in reconciled.stdout
+    # The crew reads it in Chinese (the default crew language).
+    assert "不一致：服务器缺少或损坏了 1 条记录的照片" in reconciled.stdout
 
 
 def test_central_verify_checks_the_database_and_collects_unreferenced_photos(tmp_path, receiver):
