@@ -15,8 +15,9 @@ dev=0
 apt_runtime="python3 python3-venv python3-dev gcc linux-libc-dev libgl1 libglib2.0-0 fonts-wqy-zenhei"
 # Tests: pdftoppm to render proof sheets, systemd-analyze for the units,
 # debootstrap for the Debian 12 root the image installer is tested on,
-# openssl for the sync's throw-away test CA, and shellcheck for the scripts.
-apt_dev="poppler-utils systemd shellcheck debootstrap openssl"
+# openssl for the sync's throw-away test CA, shellcheck for the scripts, and
+# a headless Chromium with its driver for the office pages' browser tests.
+apt_dev="poppler-utils systemd shellcheck debootstrap openssl chromium chromium-driver"
 
 wanted="$apt_runtime"
 [ "$dev" = 1 ] && wanted="$wanted $apt_dev"

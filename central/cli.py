@@ -41,6 +41,22 @@ def main() -> None:
     """Central receiver for the kiosks' photos (docs/sync.md)."""
 
 
+def _campaign(data_dir: Path):  # type: ignore[no-untyped-def]
+    """The office's store (rosters, schedule, reviews) beside the receiver's tables."""
+    from central.local_campaign import SqliteCampaign
+
+    _, metadata = _open(data_dir)  # creates the receiver's tables the campaign reads
+    metadata.close()
+    return SqliteCampaign(data_dir / "central.db")
+
+
+def _accounts(data_dir: Path):  # type: ignore[no-untyped-def]
+    from central.local_accounts import SqliteAccounts
+
+    _campaign(data_dir).close()
+    return SqliteAccounts(data_dir / "central.db")
+
+
 @main.command()
 @data_option
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -64,13 +80,20 @@ def serve(
     import uvicorn
 
     from central.app import Limits, create_app
+    from central.web import web_routes
 
     photos, metadata = _open(data_dir)
+    campaign = _campaign(data_dir)
+    accounts = _accounts(data_dir)
     cleaned = photos.clean_temporary()
     app = create_app(
         photos,
         metadata,
         Limits(max_photo_bytes=max_photo_bytes, max_manifest_bytes=max_manifest_bytes),
+        campaign=campaign,
+        web_routes=web_routes(
+            campaign, accounts, photos, data_dir, secure_cookies=ssl_certfile is not None
+        ),
     )
     scheme = "https" if ssl_certfile else "http"
     click.echo(
@@ -117,15 +140,57 @@ def token_add(kiosk_id: str, data_dir: Path) -> None:
 @data_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(data_dir: Path, as_json: bool) -> None:
-    """What arrived, per school and session."""
+    """Progress per school (against the roster and the schedule), kiosks, sessions.
+
+    --json: {"schools": [{code, name, expected, roster, photographed, missing,
+    retakes, flagged}], "kiosks": [{id, last_sync, shots_today}], "sessions": [...]}.
+    """
     _, metadata = _open(data_dir)
     try:
         sessions = metadata.status()
     finally:
         metadata.close()
+    campaign = _campaign(data_dir)
+    try:
+        schools = campaign.progress()
+        kiosks = campaign.kiosk_activity()
+    finally:
+        campaign.close()
     if as_json:
-        click.echo(json.dumps([asdict(s) for s in sessions], ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {
+                    "schools": [
+                        {
+                            "code": p.code,
+                            "name": p.name,
+                            "expected": p.expected,
+                            "roster": p.roster,
+                            "photographed": p.photographed,
+                            "missing": p.missing,
+                            "retakes": p.retakes,
+                            "flagged": p.flagged,
+                        }
+                        for p in schools
+                    ],
+                    "kiosks": [
+                        {"id": k.kiosk, "last_sync": k.last_sync, "shots_today": k.shots_today}
+                        for k in kiosks
+                    ],
+                    "sessions": [asdict(s) for s in sessions],
+                },
+                ensure_ascii=False,
+            )
+        )
         return
+    for p in schools:
+        click.echo(
+            f"{p.code} {p.name}: expected {p.expected if p.expected is not None else '-'}, "
+            f"roster {p.roster}, photographed {p.photographed}, missing {p.missing}, "
+            f"retakes {p.retakes}, flagged {p.flagged}"
+        )
+    for k in kiosks:
+        click.echo(f"kiosk {k.kiosk}: last sync {k.last_sync or '-'}, {k.shots_today} shots today")
     if not sessions:
         click.echo("nothing received yet")
         return
@@ -141,6 +206,167 @@ def status(data_dir: Path, as_json: bool) -> None:
         )
     total = sum(s.records for s in sessions)
     click.echo(f"{total} records in {len(sessions)} sessions")
+
+
+@main.group()
+def roster() -> None:
+    """The schools' rosters, kept by the office and pulled by the kiosks."""
+
+
+@roster.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the full report (every rejected row) as JSON here.",
+)
+@data_option
+def roster_import(file: Path, report_path: Path | None, data_dir: Path) -> None:
+    """Import FILE with the kiosk's rules: exit 0 all rows, 1 rows rejected, 2 unreadable."""
+    import time
+
+    from kiosk import roster as roster_module
+    from kiosk.config import Config
+
+    started = time.perf_counter()
+    try:
+        checked = roster_module.check_roster(
+            file, min_birth_year=Config().roster.min_birth_year
+        )
+    except roster_module.RosterError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    campaign = _campaign(data_dir)
+    try:
+        report = campaign.import_roster(checked)
+    finally:
+        campaign.close()
+    if report_path is not None:
+        report_path.write_text(
+            json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+    for line in roster_module.report_lines(report, time.perf_counter() - started, report_path):
+        click.echo(line)
+    if report.rejected_rows:
+        sys.exit(1)
+
+
+@main.group()
+def schedule() -> None:
+    """The notice's 时间安排表: schools, planned dates, expected headcount."""
+
+
+@schedule.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@data_option
+def schedule_import(file: Path, data_dir: Path) -> None:
+    """Replace the schedule with FILE (.xlsx or .csv). Exit 2 if unusable (nothing changed)."""
+    from central.campaign import ScheduleError, read_schedule
+
+    try:
+        entries = read_schedule(file)
+    except ScheduleError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    campaign = _campaign(data_dir)
+    try:
+        campaign.import_schedule(entries)
+    finally:
+        campaign.close()
+    schools = {(e.school_name, e.school_code) for e in entries}
+    expected = sum(e.expected or 0 for e in entries)
+    no_code = sorted({e.school_name for e in entries if not e.school_code})
+    click.echo(
+        f"{file.name}: {len(schools)} schools, {len(entries)} rows, {expected} students expected"
+    )
+    if no_code:
+        click.echo(
+            f"  {len(no_code)} schools without a 院校代码 (shown by name only): {', '.join(no_code)}"
+        )
+
+
+@main.command("export")
+@click.option("--school", "school_code", required=True, help="院校代码 of the school.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the package (default: <data>/export).",
+)
+@data_option
+def export_command(school_code: str, out_dir: Path | None, data_dir: Path) -> None:
+    """Write the school's delivery package from every kiosk, session and phase.
+
+    Exit 0: written, nobody left; 1: written, with students missing or due
+    for a retake; 2: nothing written.
+    """
+    from central.export import school_package
+    from kiosk.config import Config
+    from kiosk.export import writer
+
+    settings = Config().export
+    photos, metadata = _open(data_dir)
+    metadata.close()
+    campaign = _campaign(data_dir)
+    try:
+        if school_code not in campaign.school_codes():
+            click.echo(
+                f"error: no roster, schedule entry or photos for 院校代码 {school_code}", err=True
+            )
+            sys.exit(2)
+        package = school_package(
+            campaign, photos.path, school_code, utc_offset_hours=settings.utc_offset_hours
+        )
+    finally:
+        campaign.close()
+    try:
+        result = writer.write_package(package, out_dir or data_dir / "export", settings)
+    except writer.ExportError as exc:
+        click.echo(f"error: {school_code}: {exc}", err=True)
+        sys.exit(2)
+    click.echo(
+        f"{result.path}: {len(package.photos)} photos, {len(package.missing)} missing, "
+        f"{len(package.retakes)} to retake, {len(package.corrections)} corrections, "
+        f"{result.pages} proof pages, {result.bytes / 1e6:.1f} MB  [{result.seconds:.1f} s]"
+    )
+    for warning in result.warnings:
+        click.echo(f"  warning: {warning}")
+    if package.missing or package.retakes:
+        sys.exit(1)
+
+
+@main.group()
+def user() -> None:
+    """Web accounts for the office and the schools' registrars."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["office", "school"]), required=True)
+@click.option("--school", "school_code", help="院校代码 (school accounts).")
+@data_option
+def user_add(name: str, role: str, school_code: str | None, data_dir: Path) -> None:
+    """Create an account; its initial password is the last line of output."""
+    from central import accounts as accounts_module
+
+    try:
+        account = accounts_module.check_account(name, role, school_code)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    password = accounts_module.new_password()
+    store = _accounts(data_dir)
+    try:
+        store.add_user(account, accounts_module.hash_password(password))
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    finally:
+        store.close()
+    where = f" for school {account.school_code}" if account.school_code else ""
+    click.echo(f"{account.role} account {account.name}{where}; initial password (shown once):")
+    click.echo(password)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,8 +14,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
+from central.accounts import Account
+from central.campaign import (
+    Decision,
+    GroupProgress,
+    KioskActivity,
+    Proposal,
+    ReviewState,
+    ScheduleEntry,
+    SchoolProgress,
+    StudentView,
+)
+from kiosk.roster import CheckedRoster, ImportReport
 from kiosk.sync.protocol import Manifest
 
 
@@ -52,6 +65,10 @@ class PhotoStore(Protocol):
     def begin(self) -> Upload: ...
 
     def read(self, sha256: str) -> bytes: ...
+
+    def path(self, sha256: str) -> Path:
+        """A local file with the photo (the export reads files; a bucket caches one)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,5 +122,93 @@ class Metadata(Protocol):
     def records(self, session_uuid: str | None = None) -> list[dict[str, Any]]:
         """Every record as received (for the export), oldest first."""
         ...
+
+    def close(self) -> None: ...
+
+
+class CampaignStore(Protocol):
+    """Rosters, the schedule, kiosk numbers, progress and the schools' review decisions.
+
+    Everything the office's CLI and web pages read or write about the
+    campaign goes through here (central/local_campaign.py is the SQLite one).
+    """
+
+    def import_roster(self, checked: CheckedRoster) -> ImportReport: ...
+
+    def import_schedule(self, entries: list[ScheduleEntry]) -> int: ...
+
+    def schedule(self) -> list[ScheduleEntry]: ...
+
+    def roster(self, school_code: str) -> list[dict[str, Any]]: ...
+
+    def roster_version(self, school_code: str) -> str: ...
+
+    def school_name(self, school_code: str) -> str | None: ...
+
+    def school_codes(self) -> list[str]: ...
+
+    def kiosk_number(self, kiosk_id: str) -> int: ...
+
+    def highest_seq(self, kiosk_id: str, school_code: str) -> int: ...
+
+    def retake_requests(self, school_code: str) -> list[Decision]: ...
+
+    def kiosk_activity(self) -> list[KioskActivity]: ...
+
+    def progress(self, school_code: str | None = None) -> list[SchoolProgress]: ...
+
+    def groups(self, school_code: str) -> list[GroupProgress]: ...
+
+    def students(
+        self,
+        school_code: str,
+        *,
+        query: str = "",
+        department: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[StudentView], int]: ...
+
+    def record_school(self, record_uuid: str) -> tuple[str, str] | None: ...
+
+    def student_school(self, id_number: str) -> str | None: ...
+
+    def station_proposals(self, school_code: str) -> list[Proposal]: ...
+
+    def decide(self, decision: Decision) -> int: ...
+
+    def finish_review(self, school_code: str, user: str) -> None: ...
+
+    def review(self, school_code: str) -> ReviewState: ...
+
+    def export_rows(
+        self, school_code: str
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Decision]]: ...
+
+    def close(self) -> None: ...
+
+
+class AccountStore(Protocol):
+    """Web accounts, their sessions and failed logins (central/local_accounts.py)."""
+
+    def add_user(self, user: Account, password_hash: str) -> None: ...
+
+    def user(self, name: str) -> tuple[Account, str] | None:
+        """The account and its password hash."""
+        ...
+
+    def set_password_hash(self, name: str, password_hash: str) -> None: ...
+
+    def add_session(self, token_sha256: str, name: str, csrf: str, expires_at: str) -> None: ...
+
+    def session(self, token_sha256: str, at: str) -> tuple[Account, str] | None:
+        """The signed-in account and the session's CSRF token, if the session is live."""
+        ...
+
+    def end_session(self, token_sha256: str) -> None: ...
+
+    def record_failure(self, name: str, at: str) -> None: ...
+
+    def failures_since(self, name: str, since: str) -> int: ...
 
     def close(self) -> None: ...

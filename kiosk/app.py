@@ -269,12 +269,19 @@ def lookup(roster: Roster, identity: Identity) -> list[Student]:
 
 
 def earlier_shot(store: Store, student_id: int) -> st.EarlierShot | None:
+    """The student's delivered photo, unless the school asked for a retake after it
+    (a request pulled from the office): then they are photographed again, no override."""
     row = store.conn.execute(
-        "SELECT uuid, seq, file, taken_at FROM shots WHERE student_id = ? "
-        "AND status IN ('accepted', 'flagged') ORDER BY taken_at DESC, id DESC LIMIT 1",
+        "SELECT sh.uuid, sh.seq, sh.file, sh.taken_at, rr.requested_at FROM shots sh "
+        "JOIN students s ON s.id = sh.student_id "
+        "LEFT JOIN retake_requests rr ON rr.id_number = s.id_number "
+        "WHERE sh.student_id = ? AND sh.status IN ('accepted', 'flagged') "
+        "ORDER BY sh.taken_at DESC, sh.id DESC LIMIT 1",
         (student_id,),
     ).fetchone()
-    return st.EarlierShot(row["uuid"], row["seq"], row["file"], row["taken_at"]) if row else None
+    if row is None or (row["requested_at"] and row["requested_at"] > row["taken_at"]):
+        return None
+    return st.EarlierShot(row["uuid"], row["seq"], row["file"], row["taken_at"])
 
 
 def add_walk_in(store: Store, effect: st.AddWalkIn) -> Student:

@@ -143,7 +143,10 @@ def phase_is(*phases: st.Phase) -> Callable[[Any, int], bool]:
     return lambda app, since: any(p in phases for p in app.drawn_phases[since:])
 
 
-def build_script(students: list[Student], devices: Devices, camera: Any) -> list[Step]:
+def build_script(
+    students: list[Student], devices: Devices, camera: Any, *, extras: bool = True
+) -> list[Step]:
+    """The crew's and students' steps; ``extras``: a refused shot, an unknown card, a double scan."""
     steps: list[Step] = [Step("session open", phase_is(st.Phase.IDLE))]
 
     def idle(app: Any, since: int) -> bool:
@@ -159,7 +162,7 @@ def build_script(students: list[Student], devices: Devices, camera: Any) -> list
 
         def arrive(app: Any) -> None:
             camera.show(face)
-            if i % 2 == 0:
+            if i % 2 == 0 or not extras:
                 devices.present_card(student)
             else:
                 devices.scan_barcode(student.student_number)
@@ -231,6 +234,9 @@ def build_script(students: list[Student], devices: Devices, camera: Any) -> list
         )
 
     for i, student in enumerate(students):
+        if not extras:
+            photograph(i, student, refused_first=False)
+            continue
         photograph(i, student, refused_first=(i == 1 or (len(students) == 1 and i == 0)))
         if i == 1 or (len(students) < 2 and i == 0):
             unknown_card()
@@ -268,6 +274,10 @@ def prepare_display(headless: bool) -> bool:
     return False
 
 
+class DemoError(ValueError):
+    """The demo cannot start as asked (say, a school without a roster here)."""
+
+
 @dataclass
 class DemoResult:
     finished: bool
@@ -284,7 +294,11 @@ def run_demo(
     screenshots: Path | None = None,
     headless: bool = False,
     fast: bool = False,
+    school: str | None = None,
+    start: int = 0,
 ) -> DemoResult:
+    """The sample school's demo, or with ``school`` rows start+1 ... start+students of
+    that school's roster already in the data folder (imported or pulled), in roster order."""
     from kiosk.app import StationApp, quality_for
     from kiosk.capture.camera import SimCamera
     from kiosk.roster import Roster, import_roster
@@ -298,13 +312,27 @@ def run_demo(
     camera_config = dataclasses.replace(config.camera, backend="sim")
     config = dataclasses.replace(config, station=station, camera=camera_config)
 
-    path = write_sample_roster(config.data_dir / "sample-roster.xlsx", count=max(40, students))
     with Store(config.db_path) as store:
-        import_roster(store, path)
-        rows = store.conn.execute(
-            "SELECT id_number FROM students WHERE source_file = ? ORDER BY source_row LIMIT ?",
-            (path.name, students),
-        ).fetchall()
+        if school is None:
+            path = write_sample_roster(
+                config.data_dir / "sample-roster.xlsx", count=max(40, students)
+            )
+            import_roster(store, path)
+            rows = store.conn.execute(
+                "SELECT id_number FROM students WHERE source_file = ? ORDER BY source_row LIMIT ?",
+                (path.name, students),
+            ).fetchall()
+        else:
+            rows = store.conn.execute(
+                "SELECT id_number FROM students WHERE school_code = ? AND origin = 'roster' "
+                "AND id_number IS NOT NULL ORDER BY source_row, id LIMIT ? OFFSET ?",
+                (school, students, start),
+            ).fetchall()
+            if len(rows) < students:
+                raise DemoError(
+                    f"school {school} has {start + len(rows)} roster rows here, fewer than "
+                    f"--start {start} + --students {students}; import or pull its roster first"
+                )
         roster = Roster(store)
         chosen = [s for r in rows if (s := roster.by_id_number(r[0])) is not None]
         for session in store.open_sessions():
@@ -325,9 +353,9 @@ def run_demo(
         scanners=devices.backends,
         headless=headless,
         screenshots=screenshots,
-        session=(SCHOOL_CODE, SESSION_CATEGORY, ""),
+        session=(SCHOOL_CODE, SESSION_CATEGORY, "") if school is None else (school, "", ""),
     )
-    director = Director(build_script(chosen, devices, camera))
+    director = Director(build_script(chosen, devices, camera, extras=school is None))
     app.director = director
     try:
         timings = app.run(max_seconds=60 + 30 * students)

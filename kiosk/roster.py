@@ -21,7 +21,7 @@ import io
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,8 +159,13 @@ class Table:
 # -- reading -------------------------------------------------------------------
 
 
-def read_table(path: Path) -> Table:
-    """Read the first sheet that has a roster header row. Raises RosterError."""
+def read_table(
+    path: Path,
+    has_header: Callable[[Table], bool] | None = None,
+    header_names: Sequence[str] = (),
+) -> Table:
+    """Read the first sheet that has a roster header row (or the header ``has_header``
+    recognises, named by ``header_names`` in the error). Raises RosterError."""
     suffix = path.suffix.lower()
     try:
         data = path.read_bytes()
@@ -172,7 +177,7 @@ def read_table(path: Path) -> Table:
         suffix not in (".xlsx", ".xlsm", ".xls", ".ods") and _looks_like_text(data)
     ):
         return _read_csv(path, data)
-    return _read_workbook(path, data)
+    return _read_workbook(path, data, has_header, header_names)
 
 
 def _looks_like_text(data: bytes) -> bool:
@@ -180,7 +185,12 @@ def _looks_like_text(data: bytes) -> bool:
     return b"\x00" not in head and not head.startswith(b"PK")
 
 
-def _read_workbook(path: Path, data: bytes) -> Table:
+def _read_workbook(
+    path: Path,
+    data: bytes,
+    has_header: Callable[[Table], bool] | None = None,
+    header_names: Sequence[str] = (),
+) -> Table:
     import python_calamine
 
     try:
@@ -206,7 +216,7 @@ def _read_workbook(path: Path, data: bytes) -> Table:
         except Exception:
             ranges = []
         table.merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in ranges]
-        if _find_header(table) is not None:
+        if (has_header(table) if has_header else _find_header(table) is not None):
             return table
     if first_error:
         raise RosterError(
@@ -215,10 +225,8 @@ def _read_workbook(path: Path, data: bytes) -> Table:
         )
     if all(_sheet_empty(workbook, n) for n in workbook.sheet_names):
         raise RosterError(f"{path.name} has no data: every sheet is empty")
-    raise RosterError(
-        f"{path.name}: no sheet has the roster header row "
-        f"({', '.join(COLUMNS[c][0] for c in REQUIRED_COLUMNS)})"
-    )
+    names = header_names or [COLUMNS[c][0] for c in REQUIRED_COLUMNS]
+    raise RosterError(f"{path.name}: no sheet has the header row ({', '.join(names)})")
 
 
 def _sheet_empty(workbook: Any, name: str) -> bool:
@@ -570,6 +578,22 @@ def _fill_merged(table: Table, header_index: int, mapping: dict[str, int]) -> No
 
 # -- import and lookup ---------------------------------------------------------
 
+# The roster fields an import writes, in the order of _UPSERT's first values.
+UPSERTED = (
+    "id_number",
+    "student_number",
+    "name",
+    "sex",
+    "school_name",
+    "school_code",
+    "degree",
+    "major",
+    "department",
+    "category",
+    "roster_seq",
+    "birth_date",
+)
+
 _UPSERT = """
 INSERT INTO students (id_number, student_number, name, sex, school_name, school_code, degree,
                       major, department, category, roster_seq, birth_date, origin,
@@ -584,7 +608,8 @@ ON CONFLICT(id_number) DO UPDATE SET
     source_row = excluded.source_row, updated_at = excluded.updated_at
 """
 
-_COMPARED = (
+# Columns whose change counts a row as updated.
+COMPARED = (
     "student_number",
     "name",
     "sex",
@@ -616,13 +641,100 @@ def import_roster(
     # The sheet becomes ~300,000 small objects that all live until the end;
     # the cyclic GC would scan them again and again for nothing (~30 % of the
     # time of a 25,000-row import). Nothing here makes reference cycles.
+    return _import(store, path, min_birth_year=min_birth_year, today=today, progress=progress)
+
+
+@dataclass
+class CheckedRoster:
+    """A roster file read and checked, not yet stored: what every store imports.
+
+    The kiosk's database and the central office's both take their rows from
+    here, so a school's sheet passes the same rules wherever it is imported.
+    """
+
+    report: ImportReport
+    good: list[CheckedRow]
+    file_name: str
+    sha256: str
+
+    def count_changes(self, existing: Mapping[str, tuple[Any, ...]]) -> None:
+        """Fill new/updated/unchanged from what the store holds (id number -> compared values)."""
+        for checked in self.good:
+            s = checked.student
+            before = existing.get(s.id_number or "")
+            if before is None:
+                self.report.new += 1
+            elif tuple(before) == compared_values(s):
+                self.report.unchanged += 1
+            else:
+                self.report.updated += 1
+        self.report.imported = len(self.good)
+
+
+def compared_values(student: Student) -> tuple[Any, ...]:
+    return tuple(getattr(student, c) for c in COMPARED)
+
+
+def check_roster(
+    path: Path,
+    *,
+    min_birth_year: int = 1900,
+    today: dt.date | None = None,
+    progress: Callable[[list[tuple[int, list[Any]]]], Iterable[tuple[int, list[Any]]]]
+    | None = None,
+) -> CheckedRoster:
+    """Read ``path`` and apply the row rules. Raises :class:`RosterError` when unusable."""
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _import(store, path, min_birth_year=min_birth_year, today=today, progress=progress)
+        table = read_table(path)
+        header_index = _find_header(table)
+        if header_index is None:
+            raise RosterError(
+                f"{path.name}: no header row with 身份证号 and 姓名 in the first 20 rows; "
+                f"the first row reads: "
+                f"{', '.join(_shown(v) for v in table.rows[0][1] if _present(v))}"
+            )
+        mapping = map_columns(table.rows[header_index][1])
+        _fill_merged(table, header_index, mapping)
+        data_rows: Iterable[tuple[int, list[Any]]] = table.rows[header_index + 1 :]
+        if progress is not None:
+            data_rows = progress(table.rows[header_index + 1 :])
+        good, problems, warnings, seen = check_rows(
+            data_rows, mapping, today=today, min_birth_year=min_birth_year
+        )
     finally:
         if gc_was_enabled:
             gc.enable()
+    report = ImportReport(
+        file=str(path), rows=seen, rejected=problems, warnings=table.warnings + warnings
+    )
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return CheckedRoster(report=report, good=good, file_name=path.name, sha256=digest)
+
+
+def report_lines(report: ImportReport, elapsed: float, report_path: Path | None) -> list[str]:
+    """What ``kiosk roster import`` and ``central roster import`` print."""
+    lines = [
+        f"{Path(report.file).name}: {report.rows} rows, {report.imported} imported "
+        f"({report.new} new, {report.updated} updated, {report.unchanged} unchanged), "
+        f"{len(report.rejected_rows)} rejected  [{elapsed:.2f} s]"
+    ]
+    lines += [f"  warning: {warning}" for warning in report.warnings]
+    shown = report.rejected[:30]
+    lines += [
+        f"  row {p.row}, {p.column} {p.value!r}: {p.message} [{p.code}]" for p in shown
+    ]
+    if len(report.rejected) > len(shown):
+        more = len(report.rejected) - len(shown)
+        hint = f" (all in {report_path})" if report_path else " (use --report FILE for all)"
+        lines.append(f"  … and {more} more problems{hint}")
+    if report.rejected_rows:
+        lines.append(
+            "Fix the rejected rows in the school's sheet and import it again; "
+            "imported rows are updated in place."
+        )
+    return lines
 
 
 def _import(
@@ -633,74 +745,50 @@ def _import(
     today: dt.date | None,
     progress: Callable[[list[tuple[int, list[Any]]]], Iterable[tuple[int, list[Any]]]] | None,
 ) -> ImportReport:
-    table = read_table(path)
-    header_index = _find_header(table)
-    if header_index is None:
-        raise RosterError(
-            f"{path.name}: no header row with 身份证号 and 姓名 in the first 20 rows; "
-            f"the first row reads: {', '.join(_shown(v) for v in table.rows[0][1] if _present(v))}"
-        )
-    mapping = map_columns(table.rows[header_index][1])
-    _fill_merged(table, header_index, mapping)
-    data_rows: Iterable[tuple[int, list[Any]]] = table.rows[header_index + 1 :]
-    if progress is not None:
-        data_rows = progress(table.rows[header_index + 1 :])
-    good, problems, warnings, seen = check_rows(
-        data_rows, mapping, today=today, min_birth_year=min_birth_year
-    )
-    report = ImportReport(
-        file=str(path), rows=seen, rejected=problems, warnings=table.warnings + warnings
-    )
+    checked = check_roster(path, min_birth_year=min_birth_year, today=today, progress=progress)
+    return store_checked(store, checked)
+
+
+def store_checked(store: Store, checked: CheckedRoster) -> ImportReport:
+    """Upsert the good rows in one transaction (keyed on the ID number)."""
+    report = checked.report
     stamp = now()
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with store.transaction() as conn:
-        existing = {
-            row["id_number"]: tuple(row[c] for c in _COMPARED)
-            for row in conn.execute(
-                f"SELECT id_number, {', '.join(_COMPARED)} FROM students "
-                "WHERE id_number IS NOT NULL"
-            )
-        }
-        params = []
-        for checked in good:
-            s = checked.student
-            before = existing.get(s.id_number)
-            if before is None:
-                report.new += 1
-            elif before == tuple(getattr(s, c) for c in _COMPARED):
-                report.unchanged += 1
-            else:
-                report.updated += 1
-            params.append(
-                (
-                    s.id_number,
-                    s.student_number,
-                    s.name,
-                    s.sex,
-                    s.school_name,
-                    s.school_code,
-                    s.degree,
-                    s.major,
-                    s.department,
-                    s.category,
-                    s.roster_seq,
-                    s.birth_date,
-                    path.name,
-                    checked.excel_row,
-                    stamp,
-                    stamp,
+        checked.count_changes(
+            {
+                row["id_number"]: tuple(row[c] for c in COMPARED)
+                for row in conn.execute(
+                    f"SELECT id_number, {', '.join(COMPARED)} FROM students "
+                    "WHERE id_number IS NOT NULL"
                 )
+            }
+        )
+        params = [
+            (
+                *(getattr(c.student, f) for f in UPSERTED),
+                checked.file_name,
+                c.excel_row,
+                stamp,
+                stamp,
             )
+            for c in checked.good
+        ]
         conn.executemany(_UPSERT, params)
-        report.imported = len(params)
         conn.execute(
             "INSERT INTO roster_imports (file, sha256, rows, imported, rejected, at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (path.name, digest, report.rows, report.imported, len(report.rejected_rows), stamp),
+            (
+                checked.file_name,
+                checked.sha256,
+                report.rows,
+                report.imported,
+                len(report.rejected_rows),
+                stamp,
+            ),
         )
         store.log_event(
             "roster_import",
-            f"{path.name}: {report.imported} of {report.rows} rows imported",
+            f"{checked.file_name}: {report.imported} of {report.rows} rows imported",
             level="warning" if report.rejected else "info",
             detail={
                 "new": report.new,

@@ -64,7 +64,7 @@ def test_sync_once_delivers_everything_once_and_reconciles(tmp_path, receiver):
         text=True,
         check=True,
     )
-    [session] = json.loads(status.stdout)
+    [session] = json.loads(status.stdout)["sessions"]
     assert (session["records"], session["current"], session["superseded"]) == (60, 40, 20)
     text = subprocess.run(
         [sys.executable, "-m", "central.cli", "status", "--data", str(receiver.data)],
