@@ -24,9 +24,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from central.storage import CampaignStore, Metadata, PhotoStore, Refusal
+from central.verify import unproven
 from kiosk.sync import protocol
 
 log = logging.getLogger("central")
+
+MAX_LISTED_PROBLEMS = 100  # the count says how many; the list names the first ones
 
 
 @dataclass(frozen=True)
@@ -178,8 +181,19 @@ def create_app(
         kiosk = await authenticate(request)
         session = identifier(request, "session", protocol.UUID_RE, "the session id")
         summary = await run_in_threadpool(metadata.session_summary, kiosk, session)
+        # A match is the kiosk's licence to delete its copy: prove the bytes are here.
+        problems = await run_in_threadpool(unproven, photos, summary.photos)
         return JSONResponse(
-            {"session": summary.session, "count": summary.count, "digest": summary.digest}
+            {
+                "session": summary.session,
+                "count": summary.count,
+                "digest": summary.digest,
+                "verified": summary.count - len(problems),
+                "unverified": [
+                    {"uuid": p.record, "sha256": p.sha256, "problem": p.problem}
+                    for p in problems[:MAX_LISTED_PROBLEMS]
+                ],
+            }
         )
 
     async def roster(request: Request) -> Response:

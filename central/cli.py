@@ -7,11 +7,18 @@ could not start (bad folder, bad argument).
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from central.local import FolderPhotoStore, SqliteMetadata
+    from central.local_accounts import SqliteAccounts
+    from central.local_campaign import SqliteCampaign
 
 ENV_DATA = "CENTRAL_DATA"
 data_option = click.option(
@@ -25,12 +32,24 @@ data_option = click.option(
 )
 
 
-def _open(data_dir: Path):  # type: ignore[no-untyped-def]
+def _open(data_dir: Path, *, create: bool = False) -> tuple[FolderPhotoStore, SqliteMetadata]:
+    """The storage in ``data_dir``; only ``serve`` and ``token add`` may create it.
+
+    A mistyped --data for ``status`` or ``verify`` must not answer "nothing
+    received yet" from a fresh, empty database.
+    """
     from central.local import open_storage
 
+    if not create and not (data_dir / "central.db").is_file():
+        click.echo(
+            f"error: {data_dir} holds no receiver data (no central.db); check --data "
+            f"(or {ENV_DATA}); `central serve` or `central token add` create it",
+            err=True,
+        )
+        sys.exit(2)
     try:
         return open_storage(data_dir)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, sqlite3.Error) as exc:
         click.echo(f"error: cannot use {data_dir}: {exc}", err=True)
         sys.exit(2)
 
@@ -41,19 +60,22 @@ def main() -> None:
     """Central receiver for the kiosks' photos (docs/sync.md)."""
 
 
-def _campaign(data_dir: Path):  # type: ignore[no-untyped-def]
-    """The office's store (rosters, schedule, reviews) beside the receiver's tables."""
+def _campaign(data_dir: Path, *, create: bool = False) -> SqliteCampaign:
+    """The office's store (rosters, schedule, reviews) beside the receiver's tables.
+
+    Importing a schedule or a roster is how an office starts: those create the folder.
+    """
     from central.local_campaign import SqliteCampaign
 
-    _, metadata = _open(data_dir)  # creates the receiver's tables the campaign reads
+    _, metadata = _open(data_dir, create=create)  # the receiver's tables the campaign reads
     metadata.close()
     return SqliteCampaign(data_dir / "central.db")
 
 
-def _accounts(data_dir: Path):  # type: ignore[no-untyped-def]
+def _accounts(data_dir: Path, *, create: bool = False) -> SqliteAccounts:
     from central.local_accounts import SqliteAccounts
 
-    _campaign(data_dir).close()
+    _campaign(data_dir, create=create).close()
     return SqliteAccounts(data_dir / "central.db")
 
 
@@ -82,7 +104,7 @@ def serve(
     from central.app import Limits, create_app
     from central.web import web_routes
 
-    photos, metadata = _open(data_dir)
+    photos, metadata = _open(data_dir, create=True)
     campaign = _campaign(data_dir)
     accounts = _accounts(data_dir)
     cleaned = photos.clean_temporary()
@@ -124,7 +146,7 @@ def token() -> None:
 @data_option
 def token_add(kiosk_id: str, data_dir: Path) -> None:
     """Issue a token for KIOSK_ID; the token alone is the last line of output."""
-    _, metadata = _open(data_dir)
+    _, metadata = _open(data_dir, create=True)
     try:
         secret = metadata.add_token(kiosk_id)
     except ValueError as exc:
@@ -237,7 +259,7 @@ def roster_import(file: Path, report_path: Path | None, data_dir: Path) -> None:
     except roster_module.RosterError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    campaign = _campaign(data_dir)
+    campaign = _campaign(data_dir, create=True)
     try:
         report = campaign.import_roster(checked)
     finally:
@@ -269,7 +291,7 @@ def schedule_import(file: Path, data_dir: Path) -> None:
     except ScheduleError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    campaign = _campaign(data_dir)
+    campaign = _campaign(data_dir, create=True)
     try:
         campaign.import_schedule(entries)
     finally:
@@ -356,7 +378,7 @@ def user_add(name: str, role: str, school_code: str | None, data_dir: Path) -> N
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     password = accounts_module.new_password()
-    store = _accounts(data_dir)
+    store = _accounts(data_dir, create=True)
     try:
         store.add_user(account, accounts_module.hash_password(password))
     except ValueError as exc:
@@ -367,6 +389,52 @@ def user_add(name: str, role: str, school_code: str | None, data_dir: Path) -> N
     where = f" for school {account.school_code}" if account.school_code else ""
     click.echo(f"{account.role} account {account.name}{where}; initial password (shown once):")
     click.echo(password)
+@main.command()
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON report.")
+@click.option(
+    "--gc",
+    "collect",
+    is_flag=True,
+    help="Also delete photos no record names that are older than --grace-days.",
+)
+@click.option("--grace-days", default=7.0, show_default=True, type=click.FloatRange(min=0))
+def verify(data_dir: Path, as_json: bool, collect: bool, grace_days: float) -> None:
+    """Read every record's photo back (present, size, sha256); check the database.
+
+    The receiver's counterpart of `kiosk verify`. Exit 0 all good, 1 problems
+    (each listed), 2 the data folder cannot be used.
+    """
+    from central.verify import verify_receiver
+
+    photos, metadata = _open(data_dir)
+    try:
+        report = verify_receiver(
+            photos, metadata, collect=collect, grace_seconds=grace_days * 86400
+        )
+    except sqlite3.DatabaseError as exc:
+        click.echo(f"error: {data_dir}/central.db is damaged ({exc}); restore it", err=True)
+        sys.exit(2)
+    finally:
+        metadata.close()
+    if as_json:
+        click.echo(json.dumps(report.to_json()))
+    else:
+        for problem in report.problems:
+            click.echo(f"problem: {problem}")
+        click.echo(
+            f"{report.records} records, {report.photos} photos: "
+            + ("all intact" if report.ok else f"{len(report.problems)} problems")
+            + f"; {report.unreferenced} photos no record names"
+            + (f", {report.collected} of them deleted" if report.collected else "")
+        )
+        if not report.ok:
+            click.echo(
+                "A kiosk that still has a listed photo sends it again on "
+                "`kiosk sync --reconcile`; restore the others from backup.",
+                err=True,
+            )
+    sys.exit(0 if report.ok else 1)
 
 
 if __name__ == "__main__":  # pragma: no cover

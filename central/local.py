@@ -47,6 +47,36 @@ class FolderPhotoStore:
     def read(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
 
+    def check(self, sha256: str, size: int) -> str | None:
+        # Read, not a flag set at upload: what the purge guarantee needs is
+        # that the bytes are here now, and a flag cannot see a file deleted or
+        # damaged after it was written (docs/sync-protocol.md).
+        try:
+            with open(self.path(sha256), "rb") as file:
+                digest = hashlib.file_digest(file, "sha256")
+                held = file.tell()
+        except FileNotFoundError:
+            return "missing"
+        except OSError as exc:
+            return f"unreadable ({exc.strerror})"
+        if held != size:
+            return f"{held} bytes, the record says {size}"
+        if digest.hexdigest() != sha256:
+            return "its bytes do not hash to its sha256"
+        return None
+
+    def digests(self) -> Iterator[tuple[str, float]]:
+        for path in self.root.glob("??/??/*.jpg"):
+            if protocol.SHA256_RE.fullmatch(path.stem):
+                with contextlib.suppress(FileNotFoundError):
+                    yield path.stem, path.stat().st_mtime
+
+    def remove(self, sha256: str) -> None:
+        path = self.path(sha256)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            fsync_dir(path.parent)
+
     def begin(self) -> FolderUpload:
         return FolderUpload(self)
 
@@ -82,12 +112,20 @@ class FolderUpload:
                     f"the {self.length} bytes received do not match sha256 {sha256}",
                 )
             final = self.store.path(sha256)
-            if final.exists():
+            if final.exists() and self.store.check(sha256, self.length) is None:
+                with contextlib.suppress(OSError):
+                    os.utime(final)  # sent again: its batch is coming, restart the GC grace
                 return False
             self.file.flush()
             os.fsync(self.file.fileno())
             self.file.close()
             make_dirs_durably(final.parent)
+            if final.exists():
+                # The held copy is damaged (found by verify or a reconcile):
+                # these verified bytes replace it atomically.
+                os.replace(self.temp, final)
+                fsync_dir(final.parent)
+                return True
             try:
                 os.link(self.temp, final)
             except FileExistsError:
@@ -392,14 +430,18 @@ class SqliteMetadata:
             ).fetchone()
             if owner is not None and owner[0] != kiosk_id:
                 raise Refusal(403, protocol.ERR_FORBIDDEN, "this session belongs to another kiosk")
-            pairs = [
-                (r[0], r[1])
+            photos = tuple(
+                (r[0], r[1], r[2])
                 for r in self.conn.execute(
-                    "SELECT uuid, sha256 FROM records WHERE session_uuid = ?", (session_uuid,)
+                    "SELECT uuid, sha256, size FROM records WHERE session_uuid = ?",
+                    (session_uuid,),
                 )
-            ]
+            )
         return SessionSummary(
-            session=session_uuid, count=len(pairs), digest=protocol.session_digest(pairs)
+            session=session_uuid,
+            count=len(photos),
+            digest=protocol.session_digest((p[0], p[1]) for p in photos),
+            photos=photos,
         )
 
     def status(self) -> list[SessionStatus]:
@@ -449,6 +491,32 @@ class SqliteMetadata:
             )
             result.append(body)
         return result
+
+    def photo_references(self) -> Iterator[tuple[str, str, int]]:
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT uuid, sha256, size FROM records ORDER BY id"
+            ).fetchall()
+        for row in rows:
+            yield row[0], row[1], row[2]
+
+    def collect_photos(self, candidates: list[str], remove: Callable[[str], None]) -> int:
+        removed = 0
+        with self._transaction() as conn:
+            for sha in candidates:
+                if conn.execute("SELECT 1 FROM records WHERE sha256 = ?", (sha,)).fetchone():
+                    continue
+                remove(sha)
+                removed += 1
+        return removed
+
+    def integrity_problems(self) -> list[str]:
+        with self.lock:
+            integrity = [r[0] for r in self.conn.execute("PRAGMA integrity_check")]
+            foreign = self.conn.execute("PRAGMA foreign_key_check").fetchall()
+        problems = [line for line in integrity if line != "ok"]
+        problems += [f"{r[0]} row {r[1]} refers to a missing {r[2]} row" for r in foreign]
+        return problems
 
 
 def _token_hash(token: str) -> str:

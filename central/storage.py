@@ -12,7 +12,7 @@ same id + same content = success again, same id + other content = conflict.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -68,6 +68,17 @@ class PhotoStore(Protocol):
 
     def path(self, sha256: str) -> Path:
         """A local file with the photo (the export reads files; a bucket caches one)."""
+    def check(self, sha256: str, size: int) -> str | None:
+        """Read the held photo now: None if it has ``size`` bytes hashing to ``sha256``,
+        else what is wrong (missing, wrong size, other bytes)."""
+        ...
+
+    def digests(self) -> Iterator[tuple[str, float]]:
+        """Every held photo's sha256 and modification time (for verify and GC)."""
+        ...
+
+    def remove(self, sha256: str) -> None:
+        """Delete a held photo (garbage collection of photos no record names)."""
         ...
 
 
@@ -82,6 +93,9 @@ class SessionSummary:
     session: str
     count: int
     digest: str
+    # Each record's photo as the database describes it, so the caller can
+    # prove the bytes are held (read them) before it answers a match.
+    photos: tuple[tuple[str, str, int], ...] = ()  # (record uuid, sha256, size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +135,19 @@ class Metadata(Protocol):
 
     def records(self, session_uuid: str | None = None) -> list[dict[str, Any]]:
         """Every record as received (for the export), oldest first."""
+        ...
+
+    def photo_references(self) -> Iterator[tuple[str, str, int]]:
+        """(record uuid, sha256, size) of every record: what ``central verify`` checks."""
+        ...
+
+    def collect_photos(self, candidates: list[str], remove: Callable[[str], None]) -> int:
+        """Remove those candidates no record names, holding the write lock so no
+        batch naming one commits meanwhile (that batch gets 424 and re-uploads)."""
+        ...
+
+    def integrity_problems(self) -> list[str]:
+        """The database's own checks (integrity, foreign keys); empty when sound."""
         ...
 
     def close(self) -> None: ...

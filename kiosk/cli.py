@@ -624,7 +624,7 @@ def sync(
             click.echo(json.dumps(results))
         else:
             for r in results:
-                mark = "match" if r["matched"] else "MISMATCH"
+                mark = "match" if r["matched"] else f"MISMATCH: {r['reason']}"
                 click.echo(
                     f"session {r['session']}: kiosk {r['local_count']}, "
                     f"receiver {r['remote_count']}: {mark}"

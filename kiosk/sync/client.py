@@ -57,6 +57,16 @@ class Receipt:
     repeated: bool  # the receiver had committed this batch before
 
 
+@dataclass(frozen=True, slots=True)
+class RemoteSummary:
+    """The receiver's view of one session (docs/sync-protocol.md, Reconciliation)."""
+
+    count: int
+    digest: str
+    verified: int | None  # records whose photo the receiver read back intact just now
+    unverified: tuple[str, ...]  # sha256 of photos it lacks or holds damaged (first ones)
+
+
 def check_url(url: str, allow_http: bool) -> str:
     """The base URL without a trailing slash; refuses plain http unless allowed."""
     parts = urlsplit(url)
@@ -168,12 +178,24 @@ class ReceiverClient:
             repeated=bool(answer.get("repeated")),
         )
 
-    def session_summary(self, session_uuid: str) -> tuple[int, str]:
+    def session_summary(self, session_uuid: str) -> RemoteSummary:
         answer = self._call("GET", f"/sessions/{session_uuid}/summary")
         count, digest = answer.get("count"), answer.get("digest")
         if answer.get("session") != session_uuid or not isinstance(count, int):
             raise Offline("malformed session summary")
-        return count, str(digest)
+        verified = answer.get("verified")
+        unverified = answer.get("unverified")
+        return RemoteSummary(
+            count=count,
+            digest=str(digest),
+            # A receiver that does not say it read the photos proves nothing about them.
+            verified=verified if isinstance(verified, int) else None,
+            unverified=tuple(
+                str(p["sha256"])
+                for p in (unverified if isinstance(unverified, list) else [])
+                if isinstance(p, dict) and protocol.SHA256_RE.fullmatch(str(p.get("sha256")))
+            ),
+        )
 
     def roster(self, school_code: str) -> dict[str, Any]:
         """The school's roster, this kiosk's number and the school's retake requests."""

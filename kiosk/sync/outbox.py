@@ -352,9 +352,18 @@ def session_tally(store: Store, session_id: int) -> SessionTally:
 
 
 def record_reconciliation(
-    store: Store, tally: SessionTally, remote_count: int | None, remote_digest: str | None
+    store: Store,
+    tally: SessionTally,
+    remote_count: int | None,
+    remote_digest: str | None,
+    remote_verified: int | None = None,
 ) -> bool:
-    matched = remote_count == tally.count and remote_digest == tally.digest
+    """A match needs the same records (count, digest) and every photo proven held."""
+    matched = (
+        remote_count == tally.count
+        and remote_digest == tally.digest
+        and remote_verified == remote_count
+    )
     with store.transaction() as conn:
         conn.execute(
             "INSERT INTO reconciliations (session_id, at, local_count, local_digest, "

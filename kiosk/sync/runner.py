@@ -27,6 +27,7 @@ from kiosk.sync.client import (
     PhotosMissing,
     ReceiverClient,
     Refused,
+    RemoteSummary,
     SetupProblem,
 )
 
@@ -260,7 +261,12 @@ class Syncer:
 
 
 def reconcile(store: Store, client: ReceiverClient) -> list[dict[str, object]]:
-    """Compare every session's count and digest with the receiver's; record the results."""
+    """Compare every session with the receiver's; record the results.
+
+    When the records agree but the receiver lacks (or holds damaged) photos
+    this kiosk still has, they are sent again and the session is compared
+    once more: a reconcile repairs what it can before it reports.
+    """
     results = []
     rows = store.conn.execute(
         "SELECT DISTINCT session_id FROM shots WHERE status IN ('accepted', 'flagged') "
@@ -268,17 +274,61 @@ def reconcile(store: Store, client: ReceiverClient) -> list[dict[str, object]]:
     ).fetchall()
     for (session_id,) in rows:
         tally = outbox.session_tally(store, session_id)
-        remote_count, remote_digest = client.session_summary(tally.session_uuid)
-        matched = outbox.record_reconciliation(store, tally, remote_count, remote_digest)
+        remote = client.session_summary(tally.session_uuid)
+        if remote.unverified and _resend_photos(store, client, session_id, remote.unverified):
+            remote = client.session_summary(tally.session_uuid)
+        matched = outbox.record_reconciliation(
+            store, tally, remote.count, remote.digest, remote.verified
+        )
         results.append(
             {
                 "session": tally.session_uuid,
                 "local_count": tally.count,
-                "remote_count": remote_count,
+                "remote_count": remote.count,
+                "remote_verified": remote.verified,
                 "matched": matched,
+                "reason": None if matched else mismatch_reason(tally, remote),
             }
         )
     return results
+
+
+def mismatch_reason(tally: outbox.SessionTally, remote: RemoteSummary) -> str:
+    """Why a session does not match, in words for the crew."""
+    if remote.count != tally.count:
+        return f"the receiver holds {remote.count} records of this session, the kiosk {tally.count}"
+    if remote.digest != tally.digest:
+        return "same count, different records or photos"
+    if remote.verified is None:
+        return "the receiver does not prove it holds the photos (update the receiver)"
+    return (
+        f"the receiver lacks or holds damaged photos of {remote.count - remote.verified} "
+        "records (`central verify` on the receiver lists them)"
+    )
+
+
+def _resend_photos(
+    store: Store, client: ReceiverClient, session_id: int, digests: Iterable[str]
+) -> int:
+    """Upload again the session's photos the receiver lacks, if this kiosk still has them."""
+    wanted = set(digests)
+    sent = 0
+    for file, sha in store.conn.execute(
+        "SELECT file, sha256 FROM shots WHERE session_id = ? AND purged_at IS NULL "
+        "AND status IN ('accepted', 'flagged')",
+        (session_id,),
+    ).fetchall():
+        if sha not in wanted:
+            continue
+        wanted.discard(sha)
+        try:
+            data = (store.data_dir / file).read_bytes()
+        except OSError:
+            continue
+        if hashlib.sha256(data).hexdigest() == sha:
+            client.put_photo(sha, data)
+            sent += 1
+    return sent
 
 
 class PurgeRefused(Exception):
@@ -311,12 +361,13 @@ def purge_session(store: Store, client: ReceiverClient, session_uuid: str) -> in
             f"{unsynced} shots of this session are not synced yet; run `kiosk sync --once` first"
         )
     tally = outbox.session_tally(store, session_id)
-    remote_count, remote_digest = client.session_summary(session_uuid)
-    if not outbox.record_reconciliation(store, tally, remote_count, remote_digest):
+    # Asked now, just before deleting: the receiver reads every photo of the
+    # session back and answers how many it holds intact.
+    remote = client.session_summary(session_uuid)
+    if not outbox.record_reconciliation(store, tally, remote.count, remote.digest, remote.verified):
         raise PurgeRefused(
-            f"the receiver holds {remote_count} records of this session, the kiosk {tally.count}"
-            + (" (same count, different records)" if remote_count == tally.count else "")
-            + "; nothing deleted; run `kiosk sync --reconcile` and ask the receiver's operator"
+            f"{mismatch_reason(tally, remote)}; nothing deleted; run `kiosk sync --reconcile` "
+            "(it sends missing photos again) and ask the receiver's operator"
         )
     at = now()
     with store.transaction() as conn:
