@@ -28,7 +28,6 @@ import threading
 import time
 
 from kiosk.config import ScannerConfig
-from kiosk.roster import Student
 from kiosk.sample import sample_rows
 from kiosk.scanner import idcard
 from kiosk.scanner.base import Scan
@@ -36,6 +35,7 @@ from kiosk.scanner.hid import HidScanner, KeyDecoder, keystrokes
 from kiosk.scanner.parse import Identifier
 from kiosk.scanner.serial_line import LineSplitter, SerialLineScanner
 from kiosk.scanner.sim import Card, SimulatedKeyboard, SimulatedSamReader, SimulatedSerialScanner
+from kiosk.student import Student
 
 
 def pct(values: list[float], q: float) -> float:

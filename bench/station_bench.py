@@ -29,7 +29,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from kiosk import station as st
 from kiosk.app import StationApp, quality_for
-from kiosk.capture.camera import SimCamera
+from kiosk.capture.sim import SimCamera
 from kiosk.config import Config
 from kiosk.demo import Devices, Director, Step, run_demo
 from kiosk.roster import import_roster

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from central.storage import CommitResult, Refusal, SessionStatus, SessionSummary
-from kiosk.store import fsync_dir, make_dirs_durably, now
+from kiosk import durable
+from kiosk.durable import fsync_dir, make_dirs_durably, now
 from kiosk.sync import protocol
 
 
@@ -221,14 +222,8 @@ class SqliteMetadata:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self.lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
+        with self.lock, durable.transaction(self.conn) as conn:
+            yield conn
 
     # -- tokens ------------------------------------------------------------------
 

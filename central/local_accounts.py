@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from central.accounts import Account
-from kiosk.store import now
+from kiosk.durable import now
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (

@@ -34,8 +34,10 @@ from central.campaign import (
     missing_count,
     proposals,
 )
-from kiosk.roster import COMPARED, UPSERTED, CheckedRoster, ImportReport
-from kiosk.store import now
+from kiosk import durable
+from kiosk.durable import now
+from kiosk.roster import UPSERTED, CheckedRoster, ImportReport
+from kiosk.student import COMPARED_FIELDS
 
 DELIVERED_SQL = "('accepted', 'flagged')"
 
@@ -146,14 +148,8 @@ class SqliteCampaign:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self.lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
+        with self.lock, durable.transaction(self.conn) as conn:
+            yield conn
 
     @contextlib.contextmanager
     def _snapshot(self) -> Iterator[sqlite3.Connection]:
@@ -172,8 +168,8 @@ class SqliteCampaign:
         with self._transaction() as conn:
             checked.count_changes(
                 {
-                    row["id_number"]: tuple(row[c] for c in COMPARED)
-                    for row in conn.execute(f"SELECT id_number, {', '.join(COMPARED)} FROM roster")
+                    row["id_number"]: tuple(row[c] for c in COMPARED_FIELDS)
+                    for row in conn.execute(f"SELECT id_number, {', '.join(COMPARED_FIELDS)} FROM roster")
                 }
             )
             conn.executemany(

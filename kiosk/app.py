@@ -42,10 +42,10 @@ from kiosk.capture.camera import Camera, CameraError
 from kiosk.capture.verdict import Assessment
 from kiosk.config import Config
 from kiosk.progress import Progress, read_progress
-from kiosk.roster import Roster, Student
+from kiosk.roster import Roster
 from kiosk.scanner.base import DeviceStatus, Identity, Scan
-from kiosk.store import Store
-from kiosk.store import now as store_now
+from kiosk.store import Shot, Store
+from kiosk.student import Student
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +66,6 @@ Identify = Callable[[Scan], Identity]
 @dataclass(frozen=True)
 class ProgressUpdated:
     progress: Progress
-
-
-@dataclass(frozen=True)
-class RawScan:
-    scan: Scan
 
 
 @dataclass
@@ -166,18 +161,23 @@ class Records(threading.Thread):
         if kind == "scan":
             scan: Scan = payload
             identity = self.identify(scan)
-            candidates = lookup(roster, identity)
+            candidates = roster.lookup(identity.kind, identity.value)
             earlier = {
-                s.id: e for s in candidates if s.id is not None and (e := earlier_shot(store, s.id))
+                s.id: _earlier(shot)
+                for s in candidates
+                if s.id is not None and (shot := store.standing_photo(s.id))
             }
             if self.timings is not None:
                 self.timings.lookup.append(time.monotonic() - scan.at)
             self.post(st.Scanned(identity, tuple(candidates), earlier, now=time.monotonic()))
         elif kind == "save":
             effect, started = payload
-            self.post(self._save(store, effect, started))
+            self.post(self._save(store, roster, effect, started))
         elif kind == "walk_in":
-            self.post(st.WalkInAdded(add_walk_in(store, payload), now=time.monotonic()))
+            student = roster.add_walk_in(
+                walk_in_student(payload), payload.session.id, payload.identity.kind
+            )
+            self.post(st.WalkInAdded(student, now=time.monotonic()))
         elif kind == "log":
             effect: st.LogEvent = payload
             with store.transaction():
@@ -194,7 +194,7 @@ class Records(threading.Thread):
             session = store.open_session(
                 station_id=self.config.station.station_id,
                 school_code=school_code,
-                school_name=_school_name(store, school_code),
+                school_name=roster.school_name(school_code),
                 category=category,
                 department=department,
             )
@@ -214,11 +214,12 @@ class Records(threading.Thread):
         elif kind == "call":
             payload(store)
 
-    def _save(self, store: Store, effect: st.SaveShot, started: float) -> st.Event:
+    def _save(self, store: Store, roster: Roster, effect: st.SaveShot, started: float) -> st.Event:
         subject = effect.subject
         student_id = subject.student_id
         if student_id is None:
-            student_id = collection_code_student(store, subject, effect.session_id)
+            code = subject.collection_code or subject.identity.value
+            student_id = roster.collection_code_student(code, effect.session_id)
         assert effect.result.jpeg is not None
         shot = store.save_shot(
             student_id=student_id,
@@ -247,76 +248,24 @@ def _info(session: Any) -> st.SessionInfo:
     )
 
 
-def _school_name(store: Store, school_code: str) -> str:
-    row = store.conn.execute(
-        "SELECT school_name FROM students WHERE school_code = ? AND school_name != '' LIMIT 1",
-        (school_code,),
-    ).fetchone()
-    return row[0] if row else ""
+def _earlier(shot: Shot) -> st.EarlierShot:
+    return st.EarlierShot(shot.uuid, shot.seq, shot.file, shot.taken_at)
 
 
-def lookup(roster: Roster, identity: Identity) -> list[Student]:
-    """Every roster row the identity names (any school; the station decides)."""
-    if identity.kind == "id_number":
-        found = roster.by_id_number(identity.value)
-        return [found] if found else []
-    if identity.kind == "student_number":
-        return roster.by_student_number(identity.value)
-    if identity.kind == "collection_code":
-        found = roster.by_collection_code(identity.value)
-        return [found] if found else []
-    return []
-
-
-def earlier_shot(store: Store, student_id: int) -> st.EarlierShot | None:
-    """The student's delivered photo, unless the school asked for a retake after it
-    (a request pulled from the office): then they are photographed again, no override."""
-    row = store.conn.execute(
-        "SELECT sh.uuid, sh.seq, sh.file, sh.taken_at, rr.requested_at FROM shots sh "
-        "JOIN students s ON s.id = sh.student_id "
-        "LEFT JOIN retake_requests rr ON rr.id_number = s.id_number "
-        "WHERE sh.student_id = ? AND sh.status IN ('accepted', 'flagged') "
-        "ORDER BY sh.taken_at DESC, sh.id DESC LIMIT 1",
-        (student_id,),
-    ).fetchone()
-    if row is None or (row["requested_at"] and row["requested_at"] > row["taken_at"]):
-        return None
-    return st.EarlierShot(row["uuid"], row["seq"], row["file"], row["taken_at"])
-
-
-def add_walk_in(store: Store, effect: st.AddWalkIn) -> Student:
-    """A student the roster lacks, added at the station; exported on the errata list."""
+def walk_in_student(effect: st.AddWalkIn) -> Student:
+    """The student the crew adds for an unknown scan: what the scan told, in the open session."""
     identity, session = effect.identity, effect.session
-    stamp = store_now()
-    with store.transaction() as conn:
-        cursor = conn.execute(
-            "INSERT INTO students (id_number, student_number, name, sex, school_name, school_code, "
-            "department, category, origin, imported_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'walk_in', ?, ?)",
-            (
-                identity.value if identity.kind == "id_number" else None,
-                identity.value if identity.kind == "student_number" else "",
-                identity.name or identity.fields.get("name", ""),
-                identity.fields.get("sex", ""),
-                session.school_name,
-                session.school_code,
-                session.department,
-                session.category,
-                stamp,
-                stamp,
-            ),
-        )
-        student_id = int(cursor.lastrowid or 0)
-        conn.execute(
-            "INSERT INTO corrections (student_id, session_id, field, old_value, new_value, note, at) "
-            "VALUES (?, ?, 'walk_in', NULL, ?, ?, ?)",
-            (student_id, session.id, identity.kind, "added at the station by the crew", stamp),
-        )
-        store.log_event(
-            "walk_in_added", identity.kind, session_id=session.id, student_id=student_id
-        )
-    row = conn.execute("SELECT * FROM students WHERE id = ?", (student_id,)).fetchone()
-    return Student.from_row(row)
+    return Student(
+        id_number=identity.value if identity.kind == "id_number" else None,
+        student_number=identity.value if identity.kind == "student_number" else "",
+        name=identity.name or identity.fields.get("name", ""),
+        sex=identity.fields.get("sex", ""),
+        school_name=session.school_name,
+        school_code=session.school_code,
+        department=session.department,
+        category=session.category,
+        origin="walk_in",
+    )
 
 
 def collection_code_bytes(subject: st.Subject) -> bytes | None:
@@ -325,34 +274,6 @@ def collection_code_bytes(subject: st.Subject) -> bytes | None:
     if identity is not None and identity.kind == "collection_code":
         return bytes(identity.raw)
     return None
-
-
-def collection_code_student(store: Store, subject: st.Subject, session_id: int) -> int:
-    """Roster-less mode: the student row is keyed by the 图像采集码 alone."""
-    code = subject.collection_code or subject.identity.value
-    row = store.conn.execute(
-        "SELECT id FROM students WHERE collection_code = ?", (code,)
-    ).fetchone()
-    if row:
-        return int(row[0])
-    session = store.session(session_id)
-    stamp = store_now()
-    with store.transaction() as conn:
-        cursor = conn.execute(
-            "INSERT INTO students (student_number, school_name, school_code, department, category, "
-            "collection_code, origin, imported_at, updated_at) "
-            "VALUES ('', ?, ?, ?, ?, ?, 'collection_code', ?, ?)",
-            (
-                session.school_name,
-                session.school_code,
-                session.department,
-                session.category,
-                code,
-                stamp,
-                stamp,
-            ),
-        )
-    return int(cursor.lastrowid or 0)
 
 
 # -- the face check on preview frames ---------------------------------------
@@ -492,9 +413,10 @@ class StationApp:
 
     def scanner_event(self, event: Scan | DeviceStatus) -> None:
         """The ``emit`` given to scanner backends (called from their threads)."""
-        self.inbox.put(
-            RawScan(event) if isinstance(event, Scan) else st.DeviceChanged(event, time.monotonic())
-        )
+        if isinstance(event, Scan):
+            self.records.submit("scan", event)  # looked up on the records thread, then posted
+        else:
+            self.inbox.put(st.DeviceChanged(event, time.monotonic()))
 
     # -- the loop ------------------------------------------------------------------
 
@@ -623,9 +545,7 @@ class StationApp:
                 event = self.inbox.get_nowait()
             except queue.Empty:
                 return
-            if isinstance(event, RawScan):
-                self.records.submit("scan", event.scan)
-            elif isinstance(event, ProgressUpdated):
+            if isinstance(event, ProgressUpdated):
                 self.progress = event.progress
             elif isinstance(event, _Failure):
                 self._fail(event.error, now)
@@ -963,8 +883,8 @@ def quality_for(config: Config) -> tuple[Checker, Composer, Guide]:
     # Build every graph now, before any thread starts: the first student
     # must not wait for model loading, and MediaPipe's C++ start-up notices
     # on stderr are silenced while nothing else can write there.
-    from kiosk.capture.camera import PORTRAITS
     from kiosk.capture.image import load_rgb
+    from kiosk.capture.sim import PORTRAITS
 
     checker.model.load(
         *checker.model.GRAPHS, quiet=True, sample=load_rgb(PORTRAITS / "face_001.jpg")

@@ -71,8 +71,11 @@ pass_app = click.make_pass_decorator(App)
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None, data_dir: Path | None) -> None:
     """Shooting-room kiosk for the degree-certificate photo registry."""
+    from kiosk.export.fields import check_settings
+
     try:
         config = config_module.load(config_path, data_dir)
+        check_settings(config.export)
     except ConfigError as exc:
         fail(f"config: {exc}")
     app = App(config)
@@ -330,7 +333,7 @@ def run(
     --school/--category (or waits for the crew's session key).
     """
     from kiosk.app import StationApp, quality_for
-    from kiosk.capture.camera import open_camera
+    from kiosk.capture.devices import open_camera
     from kiosk.scanner.devices import open_backends
     from kiosk.scanner.parse import Identifier
 
@@ -466,8 +469,8 @@ def _drive_simulation(simulation: Any) -> Any:
     """Scan made-up students on the twins, one kind after another, until set()."""
     import threading
 
-    from kiosk.roster import Student
     from kiosk.sample import sample_rows
+    from kiosk.student import Student
 
     stop = threading.Event()
 

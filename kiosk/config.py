@@ -489,24 +489,6 @@ class ExportConfig:
     # path, with "#N" for face N of a .ttc collection.
     font: str = ""
 
-    def __post_init__(self) -> None:
-        # The vocabulary lives with the export; checked here so a typo is an
-        # error at start that names the setting.
-        from kiosk.export import fields, proofs
-
-        try:
-            fields.check_file_name_template(self.file_name)
-        except ValueError as exc:
-            raise ConfigError(f"export.file_name: {exc}") from exc
-        try:
-            fields.check_captions(self.captions)
-        except ValueError as exc:
-            raise ConfigError(f"export.captions: {exc}") from exc
-        try:
-            proofs.layout(self.paper, self.columns, self.rows, len(self.captions))
-        except ValueError as exc:
-            raise ConfigError(f"export.columns / export.rows: {exc}") from exc
-
 
 @dataclass(frozen=True)
 class DeploymentConfig:

@@ -24,8 +24,8 @@ from typing import Any
 
 from kiosk import station as st
 from kiosk.config import Config
-from kiosk.roster import Student
 from kiosk.scanner.base import Scan
+from kiosk.student import Student
 
 log = logging.getLogger(__name__)
 
@@ -300,7 +300,7 @@ def run_demo(
     """The sample school's demo, or with ``school`` rows start+1 ... start+students of
     that school's roster already in the data folder (imported or pulled), in roster order."""
     from kiosk.app import StationApp, quality_for
-    from kiosk.capture.camera import SimCamera
+    from kiosk.capture.sim import SimCamera
     from kiosk.roster import Roster, import_roster
     from kiosk.sample import SCHOOL_CODE, write_sample_roster
     from kiosk.store import Store

@@ -67,7 +67,7 @@ Check = Callable[[Context], Finding]
 
 
 def check_camera(ctx: Context) -> Finding:
-    from kiosk.capture.camera import open_camera
+    from kiosk.capture.devices import open_camera
 
     try:
         camera = open_camera(ctx.config.camera)

@@ -28,6 +28,7 @@ from typing import Any
 
 from kiosk import idnumber
 from kiosk.store import Store, now
+from kiosk.student import COMPARED_FIELDS, ROSTER_FIELDS, Student
 
 # -- the columns ----------------------------------------------------------------
 
@@ -82,34 +83,6 @@ _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE][+]?\d+$")
 
 class RosterError(RuntimeError):
     """The file as a whole cannot be used (exit code 2); nothing was changed."""
-
-
-@dataclass(frozen=True, slots=True)
-class Student:
-    """One roster row as the kiosk trusts it."""
-
-    id_number: str | None
-    student_number: str
-    name: str
-    sex: str
-    school_name: str
-    school_code: str
-    degree: str = ""
-    major: str = ""
-    department: str = ""
-    category: str = ""
-    roster_seq: str = ""
-    birth_date: str | None = None
-    collection_code: str | None = None
-    id: int | None = None  # database id once stored
-
-    @classmethod
-    def from_row(cls, row: Any) -> Student:
-        keys = row.keys()
-        return cls(**{f: row[f] for f in _STUDENT_FIELDS if f in keys})
-
-
-_STUDENT_FIELDS = tuple(Student.__dataclass_fields__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -579,20 +552,7 @@ def _fill_merged(table: Table, header_index: int, mapping: dict[str, int]) -> No
 # -- import and lookup ---------------------------------------------------------
 
 # The roster fields an import writes, in the order of _UPSERT's first values.
-UPSERTED = (
-    "id_number",
-    "student_number",
-    "name",
-    "sex",
-    "school_name",
-    "school_code",
-    "degree",
-    "major",
-    "department",
-    "category",
-    "roster_seq",
-    "birth_date",
-)
+UPSERTED = (*ROSTER_FIELDS, "birth_date")
 
 _UPSERT = """
 INSERT INTO students (id_number, student_number, name, sex, school_name, school_code, degree,
@@ -607,20 +567,6 @@ ON CONFLICT(id_number) DO UPDATE SET
     birth_date = excluded.birth_date, source_file = excluded.source_file,
     source_row = excluded.source_row, updated_at = excluded.updated_at
 """
-
-# Columns whose change counts a row as updated.
-COMPARED = (
-    "student_number",
-    "name",
-    "sex",
-    "school_name",
-    "school_code",
-    "degree",
-    "major",
-    "department",
-    "category",
-    "roster_seq",
-)
 
 
 def import_roster(
@@ -672,7 +618,7 @@ class CheckedRoster:
 
 
 def compared_values(student: Student) -> tuple[Any, ...]:
-    return tuple(getattr(student, c) for c in COMPARED)
+    return tuple(getattr(student, c) for c in COMPARED_FIELDS)
 
 
 def check_roster(
@@ -756,9 +702,9 @@ def store_checked(store: Store, checked: CheckedRoster) -> ImportReport:
     with store.transaction() as conn:
         checked.count_changes(
             {
-                row["id_number"]: tuple(row[c] for c in COMPARED)
+                row["id_number"]: tuple(row[c] for c in COMPARED_FIELDS)
                 for row in conn.execute(
-                    f"SELECT id_number, {', '.join(COMPARED)} FROM students "
+                    f"SELECT id_number, {', '.join(COMPARED_FIELDS)} FROM students "
                     "WHERE id_number IS NOT NULL"
                 )
             }
@@ -805,7 +751,92 @@ class Roster:
     _SELECT = "SELECT * FROM students WHERE "
 
     def __init__(self, store: Store) -> None:
+        self.store = store
         self.conn = store.conn
+
+    def lookup(self, kind: str, value: str) -> list[Student]:
+        """Every row a scanned identity of ``kind`` names (any school; the station decides)."""
+        if kind == "id_number":
+            found = self.by_id_number(value)
+            return [found] if found else []
+        if kind == "student_number":
+            return self.by_student_number(value)
+        if kind == "collection_code":
+            found = self.by_collection_code(value)
+            return [found] if found else []
+        return []
+
+    def school_name(self, school_code: str) -> str:
+        """The school's name as its roster spells it ("" before a roster is imported)."""
+        row = self.conn.execute(
+            "SELECT school_name FROM students WHERE school_code = ? AND school_name != '' LIMIT 1",
+            (school_code,),
+        ).fetchone()
+        return row[0] if row else ""
+
+    def add_walk_in(self, student: Student, session_id: int, scanned: str) -> Student:
+        """A student the roster lacks, added at the station; exported on the errata list.
+
+        ``scanned`` names what identified them (``id_number``, ``student_number``);
+        it goes into the correction and the event, never the value itself.
+        """
+        stamp = now()
+        with self.store.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO students (id_number, student_number, name, sex, school_name, "
+                "school_code, department, category, origin, imported_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'walk_in', ?, ?)",
+                (
+                    student.id_number,
+                    student.student_number,
+                    student.name,
+                    student.sex,
+                    student.school_name,
+                    student.school_code,
+                    student.department,
+                    student.category,
+                    stamp,
+                    stamp,
+                ),
+            )
+            student_id = int(cursor.lastrowid or 0)
+            conn.execute(
+                "INSERT INTO corrections (student_id, session_id, field, old_value, new_value, "
+                "note, at) VALUES (?, ?, 'walk_in', NULL, ?, ?, ?)",
+                (student_id, session_id, scanned, "added at the station by the crew", stamp),
+            )
+            self.store.log_event(
+                "walk_in_added", scanned, session_id=session_id, student_id=student_id
+            )
+        added = self.by_db_id(student_id)
+        assert added is not None
+        return added
+
+    def collection_code_student(self, code: str, session_id: int) -> int:
+        """Roster-less mode: the student row keyed by the 图像采集码 alone (made on first use)."""
+        row = self.conn.execute(
+            "SELECT id FROM students WHERE collection_code = ?", (code,)
+        ).fetchone()
+        if row:
+            return int(row[0])
+        session = self.store.session(session_id)
+        stamp = now()
+        with self.store.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO students (student_number, school_name, school_code, department, "
+                "category, collection_code, origin, imported_at, updated_at) "
+                "VALUES ('', ?, ?, ?, ?, ?, 'collection_code', ?, ?)",
+                (
+                    session.school_name,
+                    session.school_code,
+                    session.department,
+                    session.category,
+                    code,
+                    stamp,
+                    stamp,
+                ),
+            )
+        return int(cursor.lastrowid or 0)
 
     def by_id_number(self, value: str) -> Student | None:
         row = self.conn.execute(self._SELECT + "id_number = ?", (value,)).fetchone()

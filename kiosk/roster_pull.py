@@ -11,13 +11,15 @@ reusing one), and the school's open retake requests.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-from kiosk.roster import CheckedRoster, CheckedRow, ImportReport, Student, store_checked
-from kiosk.store import SEQ_SPAN, Store, now
+from kiosk.durable import now
+from kiosk.roster import CheckedRoster, CheckedRow, ImportReport, store_checked
+from kiosk.store import SEQ_SPAN, Store
+from kiosk.student import DESCRIPTION_FIELDS, Student
 
-_STUDENT_FIELDS = {f.name for f in fields(Student)} - {"id"}
+_STUDENT_FIELDS = set(DESCRIPTION_FIELDS)
 
 
 class PullError(ValueError):
@@ -51,6 +53,14 @@ def apply_pull(store: Store, answer: dict[str, Any], server: str) -> PullResult:
     if not isinstance(number, int) or number < 1 or not isinstance(highest, int):
         raise PullError("the office sent no kiosk number; update the receiver")
     retakes = answer.get("retakes") or []
+    name = f"central {school_code} {version}".strip()
+    checked = CheckedRoster(
+        report=ImportReport(file=name, rows=len(students)),
+        good=[CheckedRow(i + 1, s) for i, s in enumerate(students)],
+        file_name=name,
+        sha256=version,
+    )
+    # One transaction: the roster, the number, the counter floor and the requests, or nothing.
     with store.transaction() as conn:
         conn.execute(
             "INSERT INTO station_identity (id, kiosk_number, at) VALUES (1, ?, ?) "
@@ -85,12 +95,5 @@ def apply_pull(store: Store, answer: dict[str, Any], server: str) -> PullResult:
                 "SELECT next_seq FROM school_counters WHERE school_code = ?", (school_code,)
             ).fetchone()[0]
         )
-    name = f"central {school_code} {version}".strip()
-    checked = CheckedRoster(
-        report=ImportReport(file=name, rows=len(students)),
-        good=[CheckedRow(i + 1, s) for i, s in enumerate(students)],
-        file_name=name,
-        sha256=version,
-    )
-    report = store_checked(store, checked)
+        report = store_checked(store, checked)
     return PullResult(report, number, next_seq, len(retakes), version)

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from kiosk.capture.verdict import Assessment, Reason
+from kiosk.capture.verdict import HOLD_STILL_ZH, RETAKE_ZH, Assessment, Reason
 from kiosk.config import StationConfig
-from kiosk.roster import Student
 from kiosk.scanner.base import DeviceStatus, Identity
+from kiosk.student import Student
 
 
 class Phase(StrEnum):
@@ -679,7 +679,7 @@ def _on_framing(state: State, event: Event, config: StationConfig) -> Transition
         a = event.assessment
         still_enough = event.motion is None or event.motion <= config.steady_max_motion
         steady = state.steady + 1 if a.accepted and still_enough else 0
-        hint = a.hint_zh if not a.accepted else ("请保持不动" if not still_enough else None)
+        hint = a.hint_zh if not a.accepted else (HOLD_STILL_ZH if not still_enough else None)
         next_state = dataclasses.replace(state, steady=steady, hint=hint, reasons=a.reasons)
         if steady >= config.steady_frames:
             return _countdown(next_state, event.now, config, crew=False)
@@ -754,7 +754,7 @@ def _on_capturing(state: State, event: Event, config: StationConfig) -> Transiti
         ]
         if result.jpeg is not None:
             effects.insert(0, SaveShot(state.subject, state.session.id, result, "refused"))
-        hint = result.assessment.hint_zh or "请重新拍摄"
+        hint = result.assessment.hint_zh or RETAKE_ZH
         if tries >= config.max_auto_tries:
             return Transition(
                 dataclasses.replace(

@@ -20,10 +20,8 @@ sqlite-utils' write helpers commit on their own and would end it early.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import json
-import os
 import sqlite3
 import time
 import uuid as uuid_module
@@ -33,6 +31,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import sqlite_utils
+
+from kiosk import durable
+from kiosk.durable import now, write_durably
 
 # Each entry is one schema version; index 0 takes a new database to version 1.
 MIGRATIONS: list[str] = [
@@ -256,11 +257,6 @@ class Shot:
     supersedes: str | None
 
 
-def now() -> str:
-    """Timestamps are ISO 8601 in UTC with milliseconds, so text order is time order."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-
-
 class Store:
     """One connection to the kiosk database. Not shared between threads."""
 
@@ -318,25 +314,9 @@ class Store:
                 self.conn.execute(f"PRAGMA user_version = {number + 1}")
         return self.version
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any exception.
-
-        IMMEDIATE takes the write lock at the start, so two writers queue on
-        the busy timeout instead of failing half way with SQLITE_BUSY.
-        """
-        if self.conn.in_transaction:
-            # Nested use joins the outer transaction: it commits with it.
-            yield self.conn
-            return
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
-            self.conn.execute("COMMIT")
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (:func:`kiosk.durable.transaction`)."""
+        return durable.transaction(self.conn)
 
     # -- small shared helpers ----------------------------------------------
 
@@ -453,12 +433,8 @@ class Store:
                 supersedes = None
                 if delivered:
                     seq = self._next_seq(conn, session.school_code)
-                    previous = conn.execute(
-                        "SELECT uuid FROM shots WHERE student_id = ? AND status IN "
-                        "('accepted', 'flagged') ORDER BY taken_at DESC, id DESC LIMIT 1",
-                        (student_id,),
-                    ).fetchone()
-                    supersedes = previous[0] if previous else None
+                    previous = self.last_delivered_shot(student_id)
+                    supersedes = previous.uuid if previous else None
                 cursor = conn.execute(
                     "INSERT INTO shots (uuid, student_id, session_id, seq, collection_code, file, "
                     "sha256, size, width, height, taken_at, status, reasons, measures, camera, "
@@ -537,6 +513,29 @@ class Store:
                 (school_code,),
             ).fetchone()[0]
         )
+
+    def last_delivered_shot(self, student_id: int) -> Shot | None:
+        """The student's latest delivered shot: the one a retake supersedes, shown on a rescan."""
+        row = self.conn.execute(
+            "SELECT * FROM shots WHERE student_id = ? AND status IN ('accepted', 'flagged') "
+            "ORDER BY taken_at DESC, id DESC LIMIT 1",
+            (student_id,),
+        ).fetchone()
+        return Shot(**{k: row[k] for k in Shot.__dataclass_fields__}) if row else None
+
+    def standing_photo(self, student_id: int) -> Shot | None:
+        """The delivered shot a rescan shows ("already photographed"), unless the school
+        asked for a retake after it (pulled from the office): then the student is
+        photographed again without the crew having to override."""
+        shot = self.last_delivered_shot(student_id)
+        if shot is None:
+            return None
+        requested = self.conn.execute(
+            "SELECT rr.requested_at FROM retake_requests rr JOIN students s "
+            "ON s.id_number = rr.id_number WHERE s.id = ?",
+            (student_id,),
+        ).fetchone()
+        return None if requested and requested[0] > shot.taken_at else shot
 
     @property
     def data_dir(self) -> Path:
@@ -645,48 +644,6 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def make_dirs_durably(directory: Path) -> None:
-    """mkdir -p, fsyncing the parent of every folder made, so it survives power loss."""
-    missing: list[Path] = []
-    current = directory
-    while not current.exists():
-        missing.append(current)
-        current = current.parent
-    for folder in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            folder.mkdir()
-        fsync_dir(folder.parent)
-
-
-def fsync_dir(directory: Path) -> None:
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def write_durably(path: Path, data: bytes) -> None:
-    """temp file + fsync + rename + directory fsync: the file is whole or absent."""
-    make_dirs_durably(path.parent)
-    temporary = path.with_name(f".tmp-{path.name}-{os.getpid()}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-    try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    os.close(fd)
-    os.replace(temporary, path)
-    fsync_dir(path.parent)
 
 
 def _statements(script: str) -> Iterator[str]:

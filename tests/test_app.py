@@ -17,15 +17,8 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from kiosk import station as st
-from kiosk.app import (
-    StationApp,
-    add_walk_in,
-    collection_code_bytes,
-    collection_code_student,
-    earlier_shot,
-    lookup,
-)
-from kiosk.capture.camera import SimCamera
+from kiosk.app import StationApp, collection_code_bytes, walk_in_student
+from kiosk.capture.sim import SimCamera
 from kiosk.capture.verdict import Assessment, Reason
 from kiosk.config import Config
 from kiosk.demo import Director, Step
@@ -66,12 +59,12 @@ def test_lookup_by_each_kind_of_identity(roster_store: Store) -> None:
     student = roster_store.conn.execute(
         "SELECT id_number, student_number FROM students LIMIT 1"
     ).fetchone()
-    by_id = lookup(roster, Identity("id_number", student[0], b"", "t"))
+    by_id = roster.lookup("id_number", student[0])
     assert [s.id_number for s in by_id] == [student[0]]
-    by_number = lookup(roster, Identity("student_number", student[1], b"", "t"))
+    by_number = roster.lookup("student_number", student[1])
     assert [s.student_number for s in by_number] == [student[1]]
-    assert lookup(roster, Identity("id_number", "110101199001011237", b"", "t")) == []
-    assert lookup(roster, Identity("unrecognised", student[1], b"", "t")) == []
+    assert roster.lookup("id_number", "110101199001011237") == []
+    assert roster.lookup("unrecognised", student[1]) == []
 
 
 def test_walk_in_is_a_student_with_an_errata_correction(roster_store: Store) -> None:
@@ -84,7 +77,8 @@ def test_walk_in_is_a_student_with_an_errata_correction(roster_store: Store) -> 
         name="新同学",
         fields={"sex": "女"},
     )
-    student = add_walk_in(roster_store, st.AddWalkIn(identity, info))
+    effect = st.AddWalkIn(identity, info)
+    student = Roster(roster_store).add_walk_in(walk_in_student(effect), info.id, identity.kind)
     assert (
         student.id is not None and student.name == "新同学" and student.school_code == SCHOOL_CODE
     )
@@ -103,9 +97,9 @@ def test_walk_in_is_a_student_with_an_errata_correction(roster_store: Store) -> 
 def test_collection_code_shot_is_keyed_by_the_code(roster_store: Store) -> None:
     info = session_info(roster_store)
     code = "https://my.chsi.com.cn/archive/wap/gdjy/xlzx?code=Ab3+/=Zz9_-" + "x" * 30
-    subject = st.Subject(Identity("collection_code", code, code.encode(), "serial:x"), None, code)
-    first = collection_code_student(roster_store, subject, info.id)
-    assert collection_code_student(roster_store, subject, info.id) == first  # same code, same row
+    roster = Roster(roster_store)
+    first = roster.collection_code_student(code, info.id)
+    assert roster.collection_code_student(code, info.id) == first  # same code, same row
     shot = roster_store.save_shot(
         student_id=first, session_id=info.id, jpeg=jpeg(), status="accepted", collection_code=code
     )
@@ -113,7 +107,8 @@ def test_collection_code_shot_is_keyed_by_the_code(roster_store: Store) -> None:
         "SELECT collection_code FROM shots WHERE uuid = ?", (shot.uuid,)
     ).fetchone()[0]
     assert stored == code
-    assert earlier_shot(roster_store, first).uuid == shot.uuid
+    earlier = roster_store.last_delivered_shot(first)
+    assert earlier is not None and earlier.uuid == shot.uuid
     origin = roster_store.conn.execute(
         "SELECT origin FROM students WHERE id = ?", (first,)
     ).fetchone()[0]
@@ -394,7 +389,7 @@ def test_collection_code_bytes_are_stored_exactly_as_scanned(roster_store: Store
     identity = Identifier(ScannerConfig()).identify(Scan(payload, "serial:x"))
     assert identity.kind == "collection_code" and identity.value == code
     subject = st.Subject(identity, None, identity.value)
-    student = collection_code_student(roster_store, subject, info.id)
+    student = Roster(roster_store).collection_code_student(identity.value, info.id)
     shot = roster_store.save_shot(
         student_id=student,
         session_id=info.id,

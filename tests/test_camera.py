@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from kiosk.capture import camera as cam
+from kiosk.capture import sim
 from kiosk.config import CameraConfig
 
 # Camera Module 3 (imx708) as picamera2 reports it.
@@ -273,16 +274,16 @@ def sim_config(**changes: Any) -> CameraConfig:
 
 
 def test_sim_camera_ships_sample_portraits_with_attribution() -> None:
-    files = cam.portrait_files()
+    files = sim.portrait_files()
     assert len(files) >= 3
-    text = (cam.PORTRAITS / "ATTRIBUTION").read_text(encoding="utf-8")
+    text = (sim.PORTRAITS / "ATTRIBUTION").read_text(encoding="utf-8")
     for f in files:
         assert f.name in text
         assert f.stat().st_size < 150_000
 
 
 def test_sim_camera_plays_the_chosen_photo_with_jitter() -> None:
-    camera = cam.SimCamera(sim_config(sim_jitter_px=3))
+    camera = sim.SimCamera(sim_config(sim_jitter_px=3))
     camera.show("face_041.jpg")
     camera.start()
     try:
@@ -309,7 +310,7 @@ def test_sim_camera_plays_the_chosen_photo_with_jitter() -> None:
 
 
 def test_sim_camera_still_matches_the_preview() -> None:
-    camera = cam.SimCamera(sim_config(sim_jitter_px=0))
+    camera = sim.SimCamera(sim_config(sim_jitter_px=0))
     camera.show("face_001.jpg")
     preview = camera.next_frame().rgb
     still = camera.capture_still(1.0).rgb
@@ -318,7 +319,7 @@ def test_sim_camera_still_matches_the_preview() -> None:
 
 
 def test_sim_camera_errors_and_timeouts() -> None:
-    camera = cam.SimCamera(sim_config())
+    camera = sim.SimCamera(sim_config())
     with pytest.raises(cam.CameraError, match="no photo"):
         camera.show("nobody.jpg")
     camera.fail_stills = 1
@@ -330,12 +331,12 @@ def test_sim_camera_errors_and_timeouts() -> None:
 
 def test_sim_camera_empty_folder(tmp_path) -> None:
     with pytest.raises(cam.CameraError, match="no photos"):
-        cam.SimCamera(sim_config(sim_folder=str(tmp_path)))
+        sim.SimCamera(sim_config(sim_folder=str(tmp_path)))
 
 
 def test_sim_camera_stands_the_student_in_front_of_the_backdrop() -> None:
     config = sim_config(sim_jitter_px=0, preview_size=(640, 360))
-    camera = cam.SimCamera(config)
+    camera = sim.SimCamera(config)
     camera.show("face_041.jpg")
     frame = camera.next_frame().rgb
     backdrop = np.array(config.sim_backdrop_rgb)

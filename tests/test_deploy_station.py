@@ -11,7 +11,7 @@ import pytest
 
 from kiosk import station as st
 from kiosk.app import StationApp
-from kiosk.capture.camera import SimCamera
+from kiosk.capture.sim import SimCamera
 from kiosk.scanner.parse import Identifier
 from tests.test_app import FakeChecker, fake_compose, fast_config
 

@@ -427,7 +427,7 @@ def test_camera_check_passes_on_the_simulated_camera(tmp_path: Path) -> None:
 
 
 def test_a_frozen_camera_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kiosk.capture import camera as camera_module
+    from kiosk.capture import sim as camera_module
 
     frozen = camera_module.SimCamera.latest
 

@@ -499,10 +499,29 @@ def test_long_captions_shrink_then_cut_to_fit_the_cell():
 
 def test_a_grid_too_dense_for_the_paper_is_a_config_error():
     from kiosk.config import ConfigError, from_dict
+    from kiosk.export.fields import check_settings
 
     with pytest.raises(ConfigError, match=r"export\.columns / export\.rows: .* do not fit on A4"):
-        from_dict({"export": {"columns": 12, "rows": 12}})
-    assert from_dict({"export": {"columns": 12, "rows": 12, "paper": "A3", "captions": ["学号"]}})
+        check_settings(from_dict({"export": {"columns": 12, "rows": 12}}).export)
+    check_settings(
+        from_dict(
+            {"export": {"columns": 12, "rows": 12, "paper": "A3", "captions": ["学号"]}}
+        ).export
+    )
+
+
+def test_a_bad_export_setting_stops_every_command_at_start(tmp_path: Path):
+    """The [export] section is checked when any command loads the config, not at the export's end."""
+    from click.testing import CliRunner
+
+    from kiosk.cli import main
+
+    config = tmp_path / "kiosk.toml"
+    config.write_text('[export]\nfile_name = "photo.jpg"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(config), "--data", str(tmp_path), "verify"])
+    assert result.exit_code == 2
+    assert "export.file_name" in result.output and "no placeholder" in result.output
+    assert not (tmp_path / "kiosk.db").exists()
 
 
 def test_shared_roster_whole_school(tmp_path: Path):

@@ -152,15 +152,16 @@ def test_file_name_templates():
     ],
 )
 def test_bad_templates_are_config_errors(template: str, message: str):
+    settings = config_module.from_dict({"export": {"file_name": template}}).export
     with pytest.raises(ConfigError, match=f"export.file_name: .*{message}"):
-        config_module.from_dict({"export": {"file_name": template}})
+        fields.check_settings(settings)
 
 
 def test_captions_are_checked_and_rendered():
     with pytest.raises(ConfigError, match=r"export\.captions: unknown caption field '学生'"):
-        config_module.from_dict({"export": {"captions": ["学生"]}})
+        fields.check_settings(ExportConfig(captions=("学生",)))
     with pytest.raises(ConfigError, match="at least one"):
-        config_module.from_dict({"export": {"captions": []}})
+        fields.check_settings(ExportConfig(captions=()))
     photo = photo_of(
         id_number="62010220010101001X", student_number="2021001", school_name="示例大学"
     )

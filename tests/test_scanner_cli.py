@@ -12,13 +12,13 @@ from click.testing import CliRunner
 
 from kiosk.cli import main
 from kiosk.config import ConfigError, ScannerConfig
-from kiosk.roster import Student
 from kiosk.sample import sample_rows
 from kiosk.scanner.devices import DeviceSpec, configured_specs, open_backends
 from kiosk.scanner.hid import HidScanner
 from kiosk.scanner.idcard import IdCardReader
 from kiosk.scanner.serial_line import SerialLineScanner
 from kiosk.scanner.sim import SimulatedSamReader, SimulatedSerialScanner
+from kiosk.student import Student
 
 
 def test_device_specs() -> None:

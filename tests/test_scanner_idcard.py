@@ -11,12 +11,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from kiosk.config import ScannerConfig
-from kiosk.roster import Student
 from kiosk.sample import make_id_number, sample_rows
 from kiosk.scanner import idcard
 from kiosk.scanner.idcard import Frame, FrameError, FrameParser, IdCardReader
 from kiosk.scanner.parse import Identifier
 from kiosk.scanner.sim import Card, SimulatedSamReader
+from kiosk.student import Student
 from tests.scanner_util import Events
 
 

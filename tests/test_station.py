@@ -9,8 +9,8 @@ import pytest
 from kiosk import station as st
 from kiosk.capture.verdict import Assessment, Reason
 from kiosk.config import StationConfig
-from kiosk.roster import Student
 from kiosk.scanner.base import DeviceStatus, Identity
+from kiosk.student import Student
 
 CONFIG = StationConfig(
     steady_frames=3,

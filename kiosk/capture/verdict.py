@@ -54,6 +54,12 @@ HINT_ZH: dict[Reason, str] = {
     Reason.BACKGROUND: "请站到背景布前",
 }
 
+# The station's own hints, beside the reasons': the face is good but moved
+# between two frames; a still was refused without a reason the student can fix
+# (the crop did not fit, the camera failed).
+HOLD_STILL_ZH = "请保持不动"
+RETAKE_ZH = "请重新拍摄"
+
 # The crew's wording (English; the crew screen may also use HINT_ZH).
 CREW_EN: dict[Reason, str] = {
     Reason.NO_FACE: "no face found",

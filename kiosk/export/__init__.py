@@ -1,5 +1,5 @@
 """The delivery package: photos by ID number, index sheets, proof sheets, errata.
 
-Kept light to import (the config loader imports :mod:`kiosk.export.fields`);
+Kept light to import (every command checks the settings with :mod:`kiosk.export.fields`);
 the PDF and Excel libraries load only when a package is written.
 """

@@ -1,9 +1,11 @@
 """The words of the delivery package: file-name placeholders, caption fields, masking.
 
-Pure and light (no PDF or Excel imports): the config loader checks a
-``[export]`` section against these names, so a typo in ``file_name`` or
-``captions`` is an error at start naming the setting, not a failed export at
-the end of a school.
+Pure and light (no PDF or Excel imports): every ``kiosk`` command checks the
+``[export]`` section against these names right after loading the config
+(:func:`check_settings`), so a typo in ``file_name`` or ``captions`` is an
+error at start naming the setting, not a failed export at the end of a
+school. The check lives here, with the vocabulary, rather than in the config
+module, which stays below everything that reads it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import re
 import string
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
+
+from kiosk.config import ConfigError, ExportConfig
+from kiosk.export import proofs
 
 if TYPE_CHECKING:
     from kiosk.export.package import Photo
@@ -139,3 +144,19 @@ def caption_lines(
             value = mask_id_number(value, keep_start, keep_end)
         lines.append(f"{label}{value}" if value else "")
     return lines
+
+
+def check_settings(settings: ExportConfig) -> None:
+    """Raise :class:`ConfigError` naming the ``[export]`` key whose value the export cannot use."""
+    try:
+        check_file_name_template(settings.file_name)
+    except ValueError as exc:
+        raise ConfigError(f"export.file_name: {exc}") from exc
+    try:
+        check_captions(settings.captions)
+    except ValueError as exc:
+        raise ConfigError(f"export.captions: {exc}") from exc
+    try:
+        proofs.layout(settings.paper, settings.columns, settings.rows, len(settings.captions))
+    except ValueError as exc:
+        raise ConfigError(f"export.columns / export.rows: {exc}") from exc

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from kiosk.export.package import Erratum, Package, Person, Take, assemble
 from kiosk.store import Store
+from kiosk.student import DESCRIPTION_FIELDS
 
 
 class ScopeError(ValueError):
@@ -197,21 +198,9 @@ def _package(
 
 
 def _person(row: sqlite3.Row) -> Person:
-    return Person(
-        key=_key(row["id"]),
-        id_number=row["id_number"],
-        student_number=row["student_number"] or "",
-        name=row["name"],
-        sex=row["sex"],
-        school_name=row["school_name"],
-        school_code=row["school_code"],
-        degree=row["degree"],
-        major=row["major"],
-        department=row["department"],
-        category=row["category"],
-        collection_code=row["collection_code"],
-        origin=row["origin"],
-    )
+    values = {name: row[name] for name in DESCRIPTION_FIELDS}
+    values["student_number"] = values["student_number"] or ""
+    return Person(key=_key(row["id"]), **values)
 
 
 def _take(row: sqlite3.Row, data_dir: Path, offset: dt.timedelta) -> Take:

@@ -29,6 +29,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kiosk.student import Student
+
 CATEGORY_ORDER = ("普通生", "成人生", "研究生")
 DELIVERED = ("accepted", "flagged")
 # ``requested``: the school asked for a retake on its review page (central export).
@@ -37,23 +39,11 @@ RETAKE = ("refused", "flagged", "requested")
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class Person:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Person(Student):
     """A student as the package shows them. ``key`` orders ties stably."""
 
     key: str
-    id_number: str | None
-    student_number: str
-    name: str
-    sex: str = ""
-    school_name: str = ""
-    school_code: str = ""
-    degree: str = ""
-    major: str = ""
-    department: str = ""
-    category: str = ""
-    collection_code: str | None = None
-    origin: str = "roster"
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk import fonts
-from kiosk.config import ExportConfig
+from kiosk.config import ConfigError, ExportConfig
+from kiosk.durable import fsync_dir
 from kiosk.export import fields, proofs, sheets
 from kiosk.export.package import Package, Photo, group_key
 
@@ -108,6 +109,10 @@ def write_package(
     progress: Progress | None = None,
 ) -> PackageResult:
     started = time.perf_counter()
+    try:
+        fields.check_settings(settings)
+    except ConfigError as exc:
+        raise ExportError(str(exc)) from exc
     advance = progress or (lambda n: None)
     names = file_names(package.photos, settings.file_name)
     try:
@@ -436,7 +441,7 @@ def _swap_into_place(work: Path, final: Path) -> None:
     if final.exists():
         os.rename(final, old)
     os.rename(work, final)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -449,13 +454,5 @@ def flush_filesystem(path: Path) -> None:
         syncfs = getattr(libc, "syncfs", None)
         if syncfs is None or syncfs(fd) != 0:
             os.sync()
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
     finally:
         os.close(fd)

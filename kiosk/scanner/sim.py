@@ -49,7 +49,7 @@ from kiosk.scanner import idcard
 from kiosk.scanner.hid import HidSelector, keystrokes
 
 if TYPE_CHECKING:
-    from kiosk.roster import Student
+    from kiosk.student import Student
 
 
 # -- pseudo-terminal plumbing -----------------------------------------------

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from kiosk.student import DESCRIPTION_FIELDS
+
 PROTOCOL = 1
 SERVICE = "kiosk-central"
 API = "/v1"
@@ -62,22 +64,7 @@ class ManifestJSONError(ManifestError):
 
 # Student fields carried with every record: what the registry and the
 # delivery package need, so the receiver's copy is complete on its own.
-STUDENT_FIELDS = (
-    "id_number",
-    "student_number",
-    "name",
-    "sex",
-    "school_name",
-    "school_code",
-    "degree",
-    "major",
-    "department",
-    "category",
-    "roster_seq",
-    "birth_date",
-    "collection_code",
-    "origin",
-)
+STUDENT_FIELDS = DESCRIPTION_FIELDS
 SESSION_FIELDS = (
     "uuid",
     "station_id",

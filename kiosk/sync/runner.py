@@ -343,7 +343,7 @@ def purge_session(store: Store, client: ReceiverClient, session_uuid: str) -> in
     shots (never delivered) go too: they are faces nobody needs. Returns the
     number of files deleted.
     """
-    from kiosk.store import fsync_dir, now
+    from kiosk.durable import fsync_dir, now
 
     row = store.conn.execute("SELECT id FROM sessions WHERE uuid = ?", (session_uuid,)).fetchone()
     if row is None:
