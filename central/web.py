@@ -215,7 +215,11 @@ def web_routes(
 
     async def school(request: Request, account: acc.Account, csrf: str) -> Response:
         code = school_access(request, account)
-        query = request.query_params.get("q", "").strip()[:40]
+        # Searched by POST: an ID number typed in the box stays out of URLs and access logs.
+        if request.method == "POST":
+            query = (await form_with_csrf(request, csrf)).get("q", "").strip()[:40]
+        else:
+            query = request.query_params.get("q", "").strip()[:40]
 
         def read() -> dict[str, Any]:
             progress = campaign.progress(code)
@@ -231,7 +235,8 @@ def web_routes(
             }
 
         values = await run_in_threadpool(read)
-        return page("school.html", account=account, csrf=csrf, code=code, query=query, **values)
+        shown = mask_id_number(query) if len(query) >= 15 and query[:6].isdigit() else query
+        return page("school.html", account=account, csrf=csrf, code=code, query=shown, **values)
 
     async def review(request: Request, account: acc.Account, csrf: str) -> Response:
         code = school_access(request, account)
@@ -357,7 +362,7 @@ def web_routes(
         Route("/login", login_post, methods=["POST"]),
         Route("/logout", guarded(logout), methods=["POST"]),
         Route("/office", guarded(office), methods=["GET"]),
-        Route("/school/{code}", guarded(school), methods=["GET"]),
+        Route("/school/{code}", guarded(school), methods=["GET", "POST"]),
         Route("/school/{code}/review", guarded(review), methods=["GET"]),
         Route("/school/{code}/review/finish", guarded(finish), methods=["POST"]),
         Route("/school/{code}/review/{kind:str}", guarded(decide), methods=["POST"]),
