@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/station_bench.py [--seconds 15] [--students 10] [--fps 30]
 
-1. Preview: the real main loop (kiosk.app.StationApp) at 1280 x 720 with
+1. Preview: the real main loop (kiosk.app.build_station) at 1280 x 720 with
    SDL's dummy driver, the simulated camera at 30 fps and the configured
    quality check judging the newest frame, held in the framing phase.
    Prints frames drawn per second, assessments per second, the time one
@@ -28,13 +28,13 @@ os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from kiosk import station as st
-from kiosk.app import StationApp, quality_for
+from kiosk.app import StationApp, build_station
 from kiosk.capture.sim import SimCamera
 from kiosk.config import Config
 from kiosk.demo import Devices, Director, Step, run_demo
+from kiosk.records import SessionPlan
 from kiosk.roster import import_roster
 from kiosk.sample import SCHOOL_CODE, write_sample_roster
-from kiosk.scanner.parse import Identifier
 from kiosk.store import Store
 
 
@@ -56,19 +56,7 @@ def preview(data: Path, seconds: float, fps: int) -> dict[str, float]:
         number = store.conn.execute("SELECT student_number FROM students LIMIT 1").fetchone()[0]
     camera = SimCamera(config.camera)
     camera.show("face_041.jpg")
-    checker, compose, guide = quality_for(config)
     devices = Devices(config)
-    app = StationApp(
-        config,
-        camera=camera,
-        checker=checker,
-        compose=compose,
-        guide=guide,
-        identify=Identifier(config.scanner).identify,
-        scanners=devices.backends,
-        headless=True,
-        session=(SCHOOL_CODE, "普通生", ""),
-    )
     marks: dict[str, int] = {}
 
     def start_measuring(app: StationApp) -> None:
@@ -88,7 +76,7 @@ def preview(data: Path, seconds: float, fps: int) -> dict[str, float]:
         started.setdefault("t", time.monotonic())
         return time.monotonic() - started["t"] >= seconds
 
-    app.director = Director(
+    director = Director(
         [
             Step(
                 "idle",
@@ -99,6 +87,14 @@ def preview(data: Path, seconds: float, fps: int) -> dict[str, float]:
             Step("measure", long_enough),
         ],
         timeout_s=seconds + 60,
+    )
+    app = build_station(
+        config,
+        camera=camera,
+        scanners=devices.backends,
+        headless=True,
+        session=SessionPlan(SCHOOL_CODE, "普通生"),
+        on_tick=director.update,
     )
     app.timings.frame_latency = type(app.timings.frame_latency)(maxlen=100_000)
     app.timings.drawn_at = type(app.timings.drawn_at)(maxlen=100_000)
@@ -117,7 +113,7 @@ def preview(data: Path, seconds: float, fps: int) -> dict[str, float]:
         else float("nan"),
         "latency_ms_median": statistics.median(latency) * 1000 if latency else float("nan"),
         "latency_ms_p95": latency[int(len(latency) * 0.95)] * 1000 if latency else float("nan"),
-        "checker": type(checker).__name__,
+        "checker": type(app.checker).__name__,
     }
 
 

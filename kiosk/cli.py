@@ -14,13 +14,17 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from kiosk import config as config_module
+from kiosk import geometry as geometry_module
 from kiosk.config import Config, ConfigError
 from kiosk.store import Store, StoreError
+
+if TYPE_CHECKING:
+    from kiosk.sync.client import ReceiverClient
 
 
 class App:
@@ -44,7 +48,7 @@ class App:
             self._store.close()
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
@@ -332,10 +336,8 @@ def run(
     Resumes the open session if there is one; otherwise opens one for
     --school/--category (or waits for the crew's session key).
     """
-    from kiosk.app import StationApp, quality_for
-    from kiosk.capture.devices import open_camera
-    from kiosk.scanner.devices import open_backends
-    from kiosk.scanner.parse import Identifier
+    from kiosk.app import build_station
+    from kiosk.records import SessionPlan
 
     config = app.config
     open_sessions = app.store.open_sessions()
@@ -343,24 +345,15 @@ def run(
     app.close()
     resume = open_sessions[-1].id if open_sessions else None
     school = school or config.station.school_code
-    session = (school, category or config.station.category, department) if school else None
+    session = (
+        SessionPlan(school, category or config.station.category, department) if school else None
+    )
     try:
-        scanners = open_backends(config.scanner)
+        station = build_station(
+            config, session=session if resume is None else None, resume_session=resume
+        )
     except ConfigError as exc:
         fail(f"config: {exc}")
-    identify = Identifier(config.scanner, min_birth_year=config.roster.min_birth_year).identify
-    checker, compose, guide = quality_for(config)
-    station = StationApp(
-        config,
-        camera=open_camera(config.camera),
-        checker=checker,
-        compose=compose,
-        guide=guide,
-        identify=identify,
-        scanners=scanners,
-        session=session if resume is None else None,
-        resume_session=resume,
-    )
     station.run(max_seconds=max_seconds)
 
 
@@ -398,6 +391,7 @@ def scan_command(
     """
     import queue
 
+    from kiosk.sample import sample_students
     from kiosk.scanner.base import DeviceStatus
     from kiosk.scanner.devices import DeviceSpec, configured_specs, open_backends
     from kiosk.scanner.parse import Identifier
@@ -405,7 +399,7 @@ def scan_command(
     settings = app.config.scanner
     try:
         specs = [DeviceSpec.parse(d) for d in devices] or configured_specs(settings)
-        identifier = Identifier(settings, min_birth_year=app.config.roster.min_birth_year)
+        identifier = Identifier.for_config(app.config)
     except (ValueError, ConfigError) as exc:
         fail(str(exc))
     backends = open_backends(settings, specs)
@@ -418,7 +412,7 @@ def scan_command(
     driver = None
     if simulation is not None:
         click.echo("no scanner configured: running the simulated twins", err=True)
-        driver = _drive_simulation(simulation)
+        driver = simulation.drive(sample_students(30, seed=11))
     deadline = None if timeout is None else time.monotonic() + timeout
     seen = 0
     try:
@@ -465,38 +459,6 @@ def scan_command(
             simulation.close()
 
 
-def _drive_simulation(simulation: Any) -> Any:
-    """Scan made-up students on the twins, one kind after another, until set()."""
-    import threading
-
-    from kiosk.sample import sample_rows
-    from kiosk.student import Student
-
-    stop = threading.Event()
-
-    def run() -> None:
-        rows = sample_rows(30, seed=11)
-        i = 0
-        while not stop.wait(0.7):
-            row = rows[i % len(rows)]
-            student = Student(
-                id_number=row[6], student_number=row[3], name=row[4], sex=row[5],
-                school_name=row[1], school_code=row[2],
-            )  # fmt: skip
-            step = i % 3
-            if step == 0:
-                simulation.reader.present(student)
-            elif step == 1:
-                simulation.reader.remove()
-                simulation.barcode.scan(student.student_number)
-            else:
-                simulation.keyboard.scan(student.student_number)
-            i += 1
-
-    threading.Thread(target=run, name="scan-demo", daemon=True).start()
-    return stop
-
-
 # -- sync ----------------------------------------------------------------------
 
 
@@ -537,36 +499,12 @@ def verify(app: App, as_json: bool) -> None:
         sys.exit(1)
 
 
-def _sync_client(app: App, server: str | None, token: str | None) -> Any:
+def _sync_client(app: App, server: str | None, token: str | None) -> ReceiverClient:
     """The receiver client from config and flags; exit 2 with the fix when unusable."""
-    from kiosk.sync.client import ReceiverClient, SyncProblem
-    from kiosk.sync.protocol import KIOSK_ID_RE
+    from kiosk.sync.client import SyncProblem, client_for
 
-    settings = app.config.sync
-    url = server or settings.server_url
-    if not url:
-        fail("no receiver: set sync.server_url in the config or pass --server URL")
-    if not KIOSK_ID_RE.match(app.config.station.station_id):
-        fail(
-            f"station.station_id {app.config.station.station_id!r} cannot be a kiosk id "
-            "(letters, digits, . _ - only)"
-        )
-    secret = token or settings.token
-    if not secret and settings.token_file is not None:
-        try:
-            secret = settings.token_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            fail(f"sync.token_file {settings.token_file}: {exc.strerror or exc}")
     try:
-        return ReceiverClient(
-            url,
-            secret,
-            allow_http=settings.allow_http,
-            ca_file=settings.ca_file,
-            connect_timeout=settings.connect_timeout,
-            io_timeout=settings.io_timeout,
-            connections=settings.parallel_uploads + 1,
-        )
+        return client_for(app.config, server, token)
     except SyncProblem as exc:
         fail(str(exc))
 
@@ -855,6 +793,34 @@ def export_command(
 
 
 # -- deployment ------------------------------------------------------------------
+
+
+@main.command("geometry")
+@click.argument("camera", type=click.Choice(sorted(geometry_module.CAMERAS)))
+@click.option("--portrait", is_flag=True, help="The camera is mounted rotated 90°.")
+@click.option(
+    "--still-rows",
+    type=click.IntRange(min=1),
+    help="Rows of the still along the vertical (default: full resolution; "
+    "the 2x2-binned mode has half).",
+)
+@pass_app
+def geometry_command(app: App, camera: str, portrait: bool, still_rows: int | None) -> None:
+    """Print where to put CAMERA: field of view, distance, photo.frame_fill and height.
+
+    The crop's proportions come from the config's [photo] section. Exit 0: a
+    distance works; 1: no distance gives both the perspective and the
+    resolution the registry needs (the sheet says which fails).
+    """
+    placement = geometry_module.place(
+        geometry_module.CAMERAS[camera],
+        app.config.photo,
+        portrait_mount=portrait,
+        still_rows=still_rows,
+    )
+    click.echo(geometry_module.report(placement))
+    if placement.distance_m is None:
+        sys.exit(1)
 
 
 @main.command()

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import station as st
+from kiosk.app import StationApp, build_station
+from kiosk.capture.sim import SimCamera
 from kiosk.config import Config
-from kiosk.scanner.base import Scan
 from kiosk.student import Student
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,9 @@ def _made_up_student(id_number: str) -> Student:
 @dataclass
 class Step:
     label: str
-    when: Callable[[Any, int], bool]  # (app, index into app.drawn_phases when the step began)
-    do: Callable[[Any], None] = lambda app: None
+    # (app, index into app.screen.drawn_phases when the step began) -> go ahead?
+    when: Callable[[StationApp, int], bool]
+    do: Callable[[StationApp], object] = lambda app: None  # what it returns is ignored
 
 
 class Director:
@@ -107,19 +109,20 @@ class Director:
         self.failed: str | None = None
         self.finished = False
 
-    def update(self, app: Any, now: float) -> None:
+    def update(self, app: StationApp, now: float) -> None:
+        """The station's per-tick callback: take the next step once its condition holds."""
         while self.index < len(self.steps):
             step = self.steps[self.index]
             if self.step_started is None:
                 self.step_started = now
-                self.since = len(app.drawn_phases)
+                self.since = len(app.screen.drawn_phases)
             if not step.when(app, self.since):
                 if now - self.step_started > self.timeout_s:
                     self.failed = (
                         f"step {self.index} ({step.label}) timed out in phase {app.state.phase}"
                     )
                     log.error("demo: %s", self.failed)
-                    app.running = False
+                    app.stop()
                 return
             log.log(
                 logging.DEBUG if step.label.endswith("wait for idle") else logging.INFO,
@@ -130,37 +133,37 @@ class Director:
             self.index += 1
             self.step_started = None
         self.finished = True
-        app.running = False
+        app.stop()
 
 
-def crew_current(app: Any) -> bool:
+def crew_current(app: StationApp) -> bool:
     """The crew screen's snapshot already counts every shot saved so far."""
     return app.progress is not None and app.progress.shots >= app.delivered
 
 
-def phase_is(*phases: st.Phase) -> Callable[[Any, int], bool]:
+def phase_is(*phases: st.Phase) -> Callable[[StationApp, int], bool]:
     """One of ``phases`` has been on screen since the step began (even if briefly)."""
-    return lambda app, since: any(p in phases for p in app.drawn_phases[since:])
+    return lambda app, since: any(p in phases for p in app.screen.drawn_phases[since:])
 
 
 def build_script(
-    students: list[Student], devices: Devices, camera: Any, *, extras: bool = True
+    students: list[Student], devices: Devices, camera: SimCamera, *, extras: bool = True
 ) -> list[Step]:
     """The crew's and students' steps; ``extras``: a refused shot, an unknown card, a double scan."""
     steps: list[Step] = [Step("session open", phase_is(st.Phase.IDLE))]
 
-    def idle(app: Any, since: int) -> bool:
-        idle_now = app.drawn_phase is st.Phase.IDLE and app.state.phase is st.Phase.IDLE
+    def idle(app: StationApp, since: int) -> bool:
+        idle_now = app.screen.drawn_phase is st.Phase.IDLE and app.state.phase is st.Phase.IDLE
         return idle_now and devices.reader_clear()
 
-    def idle_then(label: str, action: Callable[[Any], None]) -> None:
+    def idle_then(label: str, action: Callable[[StationApp], object]) -> None:
         steps.append(Step(f"{label}: wait for idle", idle, lambda app: camera.show(None)))
         steps.append(Step(label, lambda app, since: True, action))
 
     def photograph(i: int, student: Student, refused_first: bool) -> None:
         face = GOOD_FACES[i % len(GOOD_FACES)]
 
-        def arrive(app: Any) -> None:
+        def arrive(app: StationApp) -> None:
             camera.show(face)
             if i % 2 == 0 or not extras:
                 devices.present_card(student)
@@ -299,8 +302,7 @@ def run_demo(
 ) -> DemoResult:
     """The sample school's demo, or with ``school`` rows start+1 ... start+students of
     that school's roster already in the data folder (imported or pulled), in roster order."""
-    from kiosk.app import StationApp, quality_for
-    from kiosk.capture.sim import SimCamera
+    from kiosk.records import SessionPlan
     from kiosk.roster import Roster, import_roster
     from kiosk.sample import SCHOOL_CODE, write_sample_roster
     from kiosk.store import Store
@@ -340,28 +342,23 @@ def run_demo(
 
     camera = SimCamera(camera_config)
     camera.show(None)
-    checker, compose, guide = quality_for(config)
-    identify = _identifier(config)
     devices = Devices(config)
-    app = StationApp(
+    director = Director(build_script(chosen, devices, camera, extras=school is None))
+    app = build_station(
         config,
         camera=camera,
-        checker=checker,
-        compose=compose,
-        guide=guide,
-        identify=identify,
         scanners=devices.backends,
         headless=headless,
         screenshots=screenshots,
-        session=(SCHOOL_CODE, SESSION_CATEGORY, "") if school is None else (school, "", ""),
+        session=SessionPlan(SCHOOL_CODE, SESSION_CATEGORY)
+        if school is None
+        else SessionPlan(school, ""),
+        on_tick=director.update,
     )
-    director = Director(build_script(chosen, devices, camera, extras=school is None))
-    app.director = director
     try:
         timings = app.run(max_seconds=60 + 30 * students)
     finally:
         devices.close()
-    session_id = app.records.session_id
     with Store(config.db_path) as store:
         sessions = store.conn.execute("SELECT id FROM sessions ORDER BY id DESC LIMIT 1").fetchone()
         session_id = sessions[0] if sessions else None
@@ -375,17 +372,11 @@ def run_demo(
     return DemoResult(
         finished=director.finished and director.failed is None,
         failure=director.failed,
-        screenshots=app.screens_written,
+        screenshots=app.screen.written,
         shots=shots,
         timings=timings.summary(),
         session_id=session_id,
     )
-
-
-def _identifier(config: Config) -> Callable[[Scan], Any]:
-    from kiosk.scanner.parse import Identifier
-
-    return Identifier(config.scanner, min_birth_year=config.roster.min_birth_year).identify
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:

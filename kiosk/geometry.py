@@ -6,7 +6,7 @@ config: one place for those facts) *with enough pixels* (the official photo is 4
 crop blurs it) while the student still has room to sway inside the frame, and
 the lens must be far enough away that the nose is not enlarged. Those three
 limits come straight from the sensor size, the focal length and the crop's
-proportions; ``hardware/geometry.py`` prints them for a camera model.
+proportions; ``kiosk geometry CAMERA`` prints them for a camera model.
 
 Pure functions; all lengths in metres unless the name says otherwise.
 """

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kiosk import idnumber
 from kiosk.roster import COLUMNS
+from kiosk.student import Student
 
 HEADERS = tuple(header for header, _ in COLUMNS.values())  # notice columns + 院系, 类型
 
@@ -85,6 +86,14 @@ def sample_rows(count: int = 40, seed: int = 7, category: str = "普通生") -> 
             ]
         )
     return rows
+
+
+def sample_students(count: int = 40, seed: int = 7) -> list[Student]:
+    """The same made-up people as :func:`sample_rows`, as students (fields by name)."""
+    fields = list(COLUMNS)  # the row's columns, in HEADERS order
+    return [
+        Student.from_row(dict(zip(fields, row, strict=True))) for row in sample_rows(count, seed)
+    ]
 
 
 def write_sample_roster(path: Path, count: int = 40, seed: int = 7) -> Path:

@@ -11,10 +11,11 @@ have shipped: a kiosk in the field upgrades by running the ones it lacks, in
 one transaction each, and ``PRAGMA user_version`` records how far it got.
 
 Transactions: :meth:`Store.transaction` is ``BEGIN IMMEDIATE`` ... ``COMMIT``
-on a connection in autocommit mode, so what belongs together (a shot row and
-its outbox entry; a whole roster import) commits together or not at all.
-Inside a transaction use ``store.db.execute``/``executemany`` (plain SQL):
-sqlite-utils' write helpers commit on their own and would end it early.
+on a connection in autocommit mode (kiosk/durable.py), so what belongs
+together (a shot row and its outbox entry; a whole roster import) commits
+together or not at all. Every write is plain SQL on ``store.conn``: a helper
+that commits on its own (as sqlite-utils' write helpers do) would end an
+outer transaction early, so none is used here.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-
-import sqlite_utils
 
 from kiosk import durable
 from kiosk.durable import now, write_durably
@@ -270,7 +269,6 @@ class Store:
             raise StoreError(f"cannot open the database {path}: {exc}") from exc
         conn.row_factory = sqlite3.Row
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")

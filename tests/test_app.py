@@ -17,18 +17,20 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from kiosk import station as st
-from kiosk.app import StationApp, collection_code_bytes, walk_in_student
+from kiosk.app import StationApp, build_station
 from kiosk.capture.sim import SimCamera
 from kiosk.capture.verdict import Assessment, Reason
 from kiosk.config import Config
 from kiosk.demo import Director, Step
+from kiosk.judge import Quality
+from kiosk.records import SessionPlan, collection_code_bytes, walk_in_student
 from kiosk.roster import Roster, import_roster
 from kiosk.sample import SCHOOL_CODE, write_sample_roster
 from kiosk.scanner.base import Identity, Scan
 from kiosk.scanner.parse import Identifier
 from kiosk.store import Store
 
-SESSION = (SCHOOL_CODE, "普通生", "")
+SESSION = SessionPlan(SCHOOL_CODE, "普通生")
 
 
 @pytest.fixture
@@ -184,7 +186,7 @@ def fast_config(tmp_path: Path) -> Config:
 
 
 def seen(*phases: st.Phase) -> Callable[[Any, int], bool]:
-    return lambda app, since: any(p in phases for p in app.drawn_phases[since:])
+    return lambda app, since: any(p in phases for p in app.screen.drawn_phases[since:])
 
 
 def run_app(
@@ -198,20 +200,17 @@ def run_app(
     for key, value in camera_changes.items():
         setattr(camera, key, value)
     scanner = FakeScanner()
-    app = StationApp(
+    director = Director([Step("session open", seen(st.Phase.IDLE)), *steps], timeout_s=20)
+    app = build_station(
         config,
         camera=camera,
-        checker=checker,
-        compose=fake_compose,
-        guide=lambda w, h: (w / 2, h * 0.4, w * 0.1, h * 0.2),
-        identify=Identifier(config.scanner).identify,
         scanners=[scanner],
+        quality=Quality(checker, fake_compose, lambda w, h: (w / 2, h * 0.4, w * 0.1, h * 0.2)),
         headless=True,
         session=SESSION,
+        on_tick=director.update,
     )
     app.test_scanner = scanner  # type: ignore[attr-defined]
-    director = Director([Step("session open", seen(st.Phase.IDLE)), *steps], timeout_s=20)
-    app.director = director
     app.run(max_seconds=40)
     assert director.failed is None, director.failed
     assert director.finished
@@ -268,7 +267,7 @@ def test_crash_in_the_face_check_goes_failsafe_keeps_the_student_and_recovers(
     kinds = [k for k, _ in events(tmp_path)]
     assert "station_error" in kinds and "station_recovered" in kinds
     assert [s["seq"] for s in shots(tmp_path)] == [1]
-    phases = app.drawn_phases
+    phases = app.screen.drawn_phases
     assert phases.index(st.Phase.FAILSAFE) < phases.index(st.Phase.SAVED)
     # the student was kept: framing resumed after the failsafe, without a new scan
     after = phases[phases.index(st.Phase.FAILSAFE) + 1]
@@ -404,3 +403,39 @@ def test_collection_code_bytes_are_stored_exactly_as_scanned(roster_store: Store
     assert (text, bytes(raw)) == (code, payload)
     roster_subject = st.Subject(Identity("id_number", "x", b"x", "idcard:x"), None, None)
     assert collection_code_bytes(roster_subject) is None
+
+
+def test_records_take_typed_commands_and_post_events(tmp_path: Path) -> None:
+    import queue
+
+    from kiosk.inbox import ProgressUpdated
+    from kiosk.records import LookUp, Records, RefreshProgress
+    from kiosk.timings import Timings
+
+    config = fast_config(tmp_path)
+    with Store(config.db_path) as store:
+        import_roster(store, write_sample_roster(tmp_path / "roster.xlsx", count=3))
+    id_number, _ = first_student(tmp_path)
+    posted: queue.Queue[Any] = queue.Queue()
+    timings = Timings()
+    records = Records(config, posted.put, Identifier(config.scanner).identify, timings, SESSION)
+    records.start()
+    try:
+        records.submit(st.OpenSession())
+        opened = posted.get(timeout=10)
+        assert isinstance(opened, st.SessionOpened) and opened.session.school_code == SCHOOL_CODE
+        records.submit(LookUp(Scan(id_number.encode(), "test:scanner")))
+        scanned = posted.get(timeout=10)
+        assert isinstance(scanned, st.Scanned)
+        assert [s.id_number for s in scanned.candidates] == [id_number]
+        assert len(timings.lookup) == 1
+        records.submit(RefreshProgress())
+        assert isinstance(posted.get(timeout=10), ProgressUpdated)
+        no_photo = st.StillResult(Assessment.of([]), None, {}, "")  # a save that must fail
+        records.submit(
+            st.SaveShot(st.Subject(scanned.identity, None, None), 999, no_photo, "accepted")
+        )
+        failed = posted.get(timeout=10)
+        assert isinstance(failed, st.SaveFailed) and failed.status == "accepted"
+    finally:
+        records.close()

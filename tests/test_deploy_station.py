@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from kiosk import station as st
-from kiosk.app import StationApp
+from kiosk.app import StationApp, build_station
 from kiosk.capture.sim import SimCamera
-from kiosk.scanner.parse import Identifier
+from kiosk.judge import Quality
 from tests.test_app import FakeChecker, fake_compose, fast_config
 
 
@@ -21,13 +21,13 @@ def make_app(tmp_path: Path, **deployment: object) -> StationApp:
     config = dataclasses.replace(
         config, deployment=dataclasses.replace(config.deployment, **deployment)
     )
-    return StationApp(
+    return build_station(
         config,
         camera=SimCamera(config.camera),
-        checker=FakeChecker(),
-        compose=fake_compose,
-        guide=lambda w, h: (w / 2, h * 0.4, w * 0.1, h * 0.2),
-        identify=Identifier(config.scanner).identify,
+        scanners=[],
+        quality=Quality(
+            FakeChecker(), fake_compose, lambda w, h: (w / 2, h * 0.4, w * 0.1, h * 0.2)
+        ),
         headless=True,
     )
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import subprocess
-import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kiosk import geometry
 from kiosk.config import PhotoConfig
-from tests.conftest import REPO
 
 CM3 = geometry.CAMERAS["cm3"]
 
@@ -76,11 +75,16 @@ def test_frame_height_is_the_pinhole_relation() -> None:
     assert geometry.frame_height_m(placement, 2.0) == pytest.approx(2 * 2.0 * math.tan(vfov / 2))
 
 
-def test_the_script_prints_the_sheet_and_fails_when_nothing_fits() -> None:
-    script = REPO / "hardware/geometry.py"
-    ok = subprocess.run([sys.executable, script, "hq-16mm"], capture_output=True, text=True)
-    assert ok.returncode == 0 and "recommended:" in ok.stdout
-    bad = subprocess.run(
-        [sys.executable, script, "cm3", "--still-rows", "1296"], capture_output=True, text=True
-    )
-    assert bad.returncode == 1 and "NO distance works" in bad.stdout
+def test_the_command_prints_the_sheet_and_fails_when_nothing_fits(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kiosk.cli import main
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(main, ["--data", str(tmp_path), "geometry", *args])
+
+    ok = run("hq-16mm")
+    assert ok.exit_code == 0 and "recommended:" in ok.output
+    bad = run("cm3", "--still-rows", "1296")
+    assert bad.exit_code == 1 and "NO distance works" in bad.output
+    assert run("no-such-camera").exit_code == 2

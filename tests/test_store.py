@@ -10,7 +10,9 @@ def test_new_database_is_wal_full_and_migrated(tmp_path):
         assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert store.version == len(MIGRATIONS)
-        tables = set(store.db.table_names())
+        tables = {
+            r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
         assert {"students", "sessions", "shots", "outbox", "events", "corrections"} <= tables
 
 

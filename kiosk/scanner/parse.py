@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from kiosk import idnumber
-from kiosk.config import ConfigError, ScannerConfig
+from kiosk.config import Config, ConfigError, ScannerConfig
 from kiosk.scanner.base import Identity, Scan
 
 GROUPS = ("student_number", "id_number")
@@ -89,6 +89,11 @@ class Identifier:
     def __init__(self, config: ScannerConfig, min_birth_year: int = 1900) -> None:
         self.collection, self.rules = compile_rules(config)
         self.min_birth_year = min_birth_year
+
+    @classmethod
+    def for_config(cls, config: Config) -> Identifier:
+        """The school's rules from the config: scanner patterns and the roster's birth-year floor."""
+        return cls(config.scanner, min_birth_year=config.roster.min_birth_year)
 
     def identify(self, scan: Scan) -> Identity:
         if scan.fields.get("id_number") or scan.fields.get("card_type"):

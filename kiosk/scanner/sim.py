@@ -40,6 +40,7 @@ import tempfile
 import threading
 import time
 import tty
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -475,6 +476,32 @@ class Simulation:
     barcode: SimulatedSerialScanner
     keyboard: SimulatedKeyboard
     backends: list[Any] = field(default_factory=list)
+
+    def drive(self, students: Sequence[Student], interval: float = 0.7) -> threading.Event:
+        """Scan ``students`` on the twins in turn, until the returned event is set.
+
+        Each student shows up a different way, one after another: an ID card
+        laid on the reader, a 学号 barcode on the serial scanner, a 学号 typed by
+        the USB-HID keyboard scanner (``kiosk scan`` with no device configured).
+        """
+        stop = threading.Event()
+
+        def run() -> None:
+            turn = 0
+            while not stop.wait(interval):
+                student = students[turn % len(students)]
+                way = turn % 3
+                if way == 0:
+                    self.reader.present(student)
+                elif way == 1:
+                    self.reader.remove()
+                    self.barcode.scan(student.student_number)
+                else:
+                    self.keyboard.scan(student.student_number)
+                turn += 1
+
+        threading.Thread(target=run, name="scan-demo", daemon=True).start()
+        return stop
 
     def close(self) -> None:
         for backend in self.backends:

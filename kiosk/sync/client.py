@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from kiosk.config import Config
 from kiosk.sync import protocol
 
 
@@ -78,6 +79,43 @@ def check_url(url: str, allow_http: bool) -> str:
             "unencrypted; use https (or set sync.allow_http = true for a loopback test)"
         )
     return url.rstrip("/")
+
+
+def client_for(
+    config: Config, server: str | None = None, token: str | None = None
+) -> ReceiverClient:
+    """This kiosk's client from its config, ``server``/``token`` overriding the config's.
+
+    Raises :class:`SetupProblem` with the fix when no client can be made: no
+    receiver URL, a station id the receiver would refuse, an unreadable token
+    file, no token, plain http, an unloadable CA file.
+    """
+    settings = config.sync
+    url = server or settings.server_url
+    if not url:
+        raise SetupProblem("no receiver: set sync.server_url in the config or pass --server URL")
+    station_id = config.station.station_id
+    if not protocol.KIOSK_ID_RE.match(station_id):
+        raise SetupProblem(
+            f"station.station_id {station_id!r} cannot be a kiosk id (letters, digits, . _ - only)"
+        )
+    secret = token or settings.token
+    if not secret and settings.token_file is not None:
+        try:
+            secret = settings.token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SetupProblem(
+                f"sync.token_file {settings.token_file}: {exc.strerror or exc}"
+            ) from exc
+    return ReceiverClient(
+        url,
+        secret or "",
+        allow_http=settings.allow_http,
+        ca_file=settings.ca_file,
+        connect_timeout=settings.connect_timeout,
+        io_timeout=settings.io_timeout,
+        connections=settings.parallel_uploads + 1,
+    )
 
 
 class ReceiverClient:
