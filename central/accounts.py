@@ -42,14 +42,14 @@ class Account:
 
 def check_account(name: str, role: str, school_code: str | None) -> Account:
     """An account from the command line's values, or ValueError saying what to fix."""
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         raise ValueError(f"{name!r}: a user name is 2-64 letters, digits or . _ @ -")
     if role == "office":
         if school_code:
             raise ValueError("an office account sees every school; leave out --school")
         return Account(name, "office")
     if role == "school":
-        if not school_code or not SCHOOL_CODE_RE.match(school_code):
+        if not school_code or not SCHOOL_CODE_RE.fullmatch(school_code):
             raise ValueError("a school account needs --school CODE (the 5-digit 院校代码)")
         return Account(name, "school", school_code)
     raise ValueError(f"role {role!r}: use office or school")

@@ -10,9 +10,10 @@ stall the other connections.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import json
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,9 @@ class Limits:
     max_manifest_bytes: int = 8 * 1024 * 1024
     max_records: int = 5000
     max_missing_query: int = 10_000
+    # A body that stops arriving holds a temp file and a slot: no byte for
+    # this long ends it with 408 (the kiosk retries; nothing is kept).
+    body_timeout: float = 20.0
 
 
 def create_app(
@@ -65,20 +69,37 @@ def create_app(
 
     def identifier(request: Request, name: str, pattern: Any, what: str) -> str:
         value = request.path_params[name]
-        if not pattern.match(value):
+        if not pattern.fullmatch(value):
             raise Refusal(400, protocol.ERR_BAD_ID, f"{what} must be {pattern.pattern}")
         return value
+
+    async def body_chunks(request: Request) -> AsyncIterator[bytes]:
+        """The body's chunks; 408 when the client stops sending mid-body."""
+        stream = request.stream()
+        while True:
+            try:
+                chunk = await asyncio.wait_for(anext(stream), limits.body_timeout)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                log.warning("%s %s: body stalled; dropped", request.method, request.url.path)
+                raise Refusal(
+                    408,
+                    protocol.ERR_TIMEOUT,
+                    f"no body bytes for {limits.body_timeout:.0f} s; send again",
+                ) from None
+            yield chunk
 
     async def read_body(request: Request, limit: int) -> bytes:
         declared = request.headers.get("content-length")
         if declared is not None:
-            if not declared.isdigit():
+            if not declared.isdigit() or len(declared) > 18:
                 raise Refusal(400, protocol.ERR_BAD_JSON, "bad Content-Length")
             if int(declared) > limit:
                 raise Refusal(413, protocol.ERR_TOO_LARGE, f"the limit is {limit} bytes")
         chunks: list[bytes] = []
         total = 0
-        async for chunk in request.stream():
+        async for chunk in body_chunks(request):
             total += len(chunk)
             if total > limit:
                 raise Refusal(413, protocol.ERR_TOO_LARGE, f"the limit is {limit} bytes")
@@ -98,12 +119,12 @@ def create_app(
         await authenticate(request)
         body = await read_body(request, limits.max_missing_query * 70 + 1024)
         try:
-            document = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-            raise Refusal(400, protocol.ERR_BAD_JSON, "the body is not JSON") from None
+            document = protocol.parse_json(body)
+        except protocol.ManifestJSONError as exc:
+            raise Refusal(400, protocol.ERR_BAD_JSON, str(exc)) from None
         digests = document.get("sha256") if isinstance(document, dict) else None
         if not isinstance(digests, list) or not all(
-            isinstance(d, str) and protocol.SHA256_RE.match(d) for d in digests
+            isinstance(d, str) and protocol.SHA256_RE.fullmatch(d) for d in digests
         ):
             raise Refusal(422, protocol.ERR_BAD_MANIFEST, 'expected {"sha256": [hex digests]}')
         if len(digests) > limits.max_missing_query:
@@ -126,13 +147,13 @@ def create_app(
             raise Refusal(400, protocol.ERR_BAD_ID, "Content-Digest does not name this photo")
         declared = request.headers.get("content-length")
         if declared is not None and (
-            not declared.isdigit() or int(declared) > limits.max_photo_bytes
+            not declared.isdigit() or len(declared) > 18 or int(declared) > limits.max_photo_bytes
         ):
             raise Refusal(413, protocol.ERR_TOO_LARGE, f"the limit is {limits.max_photo_bytes}")
         upload = photos.begin()
         try:
             total = 0
-            async for chunk in request.stream():
+            async for chunk in body_chunks(request):
                 total += len(chunk)
                 if total > limits.max_photo_bytes:
                     raise Refusal(

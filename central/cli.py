@@ -85,6 +85,27 @@ def _accounts(data_dir: Path, *, create: bool = False) -> SqliteAccounts:
 @click.option("--port", default=8443, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--max-photo-bytes", default=4 * 1024 * 1024, show_default=True, type=int)
 @click.option("--max-manifest-bytes", default=8 * 1024 * 1024, show_default=True, type=int)
+@click.option(
+    "--max-connections",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Open connections at most (kept below the descriptor limit); beyond: 503.",
+)
+@click.option(
+    "--head-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a connection may take to send a request head.",
+)
+@click.option(
+    "--body-timeout",
+    default=20.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a request body may stall before it is dropped (408).",
+)
 @click.option("--ssl-certfile", type=click.Path(dir_okay=False, exists=True))
 @click.option("--ssl-keyfile", type=click.Path(dir_okay=False, exists=True))
 @click.option("--access-log", is_flag=True, help="Log every request (ids only, no names).")
@@ -94,14 +115,27 @@ def serve(
     port: int,
     max_photo_bytes: int,
     max_manifest_bytes: int,
+    max_connections: int,
+    head_timeout: float,
+    body_timeout: float,
     ssl_certfile: str | None,
     ssl_keyfile: str | None,
     access_log: bool,
 ) -> None:
     """Serve the sync API. Behind a TLS-terminating proxy, or with --ssl-certfile/keyfile."""
+    import logging
+
     import uvicorn
 
     from central.app import Limits, create_app
+    from central.guard import (
+        ACCEPT_BACKLOG,
+        ConnectionLimits,
+        GuardedServer,
+        descriptor_budget,
+        guarded_protocol,
+    )
+    from central.logs import limit_repeats
     from central.web import web_routes
 
     photos, metadata = _open(data_dir, create=True)
@@ -111,19 +145,30 @@ def serve(
     app = create_app(
         photos,
         metadata,
-        Limits(max_photo_bytes=max_photo_bytes, max_manifest_bytes=max_manifest_bytes),
+        Limits(
+            max_photo_bytes=max_photo_bytes,
+            max_manifest_bytes=max_manifest_bytes,
+            body_timeout=body_timeout,
+        ),
         campaign=campaign,
         web_routes=web_routes(
             campaign, accounts, photos, data_dir, secure_cookies=ssl_certfile is not None
         ),
     )
+    cap, descriptors = descriptor_budget(max_connections)
+    if cap < max_connections:
+        click.echo(
+            f"central: {descriptors} file descriptors allow {cap} connections, not "
+            f"{max_connections}; raise LimitNOFILE (systemd) or `ulimit -n`",
+            err=True,
+        )
     scheme = "https" if ssl_certfile else "http"
     click.echo(
-        f"central: serving {data_dir} on {scheme}://{host}:{port}"
+        f"central: serving {data_dir} on {scheme}://{host}:{port}, at most {cap} connections"
         + (f" ({cleaned} unfinished uploads removed)" if cleaned else ""),
         err=True,
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -132,8 +177,15 @@ def serve(
         ssl_certfile=ssl_certfile,
         ssl_keyfile=ssl_keyfile,
         lifespan="off",
-        timeout_keep_alive=30,
+        timeout_keep_alive=int(max(1, head_timeout)),
+        backlog=ACCEPT_BACKLOG,
+        http=guarded_protocol(ConnectionLimits(max_connections=cap, head_timeout=head_timeout)),
     )
+    if access_log:
+        # log_level="warning" also silences uvicorn's INFO access lines.
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+    limit_repeats()
+    GuardedServer(config).run()
 
 
 @main.group()
@@ -144,11 +196,17 @@ def token() -> None:
 @token.command("add")
 @click.argument("kiosk_id")
 @data_option
-def token_add(kiosk_id: str, data_dir: Path) -> None:
+@click.option(
+    "--school",
+    "schools",
+    multiple=True,
+    help="院校代码 this kiosk may also retake other kiosks' students for (repeatable).",
+)
+def token_add(kiosk_id: str, data_dir: Path, schools: tuple[str, ...]) -> None:
     """Issue a token for KIOSK_ID; the token alone is the last line of output."""
     _, metadata = _open(data_dir, create=True)
     try:
-        secret = metadata.add_token(kiosk_id)
+        secret = metadata.add_token(kiosk_id, schools)
     except ValueError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

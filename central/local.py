@@ -17,10 +17,11 @@ import secrets
 import sqlite3
 import threading
 import uuid as uuid_module
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from central.retakes import Shot, supersede_refusal
 from central.storage import CommitResult, Refusal, SessionStatus, SessionSummary
 from kiosk import durable
 from kiosk.durable import fsync_dir, make_dirs_durably, now
@@ -35,7 +36,7 @@ class FolderPhotoStore:
         make_dirs_durably(self.tmp)
 
     def path(self, sha256: str) -> Path:
-        if not protocol.SHA256_RE.match(sha256):  # never a path from unchecked input
+        if not protocol.SHA256_RE.fullmatch(sha256):  # never a path from unchecked input
             raise ValueError("not a sha256")
         return self.root / sha256[:2] / sha256[2:4] / f"{sha256}.jpg"
 
@@ -151,6 +152,11 @@ CREATE TABLE IF NOT EXISTS tokens (
     created_at    TEXT NOT NULL,
     revoked_at    TEXT
 );
+CREATE TABLE IF NOT EXISTS kiosk_schools (  -- schools a kiosk may act for (retakes)
+    kiosk_id      TEXT NOT NULL,
+    school_code   TEXT NOT NULL,
+    PRIMARY KEY (kiosk_id, school_code)
+);
 CREATE TABLE IF NOT EXISTS batches (
     uuid          TEXT PRIMARY KEY,
     kiosk_id      TEXT NOT NULL,
@@ -227,14 +233,22 @@ class SqliteMetadata:
 
     # -- tokens ------------------------------------------------------------------
 
-    def add_token(self, kiosk_id: str) -> str:
-        if not protocol.KIOSK_ID_RE.match(kiosk_id):
+    def add_token(self, kiosk_id: str, schools: Iterable[str] = ()) -> str:
+        if not protocol.KIOSK_ID_RE.fullmatch(kiosk_id):
             raise ValueError(f"{kiosk_id!r}: a kiosk id is letters, digits, . _ - (max 64)")
+        granted = list(schools)
+        for school in granted:
+            if not school.strip() or not school.isprintable():
+                raise ValueError(f"{school!r} is not a school code (院校代码)")
         token = secrets.token_urlsafe(32)
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO tokens (kiosk_id, token_sha256, created_at) VALUES (?, ?, ?)",
                 (kiosk_id, _token_hash(token), now()),
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO kiosk_schools (kiosk_id, school_code) VALUES (?, ?)",
+                [(kiosk_id, school.strip()) for school in granted],
             )
         return token
 
@@ -374,11 +388,36 @@ class SqliteMetadata:
     ) -> None:
         raw: dict[str, Any] = dict(record.body)
         student = raw["student"]
-        # A retake that arrived earlier than this record already names it.
-        later = conn.execute(
-            "SELECT uuid FROM records WHERE supersedes = ? ORDER BY taken_at DESC LIMIT 1",
+        this = Shot(
+            uuid=record.uuid,
+            kiosk=kiosk_id,
+            school_code=student["school_code"],
+            id_number=student.get("id_number"),
+            collection_code=raw.get("collection_code") or student.get("collection_code"),
+        )
+        # A retake that arrived earlier than this record already names it; it
+        # replaces this one only if the rule allows (it was not checkable then).
+        later = None
+        for candidate in conn.execute(
+            "SELECT uuid, kiosk_id, school_code, id_number, collection_code FROM records "
+            "WHERE supersedes = ? ORDER BY taken_at DESC",
             (record.uuid,),
-        ).fetchone()
+        ).fetchall():
+            retake = _shot(candidate)
+            if supersede_refusal(retake, this, self._granted(conn, retake.kiosk)) is None:
+                later = retake.uuid
+                break
+        supersedes = raw.get("supersedes")
+        if supersedes:
+            original = conn.execute(
+                "SELECT uuid, kiosk_id, school_code, id_number, collection_code FROM records "
+                "WHERE uuid = ?",
+                (supersedes,),
+            ).fetchone()
+            if original is not None:
+                refusal = supersede_refusal(this, _shot(original), self._granted(conn, kiosk_id))
+                if refusal is not None:
+                    raise refusal
         conn.execute(
             "INSERT INTO records (uuid, kiosk_id, batch_uuid, session_uuid, seq, sha256, size, "
             "taken_at, status, supersedes, superseded_by, id_number, student_number, name, "
@@ -395,8 +434,8 @@ class SqliteMetadata:
                 record.size,
                 raw["taken_at"],
                 raw["status"],
-                raw.get("supersedes"),
-                later[0] if later else None,
+                supersedes,
+                later,
                 student.get("id_number"),
                 student.get("student_number"),
                 student["name"],
@@ -405,16 +444,25 @@ class SqliteMetadata:
                 student.get("category"),
                 student.get("department"),
                 student.get("major"),
-                raw.get("collection_code") or student.get("collection_code"),
+                this.collection_code,
                 at,
                 body,
             ),
         )
-        if raw.get("supersedes"):
+        if supersedes:
             conn.execute(
                 "UPDATE records SET superseded_by = ? WHERE uuid = ? AND superseded_by IS NULL",
-                (record.uuid, raw["supersedes"]),
+                (record.uuid, supersedes),
             )
+
+    @staticmethod
+    def _granted(conn: sqlite3.Connection, kiosk_id: str) -> frozenset[str]:
+        return frozenset(
+            r[0]
+            for r in conn.execute(
+                "SELECT school_code FROM kiosk_schools WHERE kiosk_id = ?", (kiosk_id,)
+            )
+        )
 
     # -- reading -------------------------------------------------------------------
 
@@ -512,6 +560,16 @@ class SqliteMetadata:
         problems = [line for line in integrity if line != "ok"]
         problems += [f"{r[0]} row {r[1]} refers to a missing {r[2]} row" for r in foreign]
         return problems
+
+
+def _shot(row: sqlite3.Row) -> Shot:
+    return Shot(
+        uuid=row["uuid"],
+        kiosk=row["kiosk_id"],
+        school_code=row["school_code"],
+        id_number=row["id_number"],
+        collection_code=row["collection_code"],
+    )
 
 
 def _token_hash(token: str) -> str:

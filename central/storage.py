@@ -12,7 +12,7 @@ same id + same content = success again, same id + other content = conflict.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -117,7 +117,7 @@ class SessionStatus:
 class Metadata(Protocol):
     def kiosk_for_token(self, token: str) -> str | None: ...
 
-    def add_token(self, kiosk_id: str) -> str: ...
+    def add_token(self, kiosk_id: str, schools: Iterable[str] = ()) -> str: ...
 
     def commit_batch(
         self,

@@ -115,7 +115,7 @@ def web_routes(
 
     def school_access(request: Request, account: acc.Account) -> str:
         code = request.path_params["code"]
-        if not protocol.SCHOOL_CODE_RE.match(code) or not account.may_see(code):
+        if not protocol.SCHOOL_CODE_RE.fullmatch(code) or not account.may_see(code):
             raise Denied("school")
         return code
 
@@ -326,7 +326,7 @@ def web_routes(
 
     async def photo(request: Request, account: acc.Account, csrf: str) -> Response:
         record = request.path_params["record"]
-        if not protocol.UUID_RE.match(record):
+        if not protocol.UUID_RE.fullmatch(record):
             raise Denied("photo")
         found = await run_in_threadpool(campaign.record_school, record)
         if found is None or not account.may_see(found[0]):

@@ -387,7 +387,7 @@ def check_rows(
                 "身份证号 is stored as a number, so Excel has lost its last digits; "
                 "format the column as text and type or re-export the numbers",
             )
-        elif "E" in values["id_number"].upper() and _SCIENTIFIC.match(
+        elif "E" in values["id_number"].upper() and _SCIENTIFIC.fullmatch(
             idnumber.normalise(values["id_number"])
         ):
             refuse(

@@ -61,7 +61,7 @@ def connectors(sysfs: Path = SYSFS_DRM) -> list[Connector]:
     except OSError:
         return []
     for entry in entries:
-        match = _CONNECTOR.match(entry.name)
+        match = _CONNECTOR.fullmatch(entry.name)
         if not match:
             continue
         try:

@@ -238,6 +238,10 @@ def xlsx_bytes(sheet: Sheet, stamp: dt.datetime) -> bytes:
 
     def cell(value: Cell) -> WriteOnlyCell:
         c = WriteOnlyCell(worksheet, value=value)
+        if isinstance(value, str):
+            # openpyxl makes any text starting with "=" a live formula; a
+            # roster name like =cmd|' /C calc'!A0 must stay the text it is.
+            c.data_type = "s"
         c.style = NUMBER_STYLE if isinstance(value, int) else TEXT_STYLE
         return c
 
@@ -271,5 +275,22 @@ def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(headers)
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else csv_literal(v) for v in row])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+# What Excel (and LibreOffice) read as the start of a formula in a CSV cell.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_literal(value: Cell) -> Cell:
+    """Text that a spreadsheet would run as a formula, kept as text.
+
+    A CSV cell has no type, so the only defence is the one OWASP gives: a
+    leading apostrophe, which Excel shows and never evaluates. Only such
+    cells change; every ID number, name and code the registry uses starts
+    with a letter, digit or CJK character.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

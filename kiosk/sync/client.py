@@ -95,7 +95,7 @@ def client_for(
     if not url:
         raise SetupProblem("no receiver: set sync.server_url in the config or pass --server URL")
     station_id = config.station.station_id
-    if not protocol.KIOSK_ID_RE.match(station_id):
+    if not protocol.KIOSK_ID_RE.fullmatch(station_id):
         raise SetupProblem(
             f"station.station_id {station_id!r} cannot be a kiosk id (letters, digits, . _ - only)"
         )
@@ -237,7 +237,7 @@ class ReceiverClient:
 
     def roster(self, school_code: str) -> dict[str, Any]:
         """The school's roster, this kiosk's number and the school's retake requests."""
-        if not protocol.SCHOOL_CODE_RE.match(school_code):
+        if not protocol.SCHOOL_CODE_RE.fullmatch(school_code):
             raise SetupProblem(f"{school_code!r}: a 院校代码 is 5 digits")
         answer = self._call("GET", f"/rosters/{school_code}")
         if answer.get("school_code") != school_code or not isinstance(answer.get("students"), list):

@@ -48,6 +48,9 @@ ERR_BATCH_CONFLICT = "batch_conflict"
 ERR_PHOTOS_MISSING = "photos_missing"
 ERR_RECORD_CONFLICT = "record_conflict"
 ERR_NOT_FOUND = "not_found"
+ERR_SUPERSEDE = "supersede_conflict"  # 409: a retake names another student's record
+ERR_TIMEOUT = "timeout"  # 408: the request head or body stopped arriving
+ERR_BUSY = "busy"  # 503: too many connections; honour Retry-After
 
 
 class ManifestError(ValueError):
@@ -118,21 +121,48 @@ def encode_manifest(
     return canonical_json(document).encode("utf-8")
 
 
-def decode_manifest(body: bytes, *, max_records: int = 10_000) -> Manifest:
-    """Parse and check a manifest; :class:`ManifestError` names what is wrong."""
+def parse_json(body: bytes) -> Any:
+    """UTF-8 JSON whose every text can be stored; :class:`ManifestJSONError` says why not.
+
+    Two things the standard parser lets through or raises oddly: integers of
+    more than 4,300 digits (a bare ValueError, CVE-2020-10735's limit) and
+    lone UTF-16 surrogates such as ``"\\ud800"`` (a str that cannot be encoded
+    to UTF-8, so SQLite refuses it later).
+    """
     try:
         document = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ManifestJSONError(f"not valid UTF-8 JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ManifestJSONError(f"not valid UTF-8: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ManifestJSONError(f"not valid JSON: {exc}") from None
     except RecursionError:
         raise ManifestJSONError("JSON nested too deeply") from None
+    except ValueError:
+        raise ManifestJSONError(
+            "a number has too many digits (the limit is 4,300); send numbers as the "
+            "protocol describes them"
+        ) from None
+    try:
+        canonical_json(document).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ManifestJSONError(
+            "a text holds a lone UTF-16 surrogate (like \\ud800), which is not a character"
+        ) from None
+    except RecursionError:
+        raise ManifestJSONError("JSON nested too deeply") from None
+    return document
+
+
+def decode_manifest(body: bytes, *, max_records: int = 10_000) -> Manifest:
+    """Parse and check a manifest; :class:`ManifestError` names what is wrong."""
+    document = parse_json(body)
     if not isinstance(document, dict):
         raise ManifestError("the manifest must be a JSON object")
     if document.get("protocol") != PROTOCOL:
         raise ManifestError(f"protocol must be {PROTOCOL}, got {document.get('protocol')!r}")
     batch = _uuid(document, "batch", "manifest")
     kiosk = document.get("kiosk")
-    if not isinstance(kiosk, str) or not KIOSK_ID_RE.match(kiosk):
+    if not isinstance(kiosk, str) or not KIOSK_ID_RE.fullmatch(kiosk):
         raise ManifestError("kiosk: missing or not a valid kiosk id")
     sessions_raw = document.get("sessions")
     records_raw = document.get("records")
@@ -179,7 +209,7 @@ def _record(raw: Any, where: str, sessions: Mapping[str, Any]) -> Record:
     if session not in sessions:
         raise ManifestError(f"{where}.session: {session} is not in the manifest's sessions")
     sha = raw.get("sha256")
-    if not isinstance(sha, str) or not SHA256_RE.match(sha):
+    if not isinstance(sha, str) or not SHA256_RE.fullmatch(sha):
         raise ManifestError(f"{where}.sha256: missing or not 64 lowercase hex digits")
     size = raw.get("size")
     if not _whole(size, MAX_INT):
@@ -199,9 +229,11 @@ def _record(raw: Any, where: str, sessions: Mapping[str, Any]) -> Record:
         raise ManifestError(f"{where}.status: must be one of {', '.join(DELIVERED_STATUSES)}")
     supersedes = raw.get("supersedes")
     if supersedes is not None and (
-        not isinstance(supersedes, str) or not UUID_RE.match(supersedes)
+        not isinstance(supersedes, str) or not UUID_RE.fullmatch(supersedes)
     ):
         raise ManifestError(f"{where}.supersedes: not a record uuid")
+    if supersedes == record_uuid:
+        raise ManifestError(f"{where}.supersedes: a record cannot supersede itself")
     student = raw.get("student")
     if not isinstance(student, dict):
         raise ManifestError(f"{where}.student: missing or not an object")
@@ -229,7 +261,7 @@ def _whole(value: Any, maximum: int) -> bool:
 
 def _uuid(table: Mapping[str, Any], key: str, where: str) -> str:
     value = table.get(key)
-    if not isinstance(value, str) or not UUID_RE.match(value):
+    if not isinstance(value, str) or not UUID_RE.fullmatch(value):
         raise ManifestError(f"{where}.{key}: missing or not a lowercase UUID")
     return value
 
