@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from pathlib import Path
-
 from central.accounts import Account
+from central.database import Database, retried
 from kiosk.durable import now
 
 SCHEMA = """
@@ -32,38 +29,34 @@ CREATE INDEX IF NOT EXISTS login_failures_name ON login_failures(name, at);
 """
 
 
-class SqliteAccounts:
-    def __init__(self, path: Path) -> None:
-        self.conn = sqlite3.connect(
-            str(path), isolation_level=None, check_same_thread=False, timeout=30.0
-        )
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.lock = threading.Lock()
-        with self.lock:
-            self.conn.executescript(SCHEMA)
+class SqlAccounts:
+    """Accounts in SQLite or PostgreSQL (central/database.py), one SQL text."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def close(self) -> None:
-        self.conn.close()
+        self.db.close()
 
+    @retried
     def _write(self, sql: str, params: tuple[object, ...]) -> None:
-        with self.lock:
-            self.conn.execute(sql, params)
+        with self.db.write() as conn:
+            conn.execute(sql, params)
 
+    @retried
     def add_user(self, user: Account, password_hash: str) -> None:
-        try:
-            self._write(
+        with self.db.write() as conn:
+            added = conn.execute(
                 "INSERT INTO users (name, role, school_code, password_hash, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING name",
                 (user.name, user.role, user.school_code, password_hash, now()),
-            )
-        except sqlite3.IntegrityError:
-            raise ValueError(f"user {user.name!r} exists already") from None
+            ).fetchone()
+        if added is None:
+            raise ValueError(f"user {user.name!r} exists already")
 
     def user(self, name: str) -> tuple[Account, str] | None:
-        with self.lock:
-            row = self.conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
         if row is None:
             return None
         return Account(row["name"], row["role"], row["school_code"]), row["password_hash"]
@@ -78,8 +71,8 @@ class SqliteAccounts:
         )
 
     def session(self, token_sha256: str, at: str) -> tuple[Account, str] | None:
-        with self.lock:
-            row = self.conn.execute(
+        with self.db.read() as conn:
+            row = conn.execute(
                 "SELECT u.name, u.role, u.school_code, s.csrf FROM web_sessions s "
                 "JOIN users u ON u.name = s.name WHERE s.token_sha256 = ? AND s.expires_at > ?",
                 (token_sha256, at),
@@ -95,8 +88,8 @@ class SqliteAccounts:
         self._write("INSERT INTO login_failures (name, at) VALUES (?, ?)", (name, at))
 
     def failures_since(self, name: str, since: str) -> int:
-        with self.lock:
-            row = self.conn.execute(
+        with self.db.read() as conn:
+            row = conn.execute(
                 "SELECT count(*) FROM login_failures WHERE name = ? AND at > ?", (name, since)
             ).fetchone()
         return int(row[0])

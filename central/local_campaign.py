@@ -11,14 +11,10 @@ own lock; every write is one ``BEGIN IMMEDIATE`` transaction.
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import json
-import sqlite3
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from central.campaign import (
@@ -34,12 +30,13 @@ from central.campaign import (
     missing_count,
     proposals,
 )
-from kiosk import durable
+from central.database import Connection, Database, retried
 from kiosk.durable import now
 from kiosk.roster import UPSERTED, CheckedRoster, ImportReport
 from kiosk.student import COMPARED_FIELDS
 
 DELIVERED_SQL = "('accepted', 'flagged')"
+SCHEDULE_COLUMNS = tuple(f.name for f in dataclasses.fields(ScheduleEntry))
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS roster (
@@ -98,14 +95,14 @@ CREATE TABLE IF NOT EXISTS decisions (
     field       TEXT NOT NULL DEFAULT '',
     old_value   TEXT NOT NULL DEFAULT '',
     new_value   TEXT NOT NULL DEFAULT '',
-    user        TEXT NOT NULL,
+    "user"      TEXT NOT NULL,
     at          TEXT NOT NULL,
     withdrawn_at TEXT
 );
 CREATE INDEX IF NOT EXISTS decisions_school ON decisions(school_code, id_number);
 CREATE TABLE IF NOT EXISTS reviews_finished (
     school_code TEXT PRIMARY KEY,
-    user        TEXT NOT NULL,
+    "user"      TEXT NOT NULL,
     at          TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS records_school_status ON records(school_code, status, id_number);
@@ -130,46 +127,28 @@ def _local_day_start(utc_offset_hours: float, at: dt.datetime | None = None) -> 
     return midnight.astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
-class SqliteCampaign:
-    def __init__(self, path: Path, *, utc_offset_hours: float = 8.0) -> None:
-        self.conn = sqlite3.connect(
-            str(path), isolation_level=None, check_same_thread=False, timeout=30.0
-        )
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.lock = threading.Lock()
+class SqlCampaign:
+    """The campaign's tables in SQLite or PostgreSQL (central/database.py), one SQL text."""
+
+    def __init__(self, db: Database, *, utc_offset_hours: float = 8.0) -> None:
+        self.db = db
         self.utc_offset_hours = utc_offset_hours
-        with self.lock:
-            self.conn.executescript(SCHEMA)
 
     def close(self) -> None:
-        self.conn.close()
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self.lock, durable.transaction(self.conn) as conn:
-            yield conn
-
-    @contextlib.contextmanager
-    def _snapshot(self) -> Iterator[sqlite3.Connection]:
-        """One read transaction: every query of a page or an export sees the same moment."""
-        with self.lock:
-            self.conn.execute("BEGIN")
-            try:
-                yield self.conn
-            finally:
-                self.conn.execute("COMMIT")
+        self.db.close()
 
     # -- rosters and the schedule ----------------------------------------------------
 
+    @retried
     def import_roster(self, checked: CheckedRoster) -> ImportReport:
         stamp = now()
-        with self._transaction() as conn:
+        with self.db.write() as conn:
             checked.count_changes(
                 {
                     row["id_number"]: tuple(row[c] for c in COMPARED_FIELDS)
-                    for row in conn.execute(f"SELECT id_number, {', '.join(COMPARED_FIELDS)} FROM roster")
+                    for row in conn.execute(
+                        f"SELECT id_number, {', '.join(COMPARED_FIELDS)} FROM roster"
+                    )
                 }
             )
             conn.executemany(
@@ -200,12 +179,14 @@ class SqliteCampaign:
             )
         return checked.report
 
+    @retried
     def import_schedule(self, entries: list[ScheduleEntry]) -> int:
         """Replace the schedule: the notice's sheet is the whole plan each time."""
-        with self._transaction() as conn:
+        with self.db.write() as conn:
             conn.execute("DELETE FROM schedule")
             conn.executemany(
-                "INSERT INTO schedule VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO schedule ({', '.join(SCHEDULE_COLUMNS)}) "
+                f"VALUES ({', '.join('?' for _ in SCHEDULE_COLUMNS)})",
                 [
                     (
                         e.school_name,
@@ -228,33 +209,35 @@ class SqliteCampaign:
         return len(entries)
 
     def schedule(self) -> list[ScheduleEntry]:
-        with self.lock:
-            rows = self.conn.execute("SELECT * FROM schedule ORDER BY rowid").fetchall()
+        with self.db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {', '.join(SCHEDULE_COLUMNS)} FROM schedule ORDER BY rowid"
+            ).fetchall()
         return [ScheduleEntry(**dict(r)) for r in rows]
 
     def roster(self, school_code: str) -> list[dict[str, Any]]:
-        with self.lock:
-            rows = self.conn.execute(
+        with self.db.read() as conn:
+            rows = conn.execute(
                 f"SELECT {', '.join(UPSERTED)} FROM roster WHERE school_code = ? ORDER BY id",
                 (school_code,),
             ).fetchall()
         return [dict(r) for r in rows]
 
     def school_name(self, school_code: str) -> str | None:
-        with self.lock:
+        with self.db.read() as conn:
             for query in (
                 "SELECT school_name FROM schedule WHERE school_code = ?",
                 "SELECT school_name FROM roster WHERE school_code = ? AND school_name != ''",
                 "SELECT school_name FROM records WHERE school_code = ? AND school_name != ''",
             ):
-                row = self.conn.execute(query + " LIMIT 1", (school_code,)).fetchone()
+                row = conn.execute(query + " LIMIT 1", (school_code,)).fetchone()
                 if row is not None:
                     return str(row[0])
         return None
 
     def school_codes(self) -> list[str]:
-        with self.lock:
-            rows = self.conn.execute(
+        with self.db.read() as conn:
+            rows = conn.execute(
                 "SELECT school_code FROM schedule WHERE school_code != '' "
                 "UNION SELECT school_code FROM roster UNION SELECT school_code FROM records "
                 "ORDER BY 1"
@@ -263,9 +246,10 @@ class SqliteCampaign:
 
     # -- kiosks ------------------------------------------------------------------------
 
+    @retried
     def kiosk_number(self, kiosk_id: str) -> int:
         """The kiosk's number (1, 2, ...), handed out once and never reused."""
-        with self._transaction() as conn:
+        with self.db.write() as conn:
             row = conn.execute(
                 "SELECT number FROM kiosk_numbers WHERE kiosk_id = ?", (kiosk_id,)
             ).fetchone()
@@ -282,8 +266,8 @@ class SqliteCampaign:
 
     def highest_seq(self, kiosk_id: str, school_code: str) -> int:
         """The highest 拍摄序号 this kiosk has sent for the school (a rebuilt kiosk continues after it)."""
-        with self.lock:
-            row = self.conn.execute(
+        with self.db.read() as conn:
+            row = conn.execute(
                 "SELECT coalesce(max(seq), 0) FROM records WHERE kiosk_id = ? AND school_code = ?",
                 (kiosk_id, school_code),
             ).fetchone()
@@ -291,13 +275,13 @@ class SqliteCampaign:
 
     def retake_requests(self, school_code: str) -> list[Decision]:
         """The school's retake requests not yet answered by a newer delivered photo."""
-        with self.lock:
-            return self._pending_retakes(self.conn, school_code)
+        with self.db.read() as conn:
+            return self._pending_retakes(conn, school_code)
 
     def kiosk_activity(self) -> list[KioskActivity]:
         since = _local_day_start(self.utc_offset_hours)
-        with self.lock:
-            rows = self.conn.execute(
+        with self.db.read() as conn:
+            rows = conn.execute(
                 "SELECT k.kiosk_id, (SELECT max(received_at) FROM batches b "
                 "WHERE b.kiosk_id = k.kiosk_id) AS last_sync, "
                 f"count(r.id) AS today, min(r.taken_at) AS first, max(r.taken_at) AS last "
@@ -322,7 +306,7 @@ class SqliteCampaign:
     def progress(self, school_code: str | None = None) -> list[SchoolProgress]:
         """Per school: expected, roster, photographed, missing, retakes, flagged."""
         where = "" if school_code is None else " WHERE code = :code"
-        with self._snapshot() as conn:
+        with self.db.read() as conn:
             rows = conn.execute(
                 _PROGRESS_SQL + where + " ORDER BY code", {"code": school_code}
             ).fetchall()
@@ -347,11 +331,11 @@ class SqliteCampaign:
         return result
 
     def groups(self, school_code: str) -> list[GroupProgress]:
-        with self.lock:
-            rows = self.conn.execute(
+        with self.db.read() as conn:
+            rows = conn.execute(
                 "SELECT category, department, count(*) AS roster, "
-                "sum(EXISTS (SELECT 1 FROM records r WHERE r.id_number = ro.id_number "
-                f"AND r.status IN {DELIVERED_SQL})) AS photographed "
+                "sum(CASE WHEN EXISTS (SELECT 1 FROM records r WHERE r.id_number = ro.id_number "
+                f"AND r.status IN {DELIVERED_SQL}) THEN 1 ELSE 0 END) AS photographed "
                 "FROM roster ro WHERE school_code = ? GROUP BY category, department",
                 (school_code,),
             ).fetchall()
@@ -381,13 +365,13 @@ class SqliteCampaign:
             conditions.append("s.department = :department")
             params["department"] = department
         where = " AND ".join(conditions)
-        with self._snapshot() as conn:
+        with self.db.read() as conn:
             total = conn.execute(
-                f"SELECT count(*) FROM ({_STUDENTS_SQL}) s WHERE {where}", params
+                f"SELECT count(*) FROM ({_students_sql(self.db)}) s WHERE {where}", params
             ).fetchone()[0]
             rows = conn.execute(
                 f"SELECT s.*, d.uuid AS record, d.status AS status, d.seq AS seq FROM "
-                f"({_STUDENTS_SQL}) s LEFT JOIN records d ON d.id = (SELECT r.id FROM records r "
+                f"({_students_sql(self.db)}) s LEFT JOIN records d ON d.id = (SELECT r.id FROM records r "
                 f"WHERE r.id_number = s.id_number AND r.status IN {DELIVERED_SQL} "
                 "ORDER BY r.taken_at DESC, r.id DESC LIMIT 1) "
                 f"WHERE {where} ORDER BY s.category, s.department, s.student_number, s.id_number "
@@ -427,7 +411,7 @@ class SqliteCampaign:
             )
         return views, int(total)
 
-    def _pending_retakes(self, conn: sqlite3.Connection, school_code: str) -> list[Decision]:
+    def _pending_retakes(self, conn: Connection, school_code: str) -> list[Decision]:
         rows = conn.execute(
             "SELECT d.* FROM decisions d WHERE d.school_code = ? AND d.kind = 'retake' "
             "AND d.withdrawn_at IS NULL AND NOT EXISTS (SELECT 1 FROM records r "
@@ -439,15 +423,15 @@ class SqliteCampaign:
 
     def record_school(self, record_uuid: str) -> tuple[str, str] | None:
         """(school code, photo sha256) of a received record, for the photo's access check."""
-        with self.lock:
-            row = self.conn.execute(
+        with self.db.read() as conn:
+            row = conn.execute(
                 "SELECT school_code, sha256 FROM records WHERE uuid = ?", (record_uuid,)
             ).fetchone()
         return (row[0], row[1]) if row else None
 
     def student_school(self, id_number: str) -> str | None:
-        with self.lock:
-            row = self.conn.execute(
+        with self.db.read() as conn:
+            row = conn.execute(
                 "SELECT school_code FROM roster WHERE id_number = ? "
                 "UNION ALL SELECT school_code FROM records WHERE id_number = ? LIMIT 1",
                 (id_number, id_number),
@@ -458,7 +442,7 @@ class SqliteCampaign:
 
     def station_proposals(self, school_code: str) -> list[Proposal]:
         """Walk-ins and corrections the stations sent, against the office's roster."""
-        with self._snapshot() as conn:
+        with self.db.read() as conn:
             roster = {
                 r["id_number"]: dict(r)
                 for r in conn.execute("SELECT * FROM roster WHERE school_code = ?", (school_code,))
@@ -490,8 +474,9 @@ class SqliteCampaign:
             del key
         return result
 
+    @retried
     def decide(self, decision: Decision) -> int:
-        with self._transaction() as conn:
+        with self.db.write() as conn:
             if decision.kind == "erratum":
                 # A second correction of the same field replaces the first.
                 conn.execute(
@@ -501,7 +486,7 @@ class SqliteCampaign:
                 )
             cursor = conn.execute(
                 "INSERT INTO decisions (school_code, id_number, kind, reason, field, old_value, "
-                "new_value, user, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                'new_value, "user", at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
                 (
                     decision.school_code,
                     decision.id_number,
@@ -514,27 +499,30 @@ class SqliteCampaign:
                     decision.at or now(),
                 ),
             )
+            number = int(cursor.fetchone()[0])
             conn.execute(
                 "DELETE FROM reviews_finished WHERE school_code = ?", (decision.school_code,)
             )
-        return int(cursor.lastrowid or 0)
+        return number
 
+    @retried
     def finish_review(self, school_code: str, user: str) -> None:
-        with self._transaction() as conn:
+        with self.db.write() as conn:
             conn.execute(
-                "INSERT INTO reviews_finished (school_code, user, at) VALUES (?, ?, ?) "
-                "ON CONFLICT(school_code) DO UPDATE SET user = excluded.user, at = excluded.at",
+                'INSERT INTO reviews_finished (school_code, "user", at) VALUES (?, ?, ?) '
+                'ON CONFLICT(school_code) DO UPDATE SET "user" = excluded."user", '
+                "at = excluded.at",
                 (school_code, user, now()),
             )
 
     def review(self, school_code: str) -> ReviewState:
-        with self._snapshot() as conn:
+        with self.db.read() as conn:
             rows = conn.execute(
                 "SELECT * FROM decisions WHERE school_code = ? AND withdrawn_at IS NULL ORDER BY id",
                 (school_code,),
             ).fetchall()
             done = conn.execute(
-                "SELECT user, at FROM reviews_finished WHERE school_code = ?", (school_code,)
+                'SELECT "user", at FROM reviews_finished WHERE school_code = ?', (school_code,)
             ).fetchone()
         return ReviewState(
             school_code,
@@ -549,7 +537,7 @@ class SqliteCampaign:
         self, school_code: str
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Decision]]:
         """(roster rows, received records with their student, live decisions) in one snapshot."""
-        with self._snapshot() as conn:
+        with self.db.read() as conn:
             roster = [
                 dict(r)
                 for r in conn.execute(
@@ -584,7 +572,7 @@ class SqliteCampaign:
         ).hexdigest()[:16]
 
 
-def _decision(row: sqlite3.Row) -> Decision:
+def _decision(row: Any) -> Decision:
     return Decision(
         school_code=row["school_code"],
         id_number=row["id_number"],
@@ -600,16 +588,18 @@ def _decision(row: sqlite3.Row) -> Decision:
 
 
 # Every (school, student) that counts: roster rows, and anyone received who is not on one.
-_STUDENTS_SQL = (
-    "SELECT id_number, name, student_number, sex, department, major, category, degree, "
-    "school_code FROM roster UNION ALL "
-    "SELECT r.id_number, json_extract(r.body, '$.student.name'), r.student_number, "
-    "json_extract(r.body, '$.student.sex'), r.department, r.major, r.category, "
-    "json_extract(r.body, '$.student.degree'), r.school_code FROM records r "
-    "WHERE r.id = (SELECT max(r2.id) FROM records r2 WHERE r2.id_number = r.id_number) "
-    "AND r.id_number IS NOT NULL "
-    "AND NOT EXISTS (SELECT 1 FROM roster ro WHERE ro.id_number = r.id_number)"
-)
+def _students_sql(db: Database) -> str:
+    return (
+        "SELECT id_number, name, student_number, sex, department, major, category, degree, "
+        "school_code FROM roster UNION ALL "
+        f"SELECT r.id_number, {db.json_text('r.body', 'student', 'name')}, r.student_number, "
+        f"{db.json_text('r.body', 'student', 'sex')}, r.department, r.major, r.category, "
+        f"{db.json_text('r.body', 'student', 'degree')}, r.school_code FROM records r "
+        "WHERE r.id = (SELECT max(r2.id) FROM records r2 WHERE r2.id_number = r.id_number) "
+        "AND r.id_number IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM roster ro WHERE ro.id_number = r.id_number)"
+    )
+
 
 _PROGRESS_SQL = f"""
 WITH codes AS (
@@ -648,9 +638,9 @@ SELECT c.code AS code,
     (SELECT count(*) FROM (
         SELECT id_number FROM latest WHERE school_code = c.code AND n = 1
             AND status IN ('refused', 'flagged')
-        UNION SELECT id_number FROM requested WHERE school_code = c.code)) AS retakes,
+        UNION SELECT id_number FROM requested WHERE school_code = c.code) AS asked) AS retakes,
     (SELECT count(*) FROM delivered WHERE school_code = c.code
      AND flagged_at IS NOT NULL AND flagged_at = at) AS flagged,
     (SELECT 1 FROM reviews_finished WHERE school_code = c.code) AS finished
-FROM codes c)
+FROM codes c) AS progress
 """

@@ -19,6 +19,7 @@ import openpyxl
 import pytest
 
 from kiosk import sample
+from tests.backends import central_db, central_storage
 from tests.office_support import (
     SCHEDULE,
     SCHOOL_A,
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def office(tmp_path_factory):
+def office(tmp_path_factory, module_backend):  # on both back ends (tests/backends.py)
     root = tmp_path_factory.mktemp("office")
     made = make_office(root)
     # Two crews at school A at once, offline, then a make-up day kiosk at the office
@@ -89,7 +90,7 @@ def test_shot_numbers_are_unique_across_kiosks_and_latest_photo_is_delivered(off
     assert len(rows) == 6 and len(set(numbers)) == 6
     # Each kiosk counts from its own number x 100000.
     assert {n // 100_000 for n in numbers} == {1, 2, 3}
-    db = sqlite3.connect(office.data / "central.db")
+    db = central_db(office.data)
     first = sample.sample_rows(12)[0][6]
     history = db.execute(
         "SELECT kiosk_id, sha256 FROM records WHERE id_number = ? ORDER BY taken_at", (first,)
@@ -122,21 +123,22 @@ def test_a_crashed_kiosk_rebuilt_from_scratch_never_reuses_a_number(office, tmp_
 
 
 def test_station_walk_ins_and_corrections_are_proposals_in_the_export(office, tmp_path):
-    from central.local_campaign import SqliteCampaign
-
-    campaign = SqliteCampaign(office.data / "central.db")
+    storage = central_storage(office.data)
+    campaign = storage.campaign
     try:
         # A station's copy that differs from the office's roster (a name fixed on site).
-        db = campaign.conn
+        db = central_db(office.data)
         uuid, body = db.execute(
             "SELECT uuid, body FROM records WHERE school_code = ? ORDER BY id LIMIT 1", (SCHOOL_B,)
         ).fetchone()
         record = json.loads(body)
         record["student"]["name"] = "改正名"
         db.execute("UPDATE records SET body = ? WHERE uuid = ?", (json.dumps(record), uuid))
+        db.commit()
+        db.close()
         proposals = campaign.station_proposals(SCHOOL_B)
     finally:
-        campaign.close()
+        storage.close()
     assert [(p.field, p.new_value, p.kiosk) for p in proposals] == [("name", "改正名", "kiosk-02")]
     central(office.data, "export", "--school", SCHOOL_B, "--out", str(tmp_path))
     errata = sheet_rows(tmp_path / SCHOOL_B / "errata.xlsx")
@@ -211,7 +213,7 @@ def test_package_zip_is_the_export(office, tmp_path):
 
 
 def _urls(office: Office, school: str) -> list[str]:
-    db = sqlite3.connect(office.data / "central.db")
+    db = central_db(office.data)
     record = db.execute(
         "SELECT uuid FROM records WHERE school_code = ? LIMIT 1", (school,)
     ).fetchone()[0]
@@ -245,9 +247,10 @@ def test_a_school_account_is_refused_on_another_schools_urls(office):
             answer = own.post(url, data={"csrf": csrf, "student": student_a, **extra})
             assert answer.status_code == 403, url
     assert own.post(f"/school/{SCHOOL_A}/review/finish", data={"csrf": csrf}).status_code == 403
-    db = sqlite3.connect(office.data / "central.db")
+    db = central_db(office.data)
     assert (
-        db.execute("SELECT count(*) FROM decisions WHERE user = 'registrar-b'").fetchone()[0] == 0
+        db.execute("SELECT count(*) FROM decisions WHERE \"user\" = 'registrar-b'").fetchone()[0]
+        == 0
     )
     # Nobody signed in: to the login page, nothing shown.
     import httpx
@@ -285,7 +288,7 @@ def test_login_attempts_are_limited_and_cookies_are_safe(office):
         assert office.login("office1", "wrong").last_status == 401
     # Locked now, even with the right password.
     assert office.login("office1").last_status == 429
-    db = sqlite3.connect(office.data / "central.db")
+    db = central_db(office.data)
     stored = db.execute("SELECT password_hash FROM users WHERE name = 'office1'").fetchone()[0]
     assert stored.startswith("$argon2id$") and office.passwords["office1"] not in stored
     assert db.execute(
@@ -314,7 +317,7 @@ def test_school_page_masks_id_numbers_and_serves_small_thumbnails(office):
     assert rows[1][3] in by_name.text
 
 
-def test_central_roster_import_has_the_kiosks_rules_report_and_exit_codes(tmp_path):
+def test_central_roster_import_has_the_kiosks_rules_report_and_exit_codes(tmp_path, backend):
     bad = tmp_path / "bad.csv"
     rows = sample.sample_rows(4)
     rows[2][6] = rows[2][6][:-1] + ("0" if rows[2][6][-1] != "0" else "1")  # bad check digit
@@ -341,7 +344,7 @@ def test_central_roster_import_has_the_kiosks_rules_report_and_exit_codes(tmp_pa
     assert central(tmp_path / "c", "roster", "import", str(tmp_path / "empty.xlsx")).returncode == 2
 
 
-def test_schedule_import_reads_the_notice_and_refuses_a_broken_sheet(tmp_path):
+def test_schedule_import_reads_the_notice_and_refuses_a_broken_sheet(tmp_path, backend):
     done = central(tmp_path / "c", "schedule", "import", str(SCHEDULE))
     assert done.returncode == 0 and "47 schools, 79 rows, 143026 students expected" in done.stdout
     broken = tmp_path / "broken.csv"
@@ -352,7 +355,7 @@ def test_schedule_import_reads_the_notice_and_refuses_a_broken_sheet(tmp_path):
     assert json.loads(central(tmp_path / "c", "status", "--json").stdout)["schools"][0]["expected"]
 
 
-def test_pull_errors_leave_the_kiosk_as_it_was(tmp_path):
+def test_pull_errors_leave_the_kiosk_as_it_was(tmp_path, backend):
     office = make_office(tmp_path, students_a=3, students_b=2)
     try:
         unknown = office.kiosk("kiosk-01", "roster", "pull", "--school", "12345")
