@@ -344,7 +344,32 @@ class SqliteCampaign:
                     review_finished=bool(r["finished"]),
                 )
             )
+        if school_code is None:
+            result += self._uncoded_schools()
         return result
+
+    def _uncoded_schools(self) -> list[SchoolProgress]:
+        """Schedule rows without a 院校代码: no roster or photo can name them, but the
+        office still plans them (their expected headcount counts in the totals)."""
+        with self.lock:
+            rows = self.conn.execute(
+                "SELECT school_name, min(dates) AS dates, sum(expected) AS expected "
+                "FROM schedule WHERE school_code = '' GROUP BY school_name ORDER BY school_name"
+            ).fetchall()
+        return [
+            SchoolProgress(
+                code="",
+                name=r["school_name"],
+                dates=r["dates"] or "",
+                expected=r["expected"],
+                roster=0,
+                photographed=0,
+                missing=r["expected"] or 0,
+                retakes=0,
+                flagged=0,
+            )
+            for r in rows
+        ]
 
     def groups(self, school_code: str) -> list[GroupProgress]:
         with self.lock:
