@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kiosk import roster_cli
+
 if TYPE_CHECKING:
     from central.local import FolderPhotoStore, SqliteMetadata
     from central.local_accounts import SqliteAccounts
@@ -295,12 +297,7 @@ def roster() -> None:
 
 @roster.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the full report (every rejected row) as JSON here.",
-)
+@roster_cli.report_option
 @data_option
 def roster_import(file: Path, report_path: Path | None, data_dir: Path) -> None:
     """Import FILE with the kiosk's rules: exit 0 all rows, 1 rows rejected, 2 unreadable."""
@@ -322,14 +319,7 @@ def roster_import(file: Path, report_path: Path | None, data_dir: Path) -> None:
         report = campaign.import_roster(checked)
     finally:
         campaign.close()
-    if report_path is not None:
-        report_path.write_text(
-            json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
-    for line in roster_module.report_lines(report, time.perf_counter() - started, report_path):
-        click.echo(line)
-    if report.rejected_rows:
-        sys.exit(1)
+    roster_cli.finish(report, time.perf_counter() - started, report_path)
 
 
 @main.group()

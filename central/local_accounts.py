@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from central.accounts import Account
+from central.local_campaign import connect
 from kiosk.durable import now
 
 SCHEMA = """
@@ -34,15 +35,8 @@ CREATE INDEX IF NOT EXISTS login_failures_name ON login_failures(name, at);
 
 class SqliteAccounts:
     def __init__(self, path: Path) -> None:
-        self.conn = sqlite3.connect(
-            str(path), isolation_level=None, check_same_thread=False, timeout=30.0
-        )
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn = connect(path, SCHEMA)
         self.lock = threading.Lock()
-        with self.lock:
-            self.conn.executescript(SCHEMA)
 
     def close(self) -> None:
         self.conn.close()

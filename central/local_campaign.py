@@ -36,7 +36,7 @@ from central.campaign import (
 )
 from kiosk import durable
 from kiosk.durable import now
-from kiosk.roster import UPSERTED, CheckedRoster, ImportReport
+from kiosk.roster import IMPORT_LOG_INSERT, UPSERTED, CheckedRoster, ImportReport
 from kiosk.student import COMPARED_FIELDS
 
 DELIVERED_SQL = "('accepted', 'flagged')"
@@ -122,6 +122,16 @@ updated_at = excluded.updated_at
 """
 
 
+def connect(path: Path, schema: str) -> sqlite3.Connection:
+    """A connection to central.db as the receiver's own (WAL, FULL, autocommit), schema ensured."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30.0)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.executescript(schema)
+    return conn
+
+
 def _local_day_start(utc_offset_hours: float, at: dt.datetime | None = None) -> str:
     """Midnight of the shooting site's today, as an ISO UTC string comparable with taken_at."""
     offset = dt.timedelta(hours=utc_offset_hours)
@@ -132,16 +142,9 @@ def _local_day_start(utc_offset_hours: float, at: dt.datetime | None = None) -> 
 
 class SqliteCampaign:
     def __init__(self, path: Path, *, utc_offset_hours: float = 8.0) -> None:
-        self.conn = sqlite3.connect(
-            str(path), isolation_level=None, check_same_thread=False, timeout=30.0
-        )
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn = connect(path, SCHEMA)
         self.lock = threading.Lock()
         self.utc_offset_hours = utc_offset_hours
-        with self.lock:
-            self.conn.executescript(SCHEMA)
 
     def close(self) -> None:
         self.conn.close()
@@ -172,32 +175,8 @@ class SqliteCampaign:
                     for row in conn.execute(f"SELECT id_number, {', '.join(COMPARED_FIELDS)} FROM roster")
                 }
             )
-            conn.executemany(
-                _ROSTER_UPSERT,
-                [
-                    (
-                        *(getattr(c.student, f) for f in UPSERTED),
-                        checked.file_name,
-                        c.excel_row,
-                        stamp,
-                        stamp,
-                    )
-                    for c in checked.good
-                ],
-            )
-            report = checked.report
-            conn.execute(
-                "INSERT INTO roster_imports (file, sha256, rows, imported, rejected, at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    checked.file_name,
-                    checked.sha256,
-                    report.rows,
-                    report.imported,
-                    len(report.rejected_rows),
-                    stamp,
-                ),
-            )
+            conn.executemany(_ROSTER_UPSERT, checked.upsert_values(stamp))
+            conn.execute(IMPORT_LOG_INSERT, checked.log_values(stamp))
         return checked.report
 
     def import_schedule(self, entries: list[ScheduleEntry]) -> int:
