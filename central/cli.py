@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from kiosk import roster_cli
+
 if TYPE_CHECKING:
     from central.backends import Locations, Storage
 
@@ -326,12 +328,7 @@ def roster() -> None:
 
 @roster.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the full report (every rejected row) as JSON here.",
-)
+@roster_cli.report_option
 @storage_options
 def roster_import(file: Path, report_path: Path | None, where: Locations) -> None:
     """Import FILE with the kiosk's rules: exit 0 all rows, 1 rows rejected, 2 unreadable."""
@@ -351,14 +348,7 @@ def roster_import(file: Path, report_path: Path | None, where: Locations) -> Non
         report = storage.campaign.import_roster(checked)
     finally:
         storage.close()
-    if report_path is not None:
-        report_path.write_text(
-            json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
-    for line in roster_module.report_lines(report, time.perf_counter() - started, report_path):
-        click.echo(line)
-    if report.rejected_rows:
-        sys.exit(1)
+    roster_cli.finish(report, time.perf_counter() - started, report_path)
 
 
 @main.group()

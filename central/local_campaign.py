@@ -32,7 +32,7 @@ from central.campaign import (
 )
 from central.database import Connection, Database, retried
 from kiosk.durable import now
-from kiosk.roster import UPSERTED, CheckedRoster, ImportReport
+from kiosk.roster import IMPORT_LOG_INSERT, UPSERTED, CheckedRoster, ImportReport
 from kiosk.student import COMPARED_FIELDS
 
 DELIVERED_SQL = "('accepted', 'flagged')"
@@ -151,32 +151,8 @@ class SqlCampaign:
                     )
                 }
             )
-            conn.executemany(
-                _ROSTER_UPSERT,
-                [
-                    (
-                        *(getattr(c.student, f) for f in UPSERTED),
-                        checked.file_name,
-                        c.excel_row,
-                        stamp,
-                        stamp,
-                    )
-                    for c in checked.good
-                ],
-            )
-            report = checked.report
-            conn.execute(
-                "INSERT INTO roster_imports (file, sha256, rows, imported, rejected, at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    checked.file_name,
-                    checked.sha256,
-                    report.rows,
-                    report.imported,
-                    len(report.rejected_rows),
-                    stamp,
-                ),
-            )
+            conn.executemany(_ROSTER_UPSERT, checked.upsert_values(stamp))
+            conn.execute(IMPORT_LOG_INSERT, checked.log_values(stamp))
         return checked.report
 
     @retried
@@ -328,7 +304,32 @@ class SqlCampaign:
                     review_finished=bool(r["finished"]),
                 )
             )
+        if school_code is None:
+            result += self._uncoded_schools()
         return result
+
+    def _uncoded_schools(self) -> list[SchoolProgress]:
+        """Schedule rows without a 院校代码: no roster or photo can name them, but the
+        office still plans them (their expected headcount counts in the totals)."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT school_name, min(dates) AS dates, sum(expected) AS expected "
+                "FROM schedule WHERE school_code = '' GROUP BY school_name ORDER BY school_name"
+            ).fetchall()
+        return [
+            SchoolProgress(
+                code="",
+                name=r["school_name"],
+                dates=r["dates"] or "",
+                expected=r["expected"],
+                roster=0,
+                photographed=0,
+                missing=r["expected"] or 0,
+                retakes=0,
+                flagged=0,
+            )
+            for r in rows
+        ]
 
     def groups(self, school_code: str) -> list[GroupProgress]:
         with self.db.read() as conn:

@@ -20,6 +20,7 @@ import click
 
 from kiosk import config as config_module
 from kiosk import geometry as geometry_module
+from kiosk import roster_cli
 from kiosk.config import Config, ConfigError
 from kiosk.store import Store, StoreError
 
@@ -112,12 +113,7 @@ def roster() -> None:
 
 @roster.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the full report (every rejected row) as JSON here.",
-)
+@roster_cli.report_option
 @pass_app
 def roster_import(app: App, file: Path, report_path: Path | None) -> None:
     """Import FILE (.xlsx or .csv in the notice's school-database format).
@@ -145,21 +141,7 @@ def roster_import(app: App, file: Path, report_path: Path | None) -> None:
     except roster_module.RosterError as exc:
         fail(str(exc))
     elapsed = time.perf_counter() - started
-    _finish_roster_report(report, elapsed, report_path)
-
-
-def _finish_roster_report(report: Any, elapsed: float, report_path: Path | None) -> None:
-    """Write --report, print the summary, exit 1 when rows were rejected."""
-    from kiosk import roster as roster_module
-
-    if report_path is not None:
-        report_path.write_text(
-            json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
-    for line in roster_module.report_lines(report, elapsed, report_path):
-        click.echo(line)
-    if report.rejected_rows:
-        sys.exit(1)
+    roster_cli.finish(report, elapsed, report_path)
 
 
 @roster.command("pull")

@@ -617,6 +617,32 @@ class CheckedRoster:
         self.report.imported = len(self.good)
 
 
+    def upsert_values(self, stamp: str) -> list[tuple[Any, ...]]:
+        """Parameters of an upsert per good row: UPSERTED, source file and row, times."""
+        return [
+            (*(getattr(c.student, f) for f in UPSERTED), self.file_name, c.excel_row, stamp, stamp)
+            for c in self.good
+        ]
+
+    def log_values(self, stamp: str) -> tuple[Any, ...]:
+        """Parameters of :data:`IMPORT_LOG_INSERT` (the import's own record)."""
+        report = self.report
+        return (
+            self.file_name,
+            self.sha256,
+            report.rows,
+            report.imported,
+            len(report.rejected_rows),
+            stamp,
+        )
+
+
+IMPORT_LOG_INSERT = (
+    "INSERT INTO roster_imports (file, sha256, rows, imported, rejected, at) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
 def compared_values(student: Student) -> tuple[Any, ...]:
     return tuple(getattr(student, c) for c in COMPARED_FIELDS)
 
@@ -709,29 +735,8 @@ def store_checked(store: Store, checked: CheckedRoster) -> ImportReport:
                 )
             }
         )
-        params = [
-            (
-                *(getattr(c.student, f) for f in UPSERTED),
-                checked.file_name,
-                c.excel_row,
-                stamp,
-                stamp,
-            )
-            for c in checked.good
-        ]
-        conn.executemany(_UPSERT, params)
-        conn.execute(
-            "INSERT INTO roster_imports (file, sha256, rows, imported, rejected, at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                checked.file_name,
-                checked.sha256,
-                report.rows,
-                report.imported,
-                len(report.rejected_rows),
-                stamp,
-            ),
-        )
+        conn.executemany(_UPSERT, checked.upsert_values(stamp))
+        conn.execute(IMPORT_LOG_INSERT, checked.log_values(stamp))
         store.log_event(
             "roster_import",
             f"{checked.file_name}: {report.imported} of {report.rows} rows imported",

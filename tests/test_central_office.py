@@ -70,7 +70,9 @@ def test_status_counts_every_kiosk_against_roster_and_schedule(office):
     assert schools["10731"]["expected"] == 6600 and schools["10731"]["missing"] == 6600
     with SCHEDULE.with_suffix(".csv").open(encoding="utf-8-sig") as f:
         planned = {r["院校代码"] for r in csv.DictReader(f) if r["院校代码"]}
-    assert len(planned) == 44 and planned | {SCHOOL_A} == set(schools)
+    assert len(planned) == 44 and planned | {SCHOOL_A, ""} == set(schools)
+    assert schools[""]["name"] == "西北师范大学知行学院"  # the notice prints no code for it
+    assert sum(s["expected"] or 0 for s in report["schools"]) == 143026
     kiosks = {k["id"]: k for k in report["kiosks"]}
     assert {k: kiosks[k]["shots_today"] for k in kiosks} == {
         "kiosk-01": 3,
