@@ -22,6 +22,7 @@ from central.local_accounts import SqlAccounts
 from central.local_campaign import SCHEMA as CAMPAIGN_SCHEMA
 from central.local_campaign import SqlCampaign
 from central.s3 import S3PhotoStore
+from kiosk.durable import make_dirs_durably
 
 SCHEMA = RECEIVER_SCHEMA + CAMPAIGN_SCHEMA + ACCOUNTS_SCHEMA
 
@@ -153,6 +154,8 @@ def open_photos(where: Locations) -> FolderPhotoStore | S3PhotoStore:
 
 def open_storage(where: Locations, *, create: bool, utc_offset_hours: float = 8.0) -> Storage:
     database = open_database(where, create=create)
+    if create:  # the local scratch (thumbnails, exports, a photo cache) with any back end
+        make_dirs_durably(where.data_dir)
     try:
         photos = open_photos(where)
     except BaseException:

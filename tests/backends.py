@@ -353,9 +353,9 @@ def central_photo(data_dir: Path, sha256: str) -> bytes | None:
     return Backend.current().photo(data_dir, sha256)
 
 
-def central_storage(data_dir: Path) -> Any:
+def central_storage(data_dir: Path, *, create: bool = False) -> Any:
     """The central's stores as ``central`` opens them (central/backends.py)."""
     from central.backends import Locations, open_storage
 
     where = Locations(data_dir, os.environ.get("CENTRAL_DB"), os.environ.get("CENTRAL_PHOTOS"))
-    return open_storage(where, create=False)
+    return open_storage(where, create=create)

@@ -61,7 +61,7 @@ def serve(args: argparse.Namespace) -> None:
     from central.app import create_app
     from tests.backends import central_storage
 
-    storage = central_storage(Path(args.data))  # the back end CENTRAL_DB/PHOTOS name
+    storage = central_storage(Path(args.data), create=True)  # the back end CENTRAL_DB/PHOTOS name
     storage.photos.clean_temporary()
     app = Faults(create_app(storage.photos, storage.metadata), Path(args.plan))
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", lifespan="off")

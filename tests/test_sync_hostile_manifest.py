@@ -28,7 +28,9 @@ SESSION = "6bdc48c3-2251-44ac-939b-084eee3716a6"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Receiver, httpx.Client]]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, module_backend
+) -> Iterator[tuple[Receiver, httpx.Client]]:
     receiver = Receiver(Path(tmp_path_factory.mktemp("central"))).start()
     token = add_token(receiver.data, "kiosk-a")
     client = httpx.Client(
@@ -141,7 +143,21 @@ FIELD_PATHS: list[tuple[Any, ...]] = (
     + [("sessions", 0, key) for key in protocol.SESSION_FIELDS]
     + [
         ("records", 0, key)
-        for key in ["uuid", "session", "seq", "sha256", "size", "width", "height", "taken_at", "status", "reasons", "supersedes", "collection_code", "student"]
+        for key in [
+            "uuid",
+            "session",
+            "seq",
+            "sha256",
+            "size",
+            "width",
+            "height",
+            "taken_at",
+            "status",
+            "reasons",
+            "supersedes",
+            "collection_code",
+            "student",
+        ]
     ]
     + [("records", 0, "student", key) for key in protocol.STUDENT_FIELDS]
 )
@@ -162,7 +178,9 @@ def test_no_manifest_field_gets_a_5xx(server, changes):
     for path, value in changes:
         target: Any = document
         for key in path[:-1]:
-            if (isinstance(target, dict) and key in target) or (isinstance(target, list) and isinstance(key, int) and len(target) > key):
+            if (isinstance(target, dict) and key in target) or (
+                isinstance(target, list) and isinstance(key, int) and len(target) > key
+            ):
                 target = target[key]
             else:
                 target = None
