@@ -36,15 +36,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx  # noqa: E402
+import httpx
 
-from central.backends import Locations, open_storage  # noqa: E402
-from kiosk import idnumber, sample  # noqa: E402
-from kiosk.roster import CheckedRoster, CheckedRow, ImportReport  # noqa: E402
-from kiosk.student import Student  # noqa: E402
-from kiosk.sync import protocol  # noqa: E402
-from tests.office_support import SCHEDULE, central  # noqa: E402
-from tests.sync_support import BIN, Receiver, add_token, free_port, write_config  # noqa: E402
+from central.backends import Locations, open_storage
+from kiosk import idnumber, sample
+from kiosk.roster import CheckedRoster, CheckedRow, ImportReport
+from kiosk.student import Student
+from kiosk.sync import protocol
+from tests.office_support import SCHEDULE, central
+from tests.sync_support import BIN, Receiver, add_token, free_port, write_config
 
 DEPARTMENTS = ("信息学院", "经济管理学院", "外国语学院", "医学院", "法学院", "化学化工学院")
 
