@@ -126,7 +126,8 @@ CREATE TABLE IF NOT EXISTS school_totals (
     photographed  INTEGER NOT NULL,
     on_roster     INTEGER NOT NULL,   -- photographed students who are on the roster
     retakes       INTEGER NOT NULL,   -- latest take refused or flagged
-    flagged       INTEGER NOT NULL
+    flagged       INTEGER NOT NULL,
+    roster        INTEGER NOT NULL DEFAULT 0  -- students on the office's roster
 );
 CREATE TABLE IF NOT EXISTS progress_mark (
     id            INTEGER PRIMARY KEY CHECK (id = 1),
@@ -382,7 +383,8 @@ class SqliteCampaign:
                 ],
             )
             conn.executemany(
-                "INSERT INTO school_totals VALUES (?, ?, ?, ?, ?) ON CONFLICT(school_code) DO "
+                "INSERT INTO school_totals (school_code, photographed, on_roster, retakes, flagged) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(school_code) DO "
                 "UPDATE SET photographed = photographed + excluded.photographed, "
                 "on_roster = on_roster + excluded.on_roster, retakes = retakes + excluded.retakes, "
                 "flagged = flagged + excluded.flagged",
@@ -397,6 +399,16 @@ class SqliteCampaign:
     def _recount(self, conn: sqlite3.Connection, codes: set[str]) -> None:
         """After a roster import: who is on the roster may have changed for these schools."""
         for code in codes:
+            conn.execute(
+                "INSERT INTO school_totals VALUES (?, 0, 0, 0, 0, 0) "
+                "ON CONFLICT(school_code) DO NOTHING",
+                (code,),
+            )
+            conn.execute(
+                "UPDATE school_totals SET roster = (SELECT count(*) FROM roster "
+                "WHERE school_code = ?) WHERE school_code = ?",
+                (code, code),
+            )
             conn.execute(
                 "UPDATE student_state SET on_roster = EXISTS (SELECT 1 FROM roster ro "
                 "WHERE ro.id_number = student_state.id_number) WHERE school_code = ?",
@@ -743,7 +755,8 @@ _STUDENTS_SQL = (
     "WHERE NOT EXISTS (SELECT 1 FROM roster ro WHERE ro.id_number = w.id_number)"
 )
 
-# The school's totals (kept by catch_up) plus the school's open 重拍 requests.
+# The school's totals (kept by catch_up and roster imports) plus its open 重拍 requests:
+# only small tables, however many records the campaign holds.
 _PROGRESS_SQL = f"""
 WITH requested AS (
     SELECT DISTINCT d.school_code, d.id_number FROM decisions d
@@ -761,20 +774,16 @@ planned AS MATERIALIZED (
     SELECT school_code, min(school_name) AS name, min(dates) AS dates, sum(expected) AS expected
     FROM schedule WHERE school_code != '' GROUP BY school_code
 ),
-listed AS MATERIALIZED (
-    SELECT school_code, count(*) AS roster, min(school_name) AS name FROM roster
-    GROUP BY school_code
-),
 codes AS (
-    SELECT school_code AS code FROM planned
-    UNION SELECT school_code FROM listed UNION SELECT school_code FROM school_totals
+    SELECT school_code AS code FROM planned UNION SELECT school_code FROM school_totals
 )
 SELECT * FROM (
 SELECT c.code AS code,
-    coalesce(pl.name, li.name,
+    coalesce(pl.name,
+             (SELECT school_name FROM roster WHERE school_code = c.code LIMIT 1),
              (SELECT school_name FROM records WHERE school_code = c.code LIMIT 1)) AS name,
     pl.dates AS dates, pl.expected AS expected,
-    coalesce(li.roster, 0) AS roster,
+    coalesce(t.roster, 0) AS roster,
     coalesce(t.photographed, 0) AS photographed,
     coalesce(t.on_roster, 0) AS on_roster,
     coalesce(t.retakes, 0) + coalesce(e.n, 0) AS retakes,
@@ -782,7 +791,6 @@ SELECT c.code AS code,
     (SELECT 1 FROM reviews_finished WHERE school_code = c.code) AS finished
 FROM codes c
 LEFT JOIN planned pl ON pl.school_code = c.code
-LEFT JOIN listed li ON li.school_code = c.code
 LEFT JOIN school_totals t ON t.school_code = c.code
 LEFT JOIN extra e ON e.school_code = c.code)
 """
