@@ -317,6 +317,9 @@ def roster_import(file: Path, report_path: Path | None, data_dir: Path) -> None:
     campaign = _campaign(data_dir, create=True)
     try:
         report = campaign.import_roster(checked)
+    except sqlite3.Error as exc:
+        click.echo(f"error: {roster_module.saving_failed(exc)}", err=True)
+        sys.exit(2)
     finally:
         campaign.close()
     roster_cli.finish(report, time.perf_counter() - started, report_path)

@@ -492,7 +492,8 @@ class SqliteMetadata:
             rows = self.conn.execute(
                 "SELECT se.school_code, se.school_name, se.uuid, se.kiosk_id, se.category, "
                 "se.department, count(r.id) AS records, "
-                "sum(CASE WHEN r.superseded_by IS NULL THEN 1 ELSE 0 END) AS current, "
+                "sum(CASE WHEN r.id IS NOT NULL AND r.superseded_by IS NULL THEN 1 ELSE 0 END) "
+                "AS current, "
                 "sum(CASE WHEN r.superseded_by IS NOT NULL THEN 1 ELSE 0 END) AS superseded, "
                 "coalesce(sum(r.size), 0) AS bytes, max(r.received_at) AS last_received "
                 "FROM sessions se LEFT JOIN records r ON r.session_uuid = se.uuid "
