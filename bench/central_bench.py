@@ -36,16 +36,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx  # noqa: E402
+import httpx
 
-from central.local import open_storage  # noqa: E402
-from central.local_campaign import SqliteCampaign  # noqa: E402
-from kiosk import idnumber, sample  # noqa: E402
-from kiosk.roster import CheckedRoster, CheckedRow, ImportReport  # noqa: E402
-from kiosk.student import Student  # noqa: E402
-from kiosk.sync import protocol  # noqa: E402
-from tests.office_support import SCHEDULE, central  # noqa: E402
-from tests.sync_support import BIN, Receiver, add_token, free_port, write_config  # noqa: E402
+from central.local import open_storage
+from central.local_campaign import SqliteCampaign
+from kiosk import idnumber, sample
+from kiosk.roster import CheckedRoster, CheckedRow, ImportReport
+from kiosk.student import Student
+from kiosk.sync import protocol
+from tests.office_support import SCHEDULE, central
+from tests.sync_support import BIN, Receiver, add_token, free_port, write_config
 
 DEPARTMENTS = ("信息学院", "经济管理学院", "外国语学院", "医学院", "法学院", "化学化工学院")
 
@@ -68,7 +68,7 @@ def build_pages(data: Path, schools: int, students: int) -> str:
         return codes[0]
     started = time.perf_counter()
     assert central(data, "schedule", "import", str(SCHEDULE)).returncode == 0
-    photos, metadata = open_storage(data)
+    _, metadata = open_storage(data)
     campaign = SqliteCampaign(data / "central.db")
     rng = random.Random(5)
     used: set[str] = set()
@@ -178,7 +178,15 @@ def pages(data: Path, schools: int, students: int, requests: int) -> None:
     code = build_pages(data, schools, students)
     password = {}
     for name, role in (("bench-office", "office"), ("bench-school", "school")):
-        done = central(data, "user", "add", name, "--role", role, *(["--school", code] if role == "school" else []))
+        done = central(
+            data,
+            "user",
+            "add",
+            name,
+            "--role",
+            role,
+            *(["--school", code] if role == "school" else []),
+        )
         if done.returncode == 0:
             (data / f"{name}.pw").write_text(done.stdout.strip().splitlines()[-1])
         password[name] = (data / f"{name}.pw").read_text()
@@ -191,13 +199,19 @@ def pages(data: Path, schools: int, students: int, requests: int) -> None:
         results = {
             "office overview (/office)": timed(office, "/office", requests),
             f"school page (/school/{code})": timed(school, f"/school/{code}", requests),
-            "review page, one 院系 (60 students)": timed(school, f"/school/{code}/review", requests),
+            "review page, one 院系 (60 students)": timed(
+                school, f"/school/{code}/review", requests
+            ),
         }
     finally:
         receiver.stop()
-    print(f"\n{schools} schools x {students} students received ({schools * students} records), {requests} requests each:")
+    print(
+        f"\n{schools} schools x {students} students received ({schools * students} records), {requests} requests each:"
+    )
     for label, times in results.items():
-        print(f"  {label:40s} p50 {statistics.median(times):6.0f} ms   p95 {p95(times):6.0f} ms   max {max(times):6.0f} ms")
+        print(
+            f"  {label:40s} p50 {statistics.median(times):6.0f} ms   p95 {p95(times):6.0f} ms   max {max(times):6.0f} ms"
+        )
 
 
 def export(data: Path, students: int) -> None:
@@ -218,7 +232,15 @@ def export(data: Path, students: int) -> None:
             token = add_token(central_dir, "kiosk-01")
             config = write_config(data / "export-kiosk.toml", receiver.url, token)
             done = subprocess.run(
-                [str(BIN / "kiosk"), "--config", str(config), "--data", str(kiosk_dir), "sync", "--once"],
+                [
+                    str(BIN / "kiosk"),
+                    "--config",
+                    str(config),
+                    "--data",
+                    str(kiosk_dir),
+                    "sync",
+                    "--once",
+                ],
                 capture_output=True,
                 text=True,
             )
@@ -241,7 +263,9 @@ def export(data: Path, students: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--schools", type=int, default=50)
     parser.add_argument("--students", type=int, default=3000)
     parser.add_argument("--requests", type=int, default=40)
@@ -251,7 +275,9 @@ def main() -> None:
     args = parser.parse_args()
     data = args.data or Path(tempfile.mkdtemp(prefix="central-bench-"))
     data.mkdir(parents=True, exist_ok=True)
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; data in {data}")
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; data in {data}"
+    )
     pages(data / "pages", args.schools, args.students, args.requests)
     if not args.skip_export:
         export(data, args.export_students)

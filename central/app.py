@@ -235,7 +235,9 @@ def create_app(
             students = campaign.roster(school)
             if not students:
                 raise Refusal(
-                    404, protocol.ERR_NOT_FOUND, f"no roster for {school}; the office imports it first"
+                    404,
+                    protocol.ERR_NOT_FOUND,
+                    f"no roster for {school}; the office imports it first",
                 )
             return {
                 "school_code": school,

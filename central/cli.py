@@ -308,9 +308,7 @@ def roster_import(file: Path, report_path: Path | None, data_dir: Path) -> None:
 
     started = time.perf_counter()
     try:
-        checked = roster_module.check_roster(
-            file, min_birth_year=Config().roster.min_birth_year
-        )
+        checked = roster_module.check_roster(file, min_birth_year=Config().roster.min_birth_year)
     except roster_module.RosterError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -440,6 +438,8 @@ def user_add(name: str, role: str, school_code: str | None, data_dir: Path) -> N
     where = f" for school {account.school_code}" if account.school_code else ""
     click.echo(f"{account.role} account {account.name}{where}; initial password (shown once):")
     click.echo(password)
+
+
 @main.command()
 @data_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON report.")

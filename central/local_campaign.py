@@ -196,7 +196,9 @@ class SqliteCampaign:
             checked.count_changes(
                 {
                     row["id_number"]: tuple(row[c] for c in COMPARED_FIELDS)
-                    for row in conn.execute(f"SELECT id_number, {', '.join(COMPARED_FIELDS)} FROM roster")
+                    for row in conn.execute(
+                        f"SELECT id_number, {', '.join(COMPARED_FIELDS)} FROM roster"
+                    )
                 }
             )
             conn.executemany(_ROSTER_UPSERT, checked.upsert_values(stamp))

@@ -685,6 +685,7 @@ def check_command(app: App, images: tuple[Path, ...], as_json: bool, face_only: 
     results: list[dict[str, Any]] = []
     all_good = True
     for path in images:
+        error: str | None
         try:
             rgb = load_rgb(path)
             assessment = checker.assess(rgb, still=True, face_only=face_only)

@@ -14,6 +14,7 @@ either could put a photo under somebody else's ID number.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import gc
 import hashlib
@@ -30,7 +31,7 @@ from typing import Any
 
 from kiosk import idnumber
 from kiosk.store import Store, now
-from kiosk.student import COMPARED_FIELDS, ROSTER_FIELDS, Student
+from kiosk.student import COMPARED_FIELDS, DESCRIPTION_FIELDS, ROSTER_FIELDS, Student
 
 # -- the columns ----------------------------------------------------------------
 
@@ -235,7 +236,7 @@ def _read_workbook(
         except Exception:
             ranges = []
         table.merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in ranges]
-        if (has_header(table) if has_header else _find_header(table) is not None):
+        if has_header(table) if has_header else _find_header(table) is not None:
             return table
     if first_error:
         raise RosterError(
@@ -680,7 +681,6 @@ class CheckedRoster:
                 self.report.updated += 1
         self.report.imported = len(self.good)
 
-
     def upsert_values(self, stamp: str) -> list[tuple[Any, ...]]:
         """Parameters of an upsert per good row: UPSERTED, source file and row, times."""
         return [
@@ -758,9 +758,7 @@ def report_lines(report: ImportReport, elapsed: float, report_path: Path | None)
     ]
     lines += [f"  warning: {warning}" for warning in report.warnings]
     shown = report.rejected[:30]
-    lines += [
-        f"  row {p.row}, {p.column} {p.value!r}: {p.message} [{p.code}]" for p in shown
-    ]
+    lines += [f"  row {p.row}, {p.column} {p.value!r}: {p.message} [{p.code}]" for p in shown]
     if len(report.rejected) > len(shown):
         more = len(report.rejected) - len(shown)
         hint = f" (all in {report_path})" if report_path else " (use --report FILE for all)"
@@ -829,6 +827,7 @@ def _store(store: Store, checked: CheckedRoster) -> ImportReport:
                 "rejected_rows": len(report.rejected_rows),
             },
         )
+    return report
 
 
 class Roster:
@@ -866,30 +865,12 @@ class Roster:
         ``scanned`` names what identified them (``id_number``, ``student_number``);
         it goes into the correction and the event, never the value itself.
         """
-        stamp = now()
         with self.store.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO students (id_number, student_number, name, sex, school_name, "
-                "school_code, department, category, origin, imported_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'walk_in', ?, ?)",
-                (
-                    student.id_number,
-                    student.student_number,
-                    student.name,
-                    student.sex,
-                    student.school_name,
-                    student.school_code,
-                    student.department,
-                    student.category,
-                    stamp,
-                    stamp,
-                ),
-            )
-            student_id = int(cursor.lastrowid or 0)
+            student_id = self._insert(dataclasses.replace(student, origin="walk_in"))
             conn.execute(
                 "INSERT INTO corrections (student_id, session_id, field, old_value, new_value, "
                 "note, at) VALUES (?, ?, 'walk_in', NULL, ?, ?, ?)",
-                (student_id, session_id, scanned, "added at the station by the crew", stamp),
+                (student_id, session_id, scanned, "added at the station by the crew", now()),
             )
             self.store.log_event(
                 "walk_in_added", scanned, session_id=session_id, student_id=student_id
@@ -906,22 +887,28 @@ class Roster:
         if row:
             return int(row[0])
         session = self.store.session(session_id)
+        keyed = Student(
+            id_number=None,
+            student_number="",
+            name="",
+            school_name=session.school_name,
+            school_code=session.school_code,
+            department=session.department,
+            category=session.category,
+            collection_code=code,
+            origin="collection_code",
+        )
+        with self.store.transaction():
+            return self._insert(keyed)
+
+    def _insert(self, student: Student) -> int:
+        """One student row added outside a roster import (a walk-in, a collection code)."""
         stamp = now()
-        with self.store.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO students (student_number, school_name, school_code, department, "
-                "category, collection_code, origin, imported_at, updated_at) "
-                "VALUES ('', ?, ?, ?, ?, ?, 'collection_code', ?, ?)",
-                (
-                    session.school_name,
-                    session.school_code,
-                    session.department,
-                    session.category,
-                    code,
-                    stamp,
-                    stamp,
-                ),
-            )
+        cursor = self.conn.execute(
+            f"INSERT INTO students ({', '.join(DESCRIPTION_FIELDS)}, imported_at, updated_at) "
+            f"VALUES ({', '.join('?' * len(DESCRIPTION_FIELDS))}, ?, ?)",
+            (*(getattr(student, name) for name in DESCRIPTION_FIELDS), stamp, stamp),
+        )
         return int(cursor.lastrowid or 0)
 
     def by_id_number(self, value: str) -> Student | None:
