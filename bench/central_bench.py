@@ -176,7 +176,15 @@ def pages(data: Path, schools: int, students: int, requests: int) -> None:
     code = build_pages(data, schools, students)
     password = {}
     for name, role in (("bench-office", "office"), ("bench-school", "school")):
-        done = central(data, "user", "add", name, "--role", role, *(["--school", code] if role == "school" else []))
+        done = central(
+            data,
+            "user",
+            "add",
+            name,
+            "--role",
+            role,
+            *(["--school", code] if role == "school" else []),
+        )
         if done.returncode == 0:
             (data / f"{name}.pw").write_text(done.stdout.strip().splitlines()[-1])
         password[name] = (data / f"{name}.pw").read_text()
@@ -189,13 +197,19 @@ def pages(data: Path, schools: int, students: int, requests: int) -> None:
         results = {
             "office overview (/office)": timed(office, "/office", requests),
             f"school page (/school/{code})": timed(school, f"/school/{code}", requests),
-            "review page, one 院系 (60 students)": timed(school, f"/school/{code}/review", requests),
+            "review page, one 院系 (60 students)": timed(
+                school, f"/school/{code}/review", requests
+            ),
         }
     finally:
         receiver.stop()
-    print(f"\n{schools} schools x {students} students received ({schools * students} records), {requests} requests each:")
+    print(
+        f"\n{schools} schools x {students} students received ({schools * students} records), {requests} requests each:"
+    )
     for label, times in results.items():
-        print(f"  {label:40s} p50 {statistics.median(times):6.0f} ms   p95 {p95(times):6.0f} ms   max {max(times):6.0f} ms")
+        print(
+            f"  {label:40s} p50 {statistics.median(times):6.0f} ms   p95 {p95(times):6.0f} ms   max {max(times):6.0f} ms"
+        )
 
 
 def export(data: Path, students: int) -> None:
@@ -216,7 +230,15 @@ def export(data: Path, students: int) -> None:
             token = add_token(central_dir, "kiosk-01")
             config = write_config(data / "export-kiosk.toml", receiver.url, token)
             done = subprocess.run(
-                [str(BIN / "kiosk"), "--config", str(config), "--data", str(kiosk_dir), "sync", "--once"],
+                [
+                    str(BIN / "kiosk"),
+                    "--config",
+                    str(config),
+                    "--data",
+                    str(kiosk_dir),
+                    "sync",
+                    "--once",
+                ],
                 capture_output=True,
                 text=True,
             )
@@ -239,7 +261,9 @@ def export(data: Path, students: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--schools", type=int, default=50)
     parser.add_argument("--students", type=int, default=3000)
     parser.add_argument("--requests", type=int, default=40)
@@ -249,7 +273,9 @@ def main() -> None:
     args = parser.parse_args()
     data = args.data or Path(tempfile.mkdtemp(prefix="central-bench-"))
     data.mkdir(parents=True, exist_ok=True)
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; data in {data}")
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; data in {data}"
+    )
     pages(data / "pages", args.schools, args.students, args.requests)
     if not args.skip_export:
         export(data, args.export_students)

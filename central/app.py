@@ -128,7 +128,11 @@ def create_app(
         ):
             raise Refusal(422, protocol.ERR_BAD_MANIFEST, 'expected {"sha256": [hex digests]}')
         if len(digests) > limits.max_missing_query:
-            raise Refusal(413, protocol.ERR_TOO_LARGE, f"at most {limits.max_missing_query}")
+            raise Refusal(
+                422,
+                protocol.ERR_BAD_MANIFEST,
+                f"at most {limits.max_missing_query} digests per question; ask in parts",
+            )
 
         def lacking() -> list[str]:
             return [d for d in dict.fromkeys(digests) if photos.size(d) is None]
@@ -136,6 +140,9 @@ def create_app(
         return JSONResponse({"missing": await run_in_threadpool(lacking)})
 
     async def put_photo(request: Request) -> Response:
+        if request.path_params["sha256"] == "missing":
+            # /photos/missing is the question (POST), not a photo id: wrong method.
+            raise HTTPException(405, "use POST to ask which photos are missing", {"Allow": "POST"})
         await authenticate(request)
         sha = identifier(request, "sha256", protocol.SHA256_RE, "the photo id")
         claimed = protocol.parse_content_digest(request.headers.get("content-digest"))
@@ -228,7 +235,9 @@ def create_app(
             students = campaign.roster(school)
             if not students:
                 raise Refusal(
-                    404, protocol.ERR_NOT_FOUND, f"no roster for {school}; the office imports it first"
+                    404,
+                    protocol.ERR_NOT_FOUND,
+                    f"no roster for {school}; the office imports it first",
                 )
             return {
                 "school_code": school,

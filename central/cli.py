@@ -346,6 +346,9 @@ def roster_import(file: Path, report_path: Path | None, where: Locations) -> Non
     storage = _open(where, create=True)
     try:
         report = storage.campaign.import_roster(checked)
+    except storage.database.failure as exc:
+        click.echo(f"error: {roster_module.saving_failed(exc)}", err=True)
+        sys.exit(2)
     finally:
         storage.close()
     roster_cli.finish(report, time.perf_counter() - started, report_path)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from central.database import Connection, Database, retried
+from central.database import FOLD_LOCK, GC_LOCK, Connection, Database, retried
 from central.retakes import Shot, supersede_refusal
 from central.storage import CommitResult, Refusal, SessionStatus, SessionSummary
 from kiosk.durable import fsync_dir, make_dirs_durably, now
@@ -262,7 +262,8 @@ class SqlMetadata:
         photo_size: Callable[[str], int | None],
     ) -> CommitResult:
         with self.db.write() as conn:
-            self.db.exclude_collection(conn, collector=False)
+            self.db.hold(conn, GC_LOCK, exclusive=False)  # no photo collected meanwhile
+            self.db.hold(conn, FOLD_LOCK, exclusive=False)  # ids below commit before a fold
             known = conn.execute(
                 "SELECT kiosk_id, body_sha256, receipt FROM batches WHERE uuid = ?",
                 (manifest.batch,),
@@ -485,7 +486,8 @@ class SqlMetadata:
             rows = conn.execute(
                 "SELECT se.school_code, se.school_name, se.uuid, se.kiosk_id, se.category, "
                 "se.department, count(r.id) AS records, "
-                "sum(CASE WHEN r.superseded_by IS NULL THEN 1 ELSE 0 END) AS current, "
+                "sum(CASE WHEN r.id IS NOT NULL AND r.superseded_by IS NULL THEN 1 ELSE 0 END) "
+                "AS current, "
                 "sum(CASE WHEN r.superseded_by IS NOT NULL THEN 1 ELSE 0 END) AS superseded, "
                 "coalesce(sum(r.size), 0) AS bytes, max(r.received_at) AS last_received "
                 "FROM sessions se LEFT JOIN records r ON r.session_uuid = se.uuid "
@@ -537,7 +539,7 @@ class SqlMetadata:
     def collect_photos(self, candidates: list[str], remove: Callable[[str], None]) -> int:
         removed = 0
         with self.db.write() as conn:
-            self.db.exclude_collection(conn, collector=True)
+            self.db.hold(conn, GC_LOCK, exclusive=True)
             for sha in candidates:
                 if conn.execute("SELECT 1 FROM records WHERE sha256 = ?", (sha,)).fetchone():
                     continue

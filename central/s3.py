@@ -55,8 +55,8 @@ class S3PhotoStore:
         cache_dir: Path,
         max_connections: int = 32,
     ) -> None:
-        import boto3  # type: ignore[import-untyped]
-        from botocore.config import Config  # type: ignore[import-untyped]
+        import boto3
+        from botocore.config import Config
 
         self.bucket = bucket
         self.cache = cache_dir
@@ -71,7 +71,7 @@ class S3PhotoStore:
             ),
         )
         self.conditional = True  # until the store says it cannot
-        from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+        from botocore.exceptions import ClientError
 
         self.client_error = ClientError
         try:

@@ -68,6 +68,7 @@ class PhotoStore(Protocol):
 
     def path(self, sha256: str) -> Path:
         """A local file with the photo (the export reads files; a bucket caches one)."""
+
     def check(self, sha256: str, size: int) -> str | None:
         """Read the held photo now: None if it has ``size`` bytes hashing to ``sha256``,
         else what is wrong (missing, wrong size, other bytes)."""

@@ -49,7 +49,7 @@ from kiosk.records import (
     ResumeSession,
     SessionPlan,
 )
-from kiosk.scanner.base import DeviceStatus, Scan, ScannerBackend
+from kiosk.scanner.base import DeviceState, DeviceStatus, Scan, ScannerBackend
 from kiosk.timings import StudentClock, Timings
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class StationApp:
         else:
             self.inbox.put(st.DeviceChanged(event, time.monotonic()))
 
-    def _device(self, name: str, state: str, message: str = "") -> None:
+    def _device(self, name: str, state: DeviceState, message: str = "") -> None:
         self.inbox.put(st.DeviceChanged(DeviceStatus(name, state, message), time.monotonic()))
 
     # -- the loop ------------------------------------------------------------------

@@ -491,6 +491,16 @@ def _sync_client(app: App, server: str | None, token: str | None) -> ReceiverCli
         fail(str(exc))
 
 
+def _hold_sync_lock(store: Store, what: str) -> None:
+    """Exit 1 when another sync or purge holds this data folder; held until exit."""
+    from kiosk.sync.lock import SyncLock, SyncLockHeld
+
+    try:
+        SyncLock(store.data_dir).acquire(what)  # released by the kernel at exit
+    except SyncLockHeld as exc:
+        fail(str(exc), 1)
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="Drain the outbox and exit (for a timer).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's report as JSON on stdout.")
@@ -528,6 +538,7 @@ def sync(
 
     client = _sync_client(app, server, token)
     store = app.store
+    _hold_sync_lock(store, "this sync")
     err_tty = sys.stderr.isatty()
 
     def log(line: str) -> None:
@@ -633,6 +644,7 @@ def purge(app: App, session_uuid: str, server: str | None, token: str | None, ye
     client = _sync_client(app, server, token)
     if not yes:
         click.confirm(f"Delete the local photos of session {session_uuid}?", abort=True)
+    _hold_sync_lock(app.store, "the purge")
     try:
         deleted = runner.purge_session(app.store, client, session_uuid)
     except runner.PurgeRefused as exc:
@@ -673,6 +685,7 @@ def check_command(app: App, images: tuple[Path, ...], as_json: bool, face_only: 
     results: list[dict[str, Any]] = []
     all_good = True
     for path in images:
+        error: str | None
         try:
             rgb = load_rgb(path)
             assessment = checker.assess(rgb, still=True, face_only=face_only)

@@ -146,7 +146,7 @@ class CameraConfig:
     # Mains frequency for flicker avoidance under room lights (China: 50 Hz).
     mains_hz: int = setting(50, min=0, max=60)
     # Fixed exposure in microseconds and analogue gain; 0 = automatic, then
-    # locked once the face has been good (the first good frame of a student).
+    # locked when the automatic countdown starts (steady_frames good frames).
     exposure_us: int = setting(0, min=0, max=1_000_000)
     analogue_gain: float = setting(0.0, min=0.0, max=64.0)
     # Fixed white balance (red, blue gains); (0, 0) = automatic, then locked.
@@ -614,7 +614,7 @@ def _build(cls: type, table: Any, prefix: str) -> Any:
 
 def _coerce(hint: Any, value: Any, key: str, meta: Any) -> Any:
     origin = typing.get_origin(hint)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, prefix=key + ".")
     if origin is Literal:
         choices = typing.get_args(hint)
@@ -622,10 +622,10 @@ def _coerce(hint: Any, value: Any, key: str, meta: Any) -> Any:
             raise ConfigError(f"{key}: {value!r} is not one of {', '.join(map(repr, choices))}")
         return value
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        present = [a for a in typing.get_args(hint) if a is not type(None)]
         if value is None:
             return None
-        return _coerce(args[0], value, key, meta)
+        return _coerce(present[0], value, key, meta)
     if origin is tuple:
         args = typing.get_args(hint)
         if not isinstance(value, list):

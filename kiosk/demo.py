@@ -160,6 +160,25 @@ def build_script(
         steps.append(Step(f"{label}: wait for idle", idle, lambda app: camera.show(None)))
         steps.append(Step(label, lambda app, since: True, action))
 
+    def came_back(app: StationApp) -> None:
+        devices.remove_card()
+        if app.state.phase is st.Phase.ALREADY_DONE:
+            app.press(st.Action.RETAKE)
+
+    def retake_after_refusal(app: StationApp) -> None:
+        app.crew_screenshot("crew-refused")
+        if app.state.phase is st.Phase.CREW_DECISION:
+            app.press(st.Action.RETAKE)
+
+    def send_away(app: StationApp) -> None:
+        devices.remove_card()
+        app.crew_screenshot("crew-unknown")
+        app.press(st.Action.SKIP)
+
+    def skip_already_done(app: StationApp) -> None:
+        app.crew_screenshot("crew-already")
+        app.press(st.Action.SKIP)
+
     def photograph(i: int, student: Student, refused_first: bool) -> None:
         face = GOOD_FACES[i % len(GOOD_FACES)]
 
@@ -176,12 +195,7 @@ def build_script(
             Step(
                 f"student {i + 1} identified",
                 phase_is(st.Phase.IDENTIFIED, st.Phase.ALREADY_DONE, st.Phase.FRAMING),
-                lambda app: (
-                    devices.remove_card(),
-                    app.press(st.Action.RETAKE)
-                    if app.state.phase is st.Phase.ALREADY_DONE
-                    else None,
-                ),
+                came_back,
             )
         )
         if refused_first:
@@ -196,12 +210,7 @@ def build_script(
                 Step(
                     f"student {i + 1} refused, retakes",
                     phase_is(st.Phase.REVIEW, st.Phase.CREW_DECISION),
-                    lambda app: (
-                        app.crew_screenshot("crew-refused"),
-                        app.press(st.Action.RETAKE)
-                        if app.state.phase is st.Phase.CREW_DECISION
-                        else None,
-                    ),
+                    retake_after_refusal,
                 )
             )
         steps.append(
@@ -218,11 +227,7 @@ def build_script(
             Step(
                 "crew sends the unknown student away",
                 phase_is(st.Phase.UNKNOWN),
-                lambda app: (
-                    devices.remove_card(),
-                    app.crew_screenshot("crew-unknown"),
-                    app.press(st.Action.SKIP),
-                ),
+                send_away,
             )
         )
 
@@ -232,7 +237,7 @@ def build_script(
             Step(
                 "crew skips the student already photographed",
                 phase_is(st.Phase.ALREADY_DONE),
-                lambda app: (app.crew_screenshot("crew-already"), app.press(st.Action.SKIP)),
+                skip_already_done,
             )
         )
 
@@ -255,7 +260,7 @@ def build_script(
     return steps
 
 
-FAST = {
+FAST: dict[str, Any] = {
     "confirm_s": 0.3,
     "countdown_s": 0.5,
     "review_s": 0.8,

@@ -33,7 +33,7 @@ NOTHING_TO_CROP = frozenset({Reason.NO_FACE, Reason.MULTIPLE_FACES})
 
 class Checker(Protocol):
     def assess(
-        self, rgb: np.ndarray, still: bool = False, face_only: bool = False
+        self, rgb: np.ndarray, *, still: bool = False, face_only: bool = False
     ) -> Assessment: ...
 
 

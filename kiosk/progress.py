@@ -56,7 +56,9 @@ def read_progress(
     conn = store.conn
     session = store.session(session_id)
     scope = "s.school_code = ?" + (" AND s.category = ?" if session.category else "")
-    args: list[object] = [session.school_code] + ([session.category] if session.category else [])
+    args: list[object] = [session.school_code]
+    if session.category:
+        args.append(session.category)
     if session.department:
         scope += " AND s.department = ?"
         args.append(session.department)

@@ -14,12 +14,15 @@ either could put a photo under somebody else's ID number.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import gc
 import hashlib
 import io
 import re
+import sqlite3
 import unicodedata
+import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -28,7 +31,7 @@ from typing import Any
 
 from kiosk import idnumber
 from kiosk.store import Store, now
-from kiosk.student import COMPARED_FIELDS, ROSTER_FIELDS, Student
+from kiosk.student import COMPARED_FIELDS, DESCRIPTION_FIELDS, ROSTER_FIELDS, Student
 
 # -- the columns ----------------------------------------------------------------
 
@@ -132,6 +135,21 @@ class Table:
 # -- reading -------------------------------------------------------------------
 
 
+# What is read is bounded, so a hostile or broken file cannot take the
+# kiosk's memory (a 200 MB cell once peaked at 1.8 GB). A whole university's
+# roster (25,000 rows) is ~3 MB as .xlsx and ~4 MB as CSV; its sheet XML
+# unpacks to ~25 MB.
+MAX_ROSTER_BYTES = 64 * 1024 * 1024
+MAX_UNPACKED_BYTES = 128 * 1024 * 1024
+# No roster cell (a name, a major, a school) comes near this; the csv
+# module's own limit is 131,072 characters.
+MAX_CELL_CHARS = 4096
+# An Office file encrypted with a password is an OLE2 container with this
+# stream instead of a zip (ECMA-376 / MS-OFFCRYPTO).
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+
+
 def read_table(
     path: Path,
     has_header: Callable[[Table], bool] | None = None,
@@ -141,16 +159,45 @@ def read_table(
     recognises, named by ``header_names`` in the error). Raises RosterError."""
     suffix = path.suffix.lower()
     try:
+        size = path.stat().st_size
+        if size > MAX_ROSTER_BYTES:
+            raise RosterError(
+                f"{path.name} is {size / 1e6:.0f} MB; a roster is a few MB at most, so this "
+                "is not the school's roster (or it is damaged): check the file and export it "
+                "again"
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise RosterError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if not data:
         raise RosterError(f"{path} is empty (0 bytes); export the roster from Excel again")
+    if data.startswith(_OLE2_MAGIC) and _ENCRYPTED_PACKAGE in data:
+        raise RosterError(
+            f"{path.name} is protected by a password; open it in Excel or WPS with the "
+            "password, remove it (文件 → 信息 → 保护工作簿 / 文档加密), save, and import again"
+        )
     if suffix == ".csv" or (
         suffix not in (".xlsx", ".xlsm", ".xls", ".ods") and _looks_like_text(data)
     ):
         return _read_csv(path, data)
+    _check_unpacked_size(path, data)
     return _read_workbook(path, data, has_header, header_names)
+
+
+def _check_unpacked_size(path: Path, data: bytes) -> None:
+    """A zip bomb (or one huge cell) is refused before calamine unpacks it."""
+    if not data.startswith(b"PK"):
+        return
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        return  # calamine names the damage better
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise RosterError(
+            f"{path.name} unpacks to {unpacked / 1e6:.0f} MB; a roster unpacks to a few tens "
+            "of MB, so a cell or sheet in it is far too large: check the file with the school"
+        )
 
 
 def _looks_like_text(data: bytes) -> bool:
@@ -189,7 +236,7 @@ def _read_workbook(
         except Exception:
             ranges = []
         table.merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in ranges]
-        if (has_header(table) if has_header else _find_header(table) is not None):
+        if has_header(table) if has_header else _find_header(table) is not None:
             return table
     if first_error:
         raise RosterError(
@@ -223,7 +270,25 @@ def _read_csv(path: Path, data: bytes) -> Table:
         dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = [(i + 1, list(r)) for i, r in enumerate(csv.reader(io.StringIO(text), dialect))]
+    rows: list[tuple[int, list[Any]]] = []
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        for i, row in enumerate(reader):
+            rows.append((i + 1, list(row)))
+    except csv.Error:
+        raise RosterError(
+            f"{path.name}: line {reader.line_num} has a cell of more than "
+            f"{csv.field_size_limit():,} characters (or an unclosed quote); no roster cell is "
+            "that long: check that line in the school's file and save it again"
+        ) from None
+    for number, row in rows:
+        for value in row:
+            if len(value) > MAX_CELL_CHARS:
+                raise RosterError(
+                    f"{path.name}: row {number} has a cell of {len(value):,} characters; no "
+                    f"roster cell is longer than {MAX_CELL_CHARS:,}: check that row in the "
+                    "school's file and save it again"
+                )
     if not any(any(_present(v) for v in r) for _, r in rows):
         raise RosterError(f"{path.name} has no data")
     return Table(name=path.name, rows=rows)
@@ -616,7 +681,6 @@ class CheckedRoster:
                 self.report.updated += 1
         self.report.imported = len(self.good)
 
-
     def upsert_values(self, stamp: str) -> list[tuple[Any, ...]]:
         """Parameters of an upsert per good row: UPSERTED, source file and row, times."""
         return [
@@ -694,9 +758,7 @@ def report_lines(report: ImportReport, elapsed: float, report_path: Path | None)
     ]
     lines += [f"  warning: {warning}" for warning in report.warnings]
     shown = report.rejected[:30]
-    lines += [
-        f"  row {p.row}, {p.column} {p.value!r}: {p.message} [{p.code}]" for p in shown
-    ]
+    lines += [f"  row {p.row}, {p.column} {p.value!r}: {p.message} [{p.code}]" for p in shown]
     if len(report.rejected) > len(shown):
         more = len(report.rejected) - len(shown)
         hint = f" (all in {report_path})" if report_path else " (use --report FILE for all)"
@@ -721,8 +783,26 @@ def _import(
     return store_checked(store, checked)
 
 
+def saving_failed(exc: Exception) -> RosterError:
+    """A failed save (full disk, locked database): the transaction rolled back."""
+    return RosterError(
+        f"could not save the roster ({exc}); nothing changed. If the disk is full, free "
+        "space on the SD card (old exports, purged sessions) and import again"
+    )
+
+
 def store_checked(store: Store, checked: CheckedRoster) -> ImportReport:
-    """Upsert the good rows in one transaction (keyed on the ID number)."""
+    """Upsert the good rows in one transaction (keyed on the ID number).
+
+    Raises :class:`RosterError` when the save fails; the roster is then as it was.
+    """
+    try:
+        return _store(store, checked)
+    except sqlite3.Error as exc:
+        raise saving_failed(exc) from exc
+
+
+def _store(store: Store, checked: CheckedRoster) -> ImportReport:
     report = checked.report
     stamp = now()
     with store.transaction() as conn:
@@ -785,30 +865,12 @@ class Roster:
         ``scanned`` names what identified them (``id_number``, ``student_number``);
         it goes into the correction and the event, never the value itself.
         """
-        stamp = now()
         with self.store.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO students (id_number, student_number, name, sex, school_name, "
-                "school_code, department, category, origin, imported_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'walk_in', ?, ?)",
-                (
-                    student.id_number,
-                    student.student_number,
-                    student.name,
-                    student.sex,
-                    student.school_name,
-                    student.school_code,
-                    student.department,
-                    student.category,
-                    stamp,
-                    stamp,
-                ),
-            )
-            student_id = int(cursor.lastrowid or 0)
+            student_id = self._insert(dataclasses.replace(student, origin="walk_in"))
             conn.execute(
                 "INSERT INTO corrections (student_id, session_id, field, old_value, new_value, "
                 "note, at) VALUES (?, ?, 'walk_in', NULL, ?, ?, ?)",
-                (student_id, session_id, scanned, "added at the station by the crew", stamp),
+                (student_id, session_id, scanned, "added at the station by the crew", now()),
             )
             self.store.log_event(
                 "walk_in_added", scanned, session_id=session_id, student_id=student_id
@@ -825,22 +887,28 @@ class Roster:
         if row:
             return int(row[0])
         session = self.store.session(session_id)
+        keyed = Student(
+            id_number=None,
+            student_number="",
+            name="",
+            school_name=session.school_name,
+            school_code=session.school_code,
+            department=session.department,
+            category=session.category,
+            collection_code=code,
+            origin="collection_code",
+        )
+        with self.store.transaction():
+            return self._insert(keyed)
+
+    def _insert(self, student: Student) -> int:
+        """One student row added outside a roster import (a walk-in, a collection code)."""
         stamp = now()
-        with self.store.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO students (student_number, school_name, school_code, department, "
-                "category, collection_code, origin, imported_at, updated_at) "
-                "VALUES ('', ?, ?, ?, ?, ?, 'collection_code', ?, ?)",
-                (
-                    session.school_name,
-                    session.school_code,
-                    session.department,
-                    session.category,
-                    code,
-                    stamp,
-                    stamp,
-                ),
-            )
+        cursor = self.conn.execute(
+            f"INSERT INTO students ({', '.join(DESCRIPTION_FIELDS)}, imported_at, updated_at) "
+            f"VALUES ({', '.join('?' * len(DESCRIPTION_FIELDS))}, ?, ?)",
+            (*(getattr(student, name) for name in DESCRIPTION_FIELDS), stamp, stamp),
+        )
         return int(cursor.lastrowid or 0)
 
     def by_id_number(self, value: str) -> Student | None:

@@ -421,7 +421,7 @@ def _short(error: BaseException | str) -> str:
 
 def _clear(state: State, phase: Phase, **changes: Any) -> State:
     """Enter ``phase`` with the per-student fields reset."""
-    base = dict(
+    base: dict[str, Any] = dict(
         phase=phase,
         subject=None,
         notice=None,
@@ -690,10 +690,10 @@ def _on_framing(state: State, event: Event, config: StationConfig) -> Transition
         if event.action is Action.SKIP:
             return _next_or_idle(state, event.now, config)
     if isinstance(event, Tick) and state.deadline is not None and event.now >= state.deadline:
-        next_state = _next_or_idle(state, event.now, config)
+        gone = _next_or_idle(state, event.now, config)
         return Transition(
-            next_state.state,
-            (*next_state.effects, LogEvent("timeout", "framing", student_id=_sid(state))),
+            gone.state,
+            (*gone.effects, LogEvent("timeout", "framing", student_id=_sid(state))),
         )
     return Transition(state)
 

@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid as uuid_module
 from pathlib import Path
 
 import httpx
@@ -23,6 +24,7 @@ from PIL import Image
 
 from kiosk import sample
 from kiosk.store import Store, now
+from kiosk.sync import protocol
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -316,3 +318,66 @@ def assert_receiver_holds_exactly(central_dir: Path, kiosk_dir: Path) -> int:
         assert hashlib.sha256(data).hexdigest() == sha
         assert data == (kiosk_dir / shots[record_uuid][1]).read_bytes()
     return len(rows)
+
+
+SAMPLE_SESSION = "6bdc48c3-2251-44ac-939b-084eee3716a6"
+SAMPLE_ID_NUMBER = "11010519491231002X"  # made up, with a correct check character
+
+
+def manifest_document(
+    *,
+    kiosk: str = "kiosk-a",
+    batch: str | None = None,
+    session: str = SAMPLE_SESSION,
+    record_uuid: str | None = None,
+    photo: str = "0" * 64,
+    size: int = 1,
+    student: dict[str, object] | None = None,
+    **record: object,
+) -> dict[str, object]:
+    """A valid one-record manifest as a dict, for tests that send their own batches."""
+    return {
+        "protocol": 1,
+        "batch": batch or str(uuid_module.uuid4()),
+        "kiosk": kiosk,
+        "sessions": [
+            {
+                "uuid": session,
+                "station_id": kiosk,
+                "school_code": sample.SCHOOL_CODE,
+                "school_name": sample.SCHOOL_NAME,
+                "category": "普通生",
+                "department": "信息学院",
+                "opened_at": "2026-06-01T08:00:00.000+00:00",
+                "closed_at": None,
+            }
+        ],
+        "records": [
+            {
+                "uuid": record_uuid or str(uuid_module.uuid4()),
+                "session": session,
+                "seq": 1,
+                "sha256": photo,
+                "size": size,
+                "width": 64,
+                "height": 80,
+                "taken_at": "2026-06-01T08:01:00.000+00:00",
+                "status": "accepted",
+                "reasons": [],
+                "supersedes": None,
+                "collection_code": None,
+                "student": {
+                    "name": "测试",
+                    "school_code": sample.SCHOOL_CODE,
+                    "id_number": SAMPLE_ID_NUMBER,
+                }
+                | (student or {}),
+            }
+            | record
+        ],
+    }
+
+
+def manifest_bytes(document: dict[str, object]) -> bytes:
+    """The canonical bytes a kiosk would send."""
+    return protocol.canonical_json(document).encode("utf-8")

@@ -57,7 +57,9 @@ def test_twenty_kiosks_two_receivers_under_sigkill_keep_everything_once(tmp_path
         for i in range(KIOSKS):
             kiosk_id = f"kiosk-{i + 1:02d}"
             folder = tmp_path / kiosk_id
-            make_kiosk(folder, students=SHOTS, shots=SHOTS, seed=100 + i, station_id=kiosk_id).close()
+            make_kiosk(
+                folder, students=SHOTS, shots=SHOTS, seed=100 + i, station_id=kiosk_id
+            ).close()
             token = add_token(receivers[i % 2].data, kiosk_id)
             configs = [
                 write_config(

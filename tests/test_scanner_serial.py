@@ -43,7 +43,27 @@ def test_partial_line_is_dropped_after_the_timeout() -> None:
 def test_overlong_line_is_dropped() -> None:
     splitter = LineSplitter("cr", max_line=16)
     assert splitter.feed(b"x" * 40, 0) == []
+    assert splitter.feed(b"ok\r", 0) == []  # still the overlong line: its tail is dropped
     assert splitter.feed(b"ok\r", 0) == [b"ok"]
+
+
+def test_the_tail_of_an_overlong_line_never_becomes_a_scan(caplog) -> None:
+    # The hostile review: 1 MB of "A" became a collection code of 8,781 characters.
+    splitter = LineSplitter("cr", max_line=16)
+    out: list[bytes] = []
+    with caplog.at_level("WARNING", logger="kiosk.scanner.serial_line"):
+        for _ in range(0, 1000, 7):
+            out += splitter.feed(b"A" * 7, 0.0)
+        out += splitter.feed(b"AAAA\rnext\r", 0.0)
+        out += splitter.feed(b"B" * 40 + b"\rlast\r", 0.0)  # overlong inside one chunk
+    assert out == [b"next", b"last"]
+    assert len([r for r in caplog.records if "more than 16 bytes" in r.message]) == 2
+
+
+def test_a_pause_ends_an_overlong_line() -> None:
+    splitter = LineSplitter("cr", max_line=16, line_timeout=0.2)
+    splitter.feed(b"A" * 40, 0.0)
+    assert splitter.feed(b"ok\r", 1.0) == [b"ok"]  # a new scan after the pause
 
 
 @given(st.lists(st.binary(max_size=50), max_size=30))
@@ -91,6 +111,25 @@ def test_backend_reads_scans_from_the_pty(scanner: SimulatedSerialScanner) -> No
         assert got.wait_scan(after=mark).payload == code
     finally:
         backend.stop()
+
+
+def test_a_megabyte_line_on_the_pty_gives_no_scan(scanner, caplog) -> None:
+    backend = SerialLineScanner(scanner.port, baud=9600, reconnect_interval=0.05)
+    got = Events()
+    with caplog.at_level("WARNING", logger="kiosk.scanner.serial_line"):
+        backend.start(got)
+        try:
+            got.wait_status("ok")
+            mark = len(got.items)
+            scanner.scan(b"A" * (1 << 20))
+            scanner.scan("0020210007")
+            assert got.wait_scan(after=mark).payload == b"0020210007"
+            time.sleep(0.1)
+            scans = [e for e in got.items[mark:] if hasattr(e, "payload")]
+            assert [s.payload for s in scans] == [b"0020210007"]
+        finally:
+            backend.stop()
+    assert len([r for r in caplog.records if "discarded up to its end" in r.message]) == 1
 
 
 def test_backend_reconnects_after_unplug(scanner: SimulatedSerialScanner) -> None:

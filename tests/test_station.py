@@ -193,6 +193,17 @@ def test_steady_frames_start_the_countdown_and_lock_exposure() -> None:
     assert state.phase is st.Phase.CAPTURING and kinds(effects, st.TakeStill)
 
 
+def test_exposure_locks_when_the_automatic_countdown_starts_not_at_the_first_good_frame() -> None:
+    """docs/station.md: the lock comes with the countdown; a crew countdown locks nothing."""
+    steady = CONFIG.steady_frames
+    state, effects = run(framing(), *good_frames(steady - 1))
+    assert state.phase is st.Phase.FRAMING and not kinds(effects, st.LockExposure)
+    state, effects = run(state, *good_frames(1, now=2.0))
+    assert state.phase is st.Phase.COUNTDOWN and len(kinds(effects, st.LockExposure)) == 1
+    state, effects = run(framing(), st.Key(st.Action.SHUTTER, now=1.0))
+    assert state.phase is st.Phase.COUNTDOWN and not kinds(effects, st.LockExposure)
+
+
 def test_bad_frame_cancels_an_automatic_countdown_but_not_a_crew_one() -> None:
     state, effects = run(framing(), *good_frames(3), st.FrameJudged(SMILE, now=1.5))
     assert state.phase is st.Phase.FRAMING and kinds(effects, st.UnlockExposure)

@@ -1,6 +1,7 @@
 import sqlite3
 
 import pytest
+import sqlite_utils
 
 from kiosk.store import MIGRATIONS, Store, StoreError
 
@@ -10,9 +11,7 @@ def test_new_database_is_wal_full_and_migrated(tmp_path):
         assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert store.version == len(MIGRATIONS)
-        tables = {
-            r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
+        tables = set(sqlite_utils.Database(store.conn).table_names())
         assert {"students", "sessions", "shots", "outbox", "events", "corrections"} <= tables
 
 

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.sync import protocol
-from tests.sync_support import Receiver, add_token
+from tests.sync_support import Receiver, add_token, manifest_document
 
 HUGE = "HUGE-INTEGER-PLACEHOLDER"
 SESSION = "6bdc48c3-2251-44ac-939b-084eee3716a6"
@@ -43,45 +43,9 @@ def server(
 
 
 def valid_manifest() -> dict[str, Any]:
-    return {
-        "protocol": 1,
-        "batch": str(uuid.uuid4()),
-        "kiosk": "kiosk-a",
-        "sessions": [
-            {
-                "uuid": SESSION,
-                "station_id": "kiosk-a",
-                "school_code": "19999",
-                "school_name": "示例大学",
-                "category": "普通生",
-                "department": "信息学院",
-                "opened_at": "2026-06-01T08:00:00.000+00:00",
-                "closed_at": None,
-            }
-        ],
-        "records": [
-            {
-                "uuid": str(uuid.uuid4()),
-                "session": SESSION,
-                "seq": 1,
-                "sha256": "0" * 64,
-                "size": 10,
-                "width": 64,
-                "height": 80,
-                "taken_at": "2026-06-01T08:01:00.000+00:00",
-                "status": "accepted",
-                "reasons": [],
-                "supersedes": None,
-                "collection_code": None,
-                "student": {
-                    "name": "测试",
-                    "school_code": "19999",
-                    "id_number": "11010519491231002X",
-                    "school_name": "示例大学",
-                },
-            }
-        ],
-    }
+    document = manifest_document(session=SESSION)
+    document["records"][0]["student"]["school_name"] = "示例大学"  # type: ignore[index]
+    return document
 
 
 def body_of(document: Any) -> bytes:

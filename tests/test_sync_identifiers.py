@@ -18,7 +18,17 @@ import pytest
 
 from kiosk.sync import protocol
 from tests.backends import central_db
-from tests.sync_support import BIN, Receiver, add_token, jpeg, kiosk, make_kiosk, write_config
+from tests.sync_support import (
+    BIN,
+    Receiver,
+    add_token,
+    jpeg,
+    kiosk,
+    make_kiosk,
+    manifest_bytes,
+    manifest_document,
+    write_config,
+)
 
 # Every test here runs on both back ends (tests/backends.py).
 pytestmark = pytest.mark.usefixtures("backend")
@@ -33,42 +43,8 @@ def server(tmp_path: Path, backend):  # type: ignore[no-untyped-def]
 
 
 def manifest(batch: str, record: str, session: str, sha: str, size: int) -> bytes:
-    return protocol.encode_manifest(
-        batch=batch,
-        kiosk="kiosk-a",
-        sessions=[
-            {
-                "uuid": session,
-                "station_id": "kiosk-a",
-                "school_code": "19999",
-                "school_name": "示例大学",
-                "category": "普通生",
-                "department": "信息学院",
-                "opened_at": "2026-06-01T08:00:00.000+00:00",
-                "closed_at": None,
-            }
-        ],
-        records=[
-            {
-                "uuid": record,
-                "session": session,
-                "seq": 1,
-                "sha256": sha,
-                "size": size,
-                "width": 64,
-                "height": 80,
-                "taken_at": "2026-06-01T08:01:00.000+00:00",
-                "status": "accepted",
-                "reasons": [],
-                "supersedes": None,
-                "collection_code": None,
-                "student": {
-                    "name": "测试",
-                    "school_code": "19999",
-                    "id_number": "11010519491231002X",
-                },
-            }
-        ],
+    return manifest_bytes(
+        manifest_document(batch=batch, record_uuid=record, session=session, photo=sha, size=size)
     )
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from kiosk.sync import protocol
 from tests.backends import central_db
-from tests.sync_support import BIN, Receiver, add_token, jpeg
+from tests.sync_support import BIN, Receiver, add_token, jpeg, manifest_bytes, manifest_document
 
 ALICE = "11010519491231002X"
 BOB = "110105194912310037"
@@ -60,41 +60,18 @@ def send(server: Any, kiosk: str, id_number: str, supersedes: str | None = None,
     )
     assert put.status_code in (200, 201)
     session = server.sessions.setdefault(kiosk, str(uuid.uuid4()))
-    record_uuid = extra.pop("record_uuid", None) or str(uuid.uuid4())
-    batch = str(uuid.uuid4())
-    body = protocol.encode_manifest(
-        batch=batch,
+    document = manifest_document(
         kiosk=kiosk,
-        sessions=[
-            {
-                "uuid": session,
-                "station_id": kiosk,
-                "school_code": "19999",
-                "school_name": "示例大学",
-                "category": "普通生",
-                "department": "信息学院",
-                "opened_at": "2026-06-01T08:00:00.000+00:00",
-                "closed_at": None,
-            }
-        ],
-        records=[
-            {
-                "uuid": record_uuid,
-                "session": session,
-                "seq": 1,
-                "sha256": digest,
-                "size": len(data),
-                "width": 64,
-                "height": 80,
-                "taken_at": "2026-06-01T08:01:00.000+00:00",
-                "status": "accepted",
-                "reasons": [],
-                "supersedes": supersedes,
-                "collection_code": None,
-                "student": {"name": "测试", "school_code": "19999", "id_number": id_number} | extra,
-            }
-        ],
+        session=session,
+        record_uuid=extra.pop("record_uuid", None),
+        photo=digest,
+        size=len(data),
+        supersedes=supersedes,
+        student={"id_number": id_number, **extra},
     )
+    batch = str(document["batch"])
+    record_uuid = document["records"][0]["uuid"]  # type: ignore[index]
+    body = manifest_bytes(document)
     response = httpx.put(f"{server.url}/v1/batches/{batch}", content=body, headers=headers)
     assert response.status_code < 500, response.text
     return response, record_uuid

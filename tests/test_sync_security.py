@@ -17,7 +17,7 @@ import pytest
 
 from kiosk.sync import protocol
 from tests.backends import central_db
-from tests.sync_support import BIN, Receiver, add_token, jpeg
+from tests.sync_support import BIN, Receiver, add_token, jpeg, manifest_bytes, manifest_document
 
 LIMIT = 64 * 1024
 
@@ -59,35 +59,15 @@ def upload(server, data, token="a"):
 
 
 def manifest(kiosk="kiosk-a", batch=None, photo=None, size=1, record_uuid=None, **record):
-    batch = batch or str(uuid.uuid4())
-    session = {
-        "uuid": "6bdc48c3-2251-44ac-939b-084eee3716a6",
-        "station_id": kiosk,
-        "school_code": "19999",
-        "school_name": "示例大学",
-        "category": "普通生",
-        "department": "信息学院",
-        "opened_at": "2026-06-01T08:00:00.000+00:00",
-        "closed_at": None,
-    }
-    body = {
-        "uuid": record_uuid or str(uuid.uuid4()),
-        "session": session["uuid"],
-        "seq": 1,
-        "sha256": photo or "0" * 64,
-        "size": size,
-        "width": 64,
-        "height": 80,
-        "taken_at": "2026-06-01T08:01:00.000+00:00",
-        "status": "accepted",
-        "reasons": [],
-        "supersedes": None,
-        "collection_code": None,
-        "student": {"name": "测试", "school_code": "19999", "id_number": "11010519491231002X"},
-    } | record
-    return batch, protocol.encode_manifest(
-        batch=batch, kiosk=kiosk, sessions=[session], records=[body]
+    document = manifest_document(
+        kiosk=kiosk,
+        batch=batch,
+        photo=photo or "0" * 64,
+        size=size,
+        record_uuid=record_uuid,
+        **record,
     )
+    return document["batch"], manifest_bytes(document)
 
 
 def test_health_needs_no_token_but_everything_else_does(server):

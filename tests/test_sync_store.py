@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+import sqlite_utils
+
 from kiosk.store import Store
 from kiosk.sync import outbox, protocol
 from tests.sync_support import BIN, REPO, SOAK, make_kiosk
@@ -167,8 +169,12 @@ def test_a_version_1_database_upgrades_to_the_current_schema(tmp_path, monkeypat
     monkeypatch.undo()
     with Store(tmp_path / "kiosk.db") as upgraded:
         assert upgraded.version == len(store_module.MIGRATIONS) >= 3
-        assert {"batches", "reconciliations"} <= set(upgraded.db.table_names())
-        assert {"purged_at", "collection_code_raw"} <= set(upgraded.db["shots"].columns_dict)
+        assert {"batches", "reconciliations"} <= set(
+            sqlite_utils.Database(upgraded.conn).table_names()
+        )
+        assert {"purged_at", "collection_code_raw"} <= set(
+            sqlite_utils.Database(upgraded.conn)["shots"].columns_dict
+        )
 
 
 def test_a_version_2_database_upgrades_and_keeps_its_shots(tmp_path):
@@ -181,7 +187,7 @@ def test_a_version_2_database_upgrades_and_keeps_its_shots(tmp_path):
     old.close()
     with Store(tmp_path / "kiosk.db") as upgraded:
         assert upgraded.version == len(store_module.MIGRATIONS) == 3
-        assert "collection_code_raw" in upgraded.db["shots"].columns_dict
+        assert "collection_code_raw" in sqlite_utils.Database(upgraded.conn)["shots"].columns_dict
         assert upgraded.verify().ok and upgraded.verify().checked == 3
         assert outbox.counts(upgraded)["pending"] == 3
 

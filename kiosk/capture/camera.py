@@ -283,7 +283,7 @@ class Picamera2Device:
 
     def __init__(self, index: int = 0) -> None:
         try:
-            from picamera2 import Picamera2  # type: ignore[import-not-found]
+            from picamera2 import Picamera2
         except ImportError as exc:
             raise CameraError(
                 "picamera2 is not installed: on the Pi run install.sh (python3-picamera2 from apt); "
@@ -461,7 +461,7 @@ class Picamera2Camera:
                         pending.error = exc
                     pending.done.set()
                 lores = request.make_array("lores")
-                rgb = yuv420_to_rgb(lores, preview_size)  # type: ignore[arg-type]
+                rgb = yuv420_to_rgb(lores, preview_size)
                 self._seq += 1
                 self._latest = Frame(rgb, self._seq, time.monotonic())
                 self._error = ""

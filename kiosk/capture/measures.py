@@ -260,7 +260,7 @@ def face_patch(rgb: np.ndarray, lm: np.ndarray, g: Geometry) -> Patch:
 
 def polygon_mask(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
     mask = np.zeros(shape, dtype=np.uint8)
-    cv2.fillPoly(mask, [np.round(points).astype(np.int32)], 1)
+    cv2.fillPoly(mask, [np.round(points).astype(np.int32)], (1,))
     return mask.astype(bool)
 
 
@@ -268,7 +268,7 @@ def pixel_measures(patch: Patch) -> dict[str, float]:
     """Light, sharpness and occlusion cues from the face patch."""
     rgb = patch.rgb
     lm = patch.landmarks
-    shape = rgb.shape[:2]
+    shape = (rgb.shape[0], rgb.shape[1])
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     face = polygon_mask(shape, lm[list(FACE_OVAL)])

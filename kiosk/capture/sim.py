@@ -189,11 +189,9 @@ class SimCamera:
                 placement = self.placements.get(name)
                 if placement is not None and mask_path.exists():
                     alpha = self._cv2.imread(str(mask_path), self._cv2.IMREAD_GRAYSCALE)
-                    still = stage_person(
-                        rgb, alpha, placement, tuple(self.config.still_size), self.config
-                    )
+                    still = stage_person(rgb, alpha, placement, self.config.still_size, self.config)
                 else:
-                    still = compose_scene(rgb, tuple(self.config.still_size))
+                    still = compose_scene(rgb, self.config.still_size)
             preview = self._cv2.resize(
                 still, tuple(self.config.preview_size), interpolation=self._cv2.INTER_AREA
             )

@@ -76,13 +76,14 @@ class Screen:
         try:
             pygame.display.init()
         except pygame.error as exc:
-            problem = f"{kmsdrm.driver_problem(None, display.driver)} (SDL: {exc})"
-            log.error("%s", problem)
-            notify.status(problem)
+            failed = f"{kmsdrm.driver_problem(None, display.driver)} (SDL: {exc})"
+            log.error("%s", failed)
+            notify.status(failed)
             raise
-        problem = kmsdrm.driver_problem(pygame.display.get_driver(), display.driver)
-        if problem or not display.ok:
-            problem = problem or display.message
+        problem = kmsdrm.driver_problem(pygame.display.get_driver(), display.driver) or (
+            None if display.ok else display.message
+        )
+        if problem:
             log.error("%s", problem)
             notify.status(problem)
         pygame.font.init()

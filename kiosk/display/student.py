@@ -101,9 +101,9 @@ def _preview(surface: pygame.Surface, view: View) -> None:
         surface.fill(PANEL)
         return
     fh, fw = view.frame.shape[:2]
-    image = pygame.image.frombuffer(
-        view.frame.tobytes() if not view.frame.flags.c_contiguous else view.frame, (fw, fh), "RGB"
-    )
+    # pygame reads a contiguous numpy array through the buffer protocol, without a copy.
+    pixels: Any = view.frame if view.frame.flags.c_contiguous else view.frame.tobytes()
+    image = pygame.image.frombuffer(pixels, (fw, fh), "RGB")
     image = pygame.transform.flip(image, True, False)  # a mirror, on screen only
     scale, ox, oy = fit((fw, fh), (w, h), cover=True)
     if (fw, fh) != (w, h):

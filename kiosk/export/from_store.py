@@ -20,7 +20,7 @@ import dataclasses
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from kiosk.export.package import Erratum, Package, Person, Take, assemble
@@ -133,7 +133,7 @@ def session_package(store: Store, session_id: int, offset: dt.timedelta) -> Pack
 def _package(
     store: Store,
     scope_sql: str,
-    params: dict[str, object],
+    params: Mapping[str, object],
     *,
     folder: str,
     school_code: str,

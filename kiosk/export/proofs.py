@@ -147,7 +147,7 @@ def render(
     total = page_count([len(g.items) for g in groups], grid.per_page)
     chunks: list[tuple[ProofGroup, Sequence[ProofItem]]] = []
     for group in groups:
-        items = list(group.items)
+        items: Sequence[ProofItem] = list(group.items)
         if not items:
             chunks.append((group, []))
         for start in range(0, len(items), grid.per_page):

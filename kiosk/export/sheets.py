@@ -60,7 +60,7 @@ Cell = str | int | None
 class Sheet:
     title: str
     headers: Sequence[str]
-    rows: list[Sequence[Cell]]
+    rows: Sequence[Sequence[Cell]]
 
 
 # -- rows (pure) ---------------------------------------------------------------

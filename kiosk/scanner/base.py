@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 IdentityKind = Literal["id_number", "student_number", "collection_code", "unrecognised"]
+DeviceState = Literal["ok", "lost", "error"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class DeviceStatus:
     """A device came, went or misbehaved (for the crew screen and the log)."""
 
     source: str
-    state: Literal["ok", "lost", "error"]
+    state: DeviceState
     message: str = ""
     at: float = field(default_factory=time.monotonic)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import os
 import select
 import time
 from collections.abc import Callable, Iterable
@@ -253,9 +254,10 @@ class HidSelector:
 class InputDeviceLike(Protocol):
     """What the backend uses of evdev.InputDevice (the twin implements it too)."""
 
-    path: str
-    name: str
-
+    @property
+    def path(self) -> str | bytes: ...
+    @property
+    def name(self) -> str: ...
     def fileno(self) -> int: ...
     def read(self) -> Iterable[Any]: ...
     def grab(self) -> None: ...
@@ -356,7 +358,7 @@ class HidScanner(ThreadedBackend):
             except OSError as exc:
                 emit(DeviceStatus(
                     self.source, "error",
-                    f"cannot grab {device.path} ({exc.strerror}); another program holds it",
+                    f"cannot grab {os.fsdecode(device.path)} ({exc.strerror}); another program holds it",
                 ))  # fmt: skip
                 return
         self.decoder.reset()

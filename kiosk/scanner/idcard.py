@@ -227,7 +227,7 @@ NATION_NAMES = {f"{i:02d}": n for i, n in enumerate(NATIONS, start=1)} | {
 # -- framing -----------------------------------------------------------------
 
 
-def checksum(data: bytes) -> int:
+def checksum(data: bytes | bytearray) -> int:
     value = 0
     for byte in data:
         value ^= byte

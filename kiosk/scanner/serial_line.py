@@ -31,7 +31,12 @@ MAX_LINE = 8192  # bytes; the biggest QR code holds ~3 KB
 
 
 class LineSplitter:
-    """Bytes -> payloads split at the terminator. ``feed`` never raises."""
+    """Bytes -> payloads split at the terminator. ``feed`` never raises.
+
+    A line longer than ``max_line`` is garbage (a scanner in the wrong mode,
+    line noise, a hostile device): everything up to its terminator is
+    discarded, so its tail never becomes a scan, and it is logged once.
+    """
 
     def __init__(
         self,
@@ -45,6 +50,7 @@ class LineSplitter:
         self.buffer = bytearray()
         self.last_byte_at: float | None = None
         self.dropped = 0
+        self.discarding = False  # inside an overlong line: skip to its terminator
 
     def expire(self, now: float) -> bool:
         if self.last_byte_at is None or now - self.last_byte_at <= self.line_timeout:
@@ -53,6 +59,7 @@ class LineSplitter:
         self.buffer.clear()
         self.last_byte_at = None
         self.dropped += had
+        self.discarding = False  # a pause ends a line, even an overlong one
         return had
 
     def feed(self, data: bytes, now: float) -> list[bytes]:
@@ -68,16 +75,33 @@ class LineSplitter:
                 break
             line = bytes(self.buffer[:at])
             del self.buffer[: at + len(self.terminator)]
+            if self.discarding:
+                self.discarding = False  # the overlong line's tail ends here
+                continue
+            if len(line) > self.max_line:
+                self._overlong(len(line))
+                self.discarding = False
+                continue
             if self.terminator == b"\r" and line.startswith(b"\n"):
                 line = line[1:]  # a scanner set to CRLF while we expect CR
             if line:
                 lines.append(line)
         if len(self.buffer) > self.max_line:
+            if not self.discarding:
+                self._overlong(len(self.buffer))
+                self.discarding = True
             self.buffer.clear()
-            self.dropped += 1
-        if not self.buffer:
+        if not self.buffer and not self.discarding:
             self.last_byte_at = None
         return lines
+
+    def _overlong(self, length: int) -> None:
+        self.dropped += 1
+        log.warning(
+            "scanner sent a line of more than %d bytes (%d so far); discarded up to its end",
+            self.max_line,
+            length,
+        )
 
 
 class SerialLineScanner(ThreadedBackend):

@@ -169,11 +169,12 @@ class Card:
             parsed = None
         if parsed is not None:
             birth = f"{parsed.birth_date:%Y%m%d}"
-            kind = {
+            kinds: dict[str, idcard.CardType] = {
                 "resident": "resident",
                 "hmt_permit": "hmt_permit",
                 "foreign_permanent": "foreign_permanent_2023",
-            }[parsed.kind]
+            }
+            kind = kinds[parsed.kind]
         issued = dt.date(2020, 9, 1)
         fields = {
             "name": student.name,
@@ -299,6 +300,7 @@ class SimulatedSamReader(_SerialTwin):
         if self._fault_applies(("silent",)):
             return
         card = self.card
+        reply: bytes | None
         if cmd == idcard.SAM_STATUS:
             reply = idcard.answer(idcard.SW_OK)
         elif cmd == idcard.FIND_CARD:

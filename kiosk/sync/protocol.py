@@ -35,6 +35,8 @@ SCHOOL_CODE_RE = re.compile(r"^[0-9]{5}$")  # 院校代码
 KIOSK_ID_RE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$")
 
 DELIVERED_STATUSES = ("accepted", "flagged")
+# How the kiosk found the student (kiosk.db's students.origin).
+ORIGINS = ("roster", "walk_in", "collection_code")
 
 # Error codes in a refusal's JSON body ({"error": code, "message": ...}).
 ERR_AUTH = "unauthorized"
@@ -211,7 +213,7 @@ def _record(raw: Any, where: str, sessions: Mapping[str, Any]) -> Record:
     sha = raw.get("sha256")
     if not isinstance(sha, str) or not SHA256_RE.fullmatch(sha):
         raise ManifestError(f"{where}.sha256: missing or not 64 lowercase hex digits")
-    size = raw.get("size")
+    size: Any = raw.get("size")
     if not _whole(size, MAX_INT):
         raise ManifestError(f"{where}.size: missing or not a whole number from 1 to {MAX_INT}")
     for name in ("width", "height"):
@@ -234,6 +236,12 @@ def _record(raw: Any, where: str, sessions: Mapping[str, Any]) -> Record:
         raise ManifestError(f"{where}.supersedes: not a record uuid")
     if supersedes == record_uuid:
         raise ManifestError(f"{where}.supersedes: a record cannot supersede itself")
+    reasons = raw.get("reasons", [])
+    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
+        raise ManifestError(f"{where}.reasons: not a list of reason codes")
+    code = raw.get("collection_code")
+    if code is not None and not isinstance(code, str):
+        raise ManifestError(f"{where}.collection_code: not text")
     student = raw.get("student")
     if not isinstance(student, dict):
         raise ManifestError(f"{where}.student: missing or not an object")
@@ -241,13 +249,15 @@ def _record(raw: Any, where: str, sessions: Mapping[str, Any]) -> Record:
         value = student.get(name)
         if value is not None and not isinstance(value, str):
             raise ManifestError(f"{where}.student.{name}: not text")
+    if student.get("origin") not in (None, *ORIGINS):
+        raise ManifestError(f"{where}.student.origin: must be one of {', '.join(ORIGINS)}")
     if not student.get("name"):
         raise ManifestError(f"{where}.student.name: missing")
     if not student.get("school_code"):
         raise ManifestError(f"{where}.student.school_code: missing")
     if not student.get("id_number") and not student.get("collection_code"):
         raise ManifestError(f"{where}.student: needs an id_number or a collection_code")
-    return Record(uuid=record_uuid, session=session, sha256=sha, size=size, body=raw)
+    return Record(uuid=record_uuid, session=session, sha256=sha, size=int(size), body=raw)
 
 
 # Sizes, dimensions and 拍摄序号 fit comfortably; bigger is garbage (and
@@ -256,6 +266,10 @@ MAX_INT = 2**31 - 1
 
 
 def _whole(value: Any, maximum: int) -> bool:
+    # JSON has one number type: 33729.0 is the integer 33729 to a JSON Schema
+    # validator too. Booleans are not numbers.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= maximum
 
 
