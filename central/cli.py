@@ -493,9 +493,11 @@ def verify(where: Locations, as_json: bool, collect: bool, grace_days: float) ->
         report = verify_receiver(
             storage.photos, storage.metadata, collect=collect, grace_seconds=grace_days * 86400
         )
-    except sqlite3.DatabaseError as exc:
+    except storage.database.failure as exc:
         click.echo(
-            f"error: {where.describe()}: the database is damaged ({exc}); restore it", err=True
+            f"error: {where.describe()}: the database is damaged or unreachable ({exc}); "
+            "restore it (docs/scale.md)",
+            err=True,
         )
         sys.exit(2)
     finally:

@@ -1,4 +1,4 @@
-"""The embedded storage: photos in a content-addressed folder, metadata in SQLite.
+"""Photos in a content-addressed folder; the receiver's metadata in SQLite or PostgreSQL.
 
 Photos are written the way the kiosk writes them (temp file, fsync, link to
 the final name, directory fsync), so a receiver killed mid-upload keeps
@@ -21,7 +21,7 @@ from typing import Any
 
 from central.database import FOLD_LOCK, GC_LOCK, Connection, Database, retried
 from central.retakes import Shot, supersede_refusal
-from central.storage import CommitResult, Refusal, SessionStatus, SessionSummary
+from central.storage import CommitResult, DigestingUpload, Refusal, SessionStatus, SessionSummary
 from kiosk.durable import fsync_dir, make_dirs_durably, now
 from kiosk.sync import protocol
 
@@ -90,27 +90,15 @@ class FolderPhotoStore:
         return removed
 
 
-class FolderUpload:
+class FolderUpload(DigestingUpload):
     def __init__(self, store: FolderPhotoStore) -> None:
         self.store = store
         self.temp = store.tmp / f"{uuid_module.uuid4()}.part"
-        self.file = open(self.temp, "wb")  # noqa: SIM115 (closed in finish/abort)
-        self.hash = hashlib.sha256()
-        self.length = 0
-
-    def write(self, chunk: bytes) -> None:
-        self.file.write(chunk)
-        self.hash.update(chunk)
-        self.length += len(chunk)
+        super().__init__(open(self.temp, "wb"))  # noqa: SIM115 (closed in finish/abort)
 
     def finish(self, sha256: str) -> bool:
         try:
-            if self.hash.hexdigest() != sha256:
-                raise Refusal(
-                    400,
-                    protocol.ERR_DIGEST,
-                    f"the {self.length} bytes received do not match sha256 {sha256}",
-                )
+            self.verify(sha256)
             final = self.store.path(sha256)
             if final.exists() and self.store.check(sha256, self.length) is None:
                 with contextlib.suppress(OSError):
@@ -281,7 +269,9 @@ class SqlMetadata:
                         "a batch's bytes never change",
                     )
                 return CommitResult(receipt=json.loads(known["receipt"]), repeated=True)
-            missing = sorted({r.sha256 for r in manifest.records if photo_size(r.sha256) is None})
+            # Each photo asked once (a bucket answers over the network).
+            sizes = {sha: photo_size(sha) for sha in {r.sha256 for r in manifest.records}}
+            missing = sorted(sha for sha, size in sizes.items() if size is None)
             if missing:
                 raise Refusal(
                     424,
@@ -290,7 +280,7 @@ class SqlMetadata:
                     {"missing": missing},
                 )
             for record in manifest.records:
-                size = photo_size(record.sha256)
+                size = sizes[record.sha256]
                 if size != record.size:
                     raise Refusal(
                         422,

@@ -1,4 +1,4 @@
-"""Accounts, web sessions and failed logins in central.db (see central/accounts.py)."""
+"""Accounts, web sessions and failed logins in SQLite or PostgreSQL (see central/accounts.py)."""
 
 from __future__ import annotations
 

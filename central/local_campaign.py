@@ -1,12 +1,10 @@
-"""The campaign's state in the embedded SQLite file (central.db), beside the sync's tables.
+"""The campaign's state beside the sync's tables, in SQLite or PostgreSQL.
 
 Rosters, the schedule, kiosk numbers and the schools' review decisions live
 here; the received records are read from the sync's ``records`` table. The
-web pages and the CLI reach all of it through :class:`central.storage.CampaignStore`,
-so a PostgreSQL implementation replaces this one file.
-
-Its own connection (WAL: readers never block the receiver's writes) and its
-own lock; every write is one ``BEGIN IMMEDIATE`` transaction.
+web pages and the CLI reach all of it through :class:`central.storage.CampaignStore`.
+One SQL text for both databases (central/database.py); every write is one
+transaction, every page's reads one snapshot.
 """
 
 from __future__ import annotations
@@ -490,7 +488,7 @@ class SqlCampaign:
         offset: int = 0,
     ) -> tuple[list[StudentView], int]:
         """A page of the school's students (roster and walk-ins) with their delivered photo."""
-        conditions = ["1"]
+        conditions = ["1 = 1"]  # a boolean in both databases
         params: dict[str, Any] = {"code": school_code, "limit": limit, "offset": offset}
         if query:
             conditions.append(

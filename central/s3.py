@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from central.storage import Refusal
+from central.storage import DigestingUpload
 from kiosk.durable import make_dirs_durably
 from kiosk.sync import protocol
 
@@ -182,26 +182,14 @@ class S3PhotoStore:
         return True
 
 
-class S3Upload:
+class S3Upload(DigestingUpload):
     def __init__(self, store: S3PhotoStore) -> None:
         self.store = store
-        self.file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
-        self.hash = hashlib.sha256()
-        self.length = 0
-
-    def write(self, chunk: bytes) -> None:
-        self.file.write(chunk)
-        self.hash.update(chunk)
-        self.length += len(chunk)
+        super().__init__(tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES))  # noqa: SIM115
 
     def finish(self, sha256: str) -> bool:
         try:
-            if self.hash.hexdigest() != sha256:
-                raise Refusal(
-                    400,
-                    protocol.ERR_DIGEST,
-                    f"the {self.length} bytes received do not match sha256 {sha256}",
-                )
+            self.verify(sha256)
             if self.store.size(sha256) is not None:
                 if self.store.check(sha256, self.length) is None:
                     return False  # held intact already

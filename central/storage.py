@@ -2,9 +2,10 @@
 
 The HTTP layer (central/app.py) talks only to :class:`PhotoStore` (blobs by
 sha256) and :class:`Metadata` (tokens, batches, records, sessions). The
-embedded default (central/local.py) is a content-addressed folder plus one
-SQLite file; a national deployment can implement the same two interfaces on
-an S3-compatible bucket and PostgreSQL without touching the API. The rules
+embedded default is a content-addressed folder (central/local.py) plus one
+SQLite file; a national deployment uses an S3-compatible bucket
+(central/s3.py) and PostgreSQL, the same SQL stores on either database
+(central/database.py, docs/scale.md). The rules
 that make sync idempotent live in the metadata store's ``commit_batch``:
 ``UNIQUE(batch uuid)`` and ``UNIQUE(record uuid)`` enforced by the database,
 same id + same content = success again, same id + other content = conflict.
@@ -12,10 +13,11 @@ same id + same content = success again, same id + other content = conflict.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from central.accounts import Account
 from central.campaign import (
@@ -29,6 +31,7 @@ from central.campaign import (
     StudentView,
 )
 from kiosk.roster import CheckedRoster, ImportReport
+from kiosk.sync import protocol
 from kiosk.sync.protocol import Manifest
 
 
@@ -43,6 +46,32 @@ class Refusal(Exception):
         self.error = error
         self.message = message
         self.extra = extra or {}
+
+
+class DigestingUpload:
+    """An upload's bytes written to ``file`` and hashed on the way in (both stores' base).
+
+    Nothing is stored under a sha256 the bytes do not hash to: ``verify``
+    comes first in every ``finish``.
+    """
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+        self.hash = hashlib.sha256()
+        self.length = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.file.write(chunk)
+        self.hash.update(chunk)
+        self.length += len(chunk)
+
+    def verify(self, sha256: str) -> None:
+        if self.hash.hexdigest() != sha256:
+            raise Refusal(
+                400,
+                protocol.ERR_DIGEST,
+                f"the {self.length} bytes received do not match sha256 {sha256}",
+            )
 
 
 class Upload(Protocol):
