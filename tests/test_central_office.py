@@ -140,6 +140,9 @@ def test_station_walk_ins_and_corrections_are_proposals_in_the_export(office, tm
     finally:
         campaign.close()
     assert [(p.field, p.new_value, p.kiosk) for p in proposals] == [("name", "改正名", "kiosk-02")]
+    # The office (and the school) see it on the school's page.
+    page = office.login("office1").get(f"/school/{SCHOOL_B}")
+    assert "现场登记的勘误（1）" in page.text and "改正名" in page.text
     central(office.data, "export", "--school", SCHOOL_B, "--out", str(tmp_path))
     errata = sheet_rows(tmp_path / SCHOOL_B / "errata.xlsx")
     assert [(r["勘误项目"], r["更正内容"]) for r in errata] == [("姓名", "改正名")]
