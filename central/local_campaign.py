@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from central.campaign import (
+    CORRECTABLE,
     Decision,
     GroupProgress,
     KioskActivity,
@@ -499,6 +500,7 @@ class SqliteCampaign:
         offset: int = 0,
     ) -> tuple[list[StudentView], int]:
         """A page of the school's students (roster and walk-ins) with their delivered photo."""
+        self.catch_up()
         conditions = ["1"]
         params: dict[str, Any] = {"code": school_code, "limit": limit, "offset": offset}
         if query:
@@ -593,24 +595,29 @@ class SqliteCampaign:
     # -- station changes and the school's review ------------------------------------------
 
     def station_proposals(self, school_code: str) -> list[Proposal]:
-        """Walk-ins and corrections the stations sent, against the office's roster."""
+        """Walk-ins and corrections the stations sent, against the office's roster.
+
+        SQL picks each student's latest record that differs from the roster at
+        all; :func:`central.campaign.proposals` decides what each one proposes.
+        """
+        differs = " OR ".join(f"{_station_value(f)} IS NOT ro.{f}" for f in CORRECTABLE)
         with self._snapshot() as conn:
-            roster = {
-                r["id_number"]: dict(r)
-                for r in conn.execute("SELECT * FROM roster WHERE school_code = ?", (school_code,))
-            }
-            records = conn.execute(
-                "SELECT uuid, kiosk_id, id_number, body, received_at FROM records "
-                "WHERE school_code = ? ORDER BY taken_at, id",
+            rows = conn.execute(
+                "SELECT r.uuid, r.kiosk_id, r.id_number, r.body, r.received_at, "
+                "ro.id_number AS on_roster, "
+                + ", ".join(f"ro.{f} AS ro_{f}" for f in CORRECTABLE)
+                + " FROM records r LEFT JOIN roster ro ON ro.id_number = r.id_number "
+                "WHERE r.school_code = ? AND r.id = (SELECT max(r2.id) FROM records r2 "
+                "WHERE r2.id_number IS r.id_number AND r2.school_code = r.school_code) "
+                f"AND (ro.id_number IS NULL OR {_station_value('origin')} = 'walk_in' OR {differs}) "
+                "ORDER BY r.id_number, r.uuid",
                 (school_code,),
             ).fetchall()
-        latest: dict[str, Any] = {}
-        for r in records:
-            latest[r["id_number"] or r["uuid"]] = r
         result = []
-        for key, r in sorted(latest.items()):
+        for r in rows:
             student = json.loads(r["body"])["student"]
-            for name, old, new in proposals(roster.get(r["id_number"] or ""), student):
+            roster = {f: r[f"ro_{f}"] for f in CORRECTABLE} if r["on_roster"] is not None else None
+            for name, old, new in proposals(roster, student):
                 result.append(
                     Proposal(
                         school_code,
@@ -623,7 +630,6 @@ class SqliteCampaign:
                         r["received_at"],
                     )
                 )
-            del key
         return result
 
     def decide(self, decision: Decision) -> int:
@@ -720,6 +726,11 @@ class SqliteCampaign:
         ).hexdigest()[:16]
 
 
+def _station_value(field: str) -> str:
+    """A student field of a received record, as the station sent it."""
+    return f"json_extract(r.body, '$.student.{field}')"
+
+
 def _state(row: sqlite3.Row) -> StudentState:
     return StudentState(
         latest_status=row["latest_status"],
@@ -749,12 +760,12 @@ def _decision(row: sqlite3.Row) -> Decision:
 _STUDENTS_SQL = (
     "SELECT id_number, name, student_number, sex, department, major, category, degree "
     "FROM roster WHERE school_code = :code UNION ALL "
-    "SELECT id_number, json_extract(body, '$.student.name'), student_number, "
-    "json_extract(body, '$.student.sex'), department, major, category, "
-    "json_extract(body, '$.student.degree') FROM ("
-    "SELECT r.*, max(r.id) FROM records r WHERE r.school_code = :code "
-    "AND r.id_number IS NOT NULL GROUP BY r.id_number) w "
-    "WHERE NOT EXISTS (SELECT 1 FROM roster ro WHERE ro.id_number = w.id_number)"
+    # Walk-ins: students received for the school who are not on its roster (few).
+    "SELECT r.id_number, json_extract(r.body, '$.student.name'), r.student_number, "
+    "json_extract(r.body, '$.student.sex'), r.department, r.major, r.category, "
+    "json_extract(r.body, '$.student.degree') FROM student_state w JOIN records r "
+    "ON r.id = (SELECT max(r2.id) FROM records r2 WHERE r2.id_number = w.id_number) "
+    "WHERE w.school_code = :code AND NOT w.on_roster"
 )
 
 # The school's totals (kept by catch_up and roster imports) plus its open 重拍 requests:
