@@ -111,6 +111,11 @@ def _accounts(data_dir: Path, *, create: bool = False) -> SqliteAccounts:
 @click.option("--ssl-certfile", type=click.Path(dir_okay=False, exists=True))
 @click.option("--ssl-keyfile", type=click.Path(dir_okay=False, exists=True))
 @click.option("--access-log", is_flag=True, help="Log every request (ids only, no names).")
+@click.option(
+    "--behind-tls-proxy",
+    is_flag=True,
+    help="A TLS proxy serves the pages: session cookies get the Secure flag.",
+)
 def serve(
     data_dir: Path,
     host: str,
@@ -123,6 +128,7 @@ def serve(
     ssl_certfile: str | None,
     ssl_keyfile: str | None,
     access_log: bool,
+    behind_tls_proxy: bool,
 ) -> None:
     """Serve the sync API. Behind a TLS-terminating proxy, or with --ssl-certfile/keyfile."""
     import logging
@@ -154,7 +160,11 @@ def serve(
         ),
         campaign=campaign,
         web_routes=web_routes(
-            campaign, accounts, photos, data_dir, secure_cookies=ssl_certfile is not None
+            campaign,
+            accounts,
+            photos,
+            data_dir,
+            secure_cookies=ssl_certfile is not None or behind_tls_proxy,
         ),
     )
     cap, descriptors = descriptor_budget(max_connections)
