@@ -143,6 +143,11 @@ def main() -> None:
 @click.option("--ssl-certfile", type=click.Path(dir_okay=False, exists=True))
 @click.option("--ssl-keyfile", type=click.Path(dir_okay=False, exists=True))
 @click.option("--access-log", is_flag=True, help="Log every request (ids only, no names).")
+@click.option(
+    "--behind-tls-proxy",
+    is_flag=True,
+    help="A TLS proxy serves the pages: session cookies get the Secure flag.",
+)
 def serve(
     where: Locations,
     host: str,
@@ -155,6 +160,7 @@ def serve(
     ssl_certfile: str | None,
     ssl_keyfile: str | None,
     access_log: bool,
+    behind_tls_proxy: bool,
 ) -> None:
     """Serve the sync API. Behind a TLS-terminating proxy, or with --ssl-certfile/keyfile."""
     import logging
@@ -189,7 +195,7 @@ def serve(
             storage.accounts,
             photos,
             where.data_dir,
-            secure_cookies=ssl_certfile is not None,
+            secure_cookies=ssl_certfile is not None or behind_tls_proxy,
         ),
     )
     cap, descriptors = descriptor_budget(max_connections)

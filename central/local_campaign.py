@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from central.campaign import (
+    CORRECTABLE,
     Decision,
     GroupProgress,
     KioskActivity,
@@ -488,6 +489,7 @@ class SqlCampaign:
         offset: int = 0,
     ) -> tuple[list[StudentView], int]:
         """A page of the school's students (roster and walk-ins) with their delivered photo."""
+        self.catch_up()
         conditions = ["1 = 1"]  # a boolean in both databases
         params: dict[str, Any] = {"code": school_code, "limit": limit, "offset": offset}
         if query:
@@ -582,24 +584,31 @@ class SqlCampaign:
     # -- station changes and the school's review ------------------------------------------
 
     def station_proposals(self, school_code: str) -> list[Proposal]:
-        """Walk-ins and corrections the stations sent, against the office's roster."""
+        """Walk-ins and corrections the stations sent, against the office's roster.
+
+        SQL picks each student's latest record that differs from the roster at
+        all; :func:`central.campaign.proposals` decides what each one proposes.
+        """
+        differs = " OR ".join(
+            f"{_station_value(self.db, f)} IS DISTINCT FROM ro.{f}" for f in CORRECTABLE
+        )
         with self.db.read() as conn:
-            roster = {
-                r["id_number"]: dict(r)
-                for r in conn.execute("SELECT * FROM roster WHERE school_code = ?", (school_code,))
-            }
-            records = conn.execute(
-                "SELECT uuid, kiosk_id, id_number, body, received_at FROM records "
-                "WHERE school_code = ? ORDER BY taken_at, id",
+            rows = conn.execute(
+                "SELECT r.uuid, r.kiosk_id, r.id_number, r.body, r.received_at, "
+                "ro.id_number AS on_roster, "
+                + ", ".join(f"ro.{f} AS ro_{f}" for f in CORRECTABLE)
+                + " FROM records r LEFT JOIN roster ro ON ro.id_number = r.id_number "
+                "WHERE r.school_code = ? AND r.id = (SELECT max(r2.id) FROM records r2 "
+                "WHERE r2.id_number IS NOT DISTINCT FROM r.id_number AND r2.school_code = r.school_code) "
+                f"AND (ro.id_number IS NULL OR {_station_value(self.db, 'origin')} = 'walk_in' OR {differs}) "
+                "ORDER BY r.id_number, r.uuid",
                 (school_code,),
             ).fetchall()
-        latest: dict[str, Any] = {}
-        for r in records:
-            latest[r["id_number"] or r["uuid"]] = r
         result = []
-        for key, r in sorted(latest.items()):
+        for r in rows:
             student = json.loads(r["body"])["student"]
-            for name, old, new in proposals(roster.get(r["id_number"] or ""), student):
+            roster = {f: r[f"ro_{f}"] for f in CORRECTABLE} if r["on_roster"] is not None else None
+            for name, old, new in proposals(roster, student):
                 result.append(
                     Proposal(
                         school_code,
@@ -612,7 +621,6 @@ class SqlCampaign:
                         r["received_at"],
                     )
                 )
-            del key
         return result
 
     @retried
@@ -713,6 +721,11 @@ class SqlCampaign:
         ).hexdigest()[:16]
 
 
+def _station_value(db: Database, field: str) -> str:
+    """A student field of a received record, as the station sent it."""
+    return db.json_text("r.body", "student", field)
+
+
 def _state(row: Any) -> StudentState:
     return StudentState(
         latest_status=row["latest_status"],
@@ -740,17 +753,15 @@ def _decision(row: Any) -> Decision:
 
 # Every (school, student) that counts: roster rows, and anyone received who is not on one.
 def _students_sql(db: Database) -> str:
-    """The school's roster rows, and each walk-in's latest record (its newest id)."""
+    """The school's roster rows, and its walk-ins (received, not on its roster: few)."""
     return (
         "SELECT id_number, name, student_number, sex, department, major, category, degree "
         "FROM roster WHERE school_code = :code UNION ALL "
-        f"SELECT id_number, {db.json_text('body', 'student', 'name')}, student_number, "
-        f"{db.json_text('body', 'student', 'sex')}, department, major, category, "
-        f"{db.json_text('body', 'student', 'degree')} FROM records w "
-        "WHERE w.school_code = :code AND w.id_number IS NOT NULL "
-        "AND w.id = (SELECT max(r.id) FROM records r WHERE r.school_code = :code "
-        "AND r.id_number = w.id_number) "
-        "AND NOT EXISTS (SELECT 1 FROM roster ro WHERE ro.id_number = w.id_number)"
+        f"SELECT r.id_number, {_station_value(db, 'name')}, r.student_number, "
+        f"{_station_value(db, 'sex')}, r.department, r.major, r.category, "
+        f"{_station_value(db, 'degree')} FROM student_state w JOIN records r "
+        "ON r.id = (SELECT max(r2.id) FROM records r2 WHERE r2.id_number = w.id_number) "
+        "WHERE w.school_code = :code AND w.on_roster = 0"
     )
 
 

@@ -229,6 +229,7 @@ def web_routes(
             return {
                 "progress": progress[0] if progress else None,
                 "groups": campaign.groups(code),
+                "proposals": campaign.station_proposals(code),
                 "students": students,
                 "total": total,
                 "school_name": campaign.school_name(code) or code,

@@ -14,7 +14,9 @@ Threads and who owns what:
   look-ups (scanner threads submit scans to it directly), saving shots,
   walk-ins, sessions, the event log and the crew screen's progress snapshot.
 - the **screen** (kiosk/display/screen.py) draws the state; the **timings**
-  (kiosk/timings.py) measure the machine's work for the benchmark and demo.
+  (kiosk/timings.py) measure the machine's work for the benchmark and demo;
+  the **camera watch** (kiosk/camera_watch.py) reports the camera's health
+  and restarts it, on a thread of its own, when it stays unwell.
 
 An exception anywhere in a handler becomes :func:`kiosk.station.failsafe`:
 the station shows it, keeps the student and resumes.
@@ -34,6 +36,7 @@ from typing import Any
 
 from kiosk import notify
 from kiosk import station as st
+from kiosk.camera_watch import CameraWatch
 from kiosk.capture.camera import Camera, CameraError
 from kiosk.config import Config, StationConfig
 from kiosk.display.screen import Screen
@@ -94,6 +97,7 @@ class StationApp:
         self.clock = StudentClock(self.timings)
         self.records = Records(config, self.inbox.put, identify, self.timings, session)
         self.judge = Judge(camera, checker, self.inbox.put, self.timings)
+        self.camera_watch = CameraWatch(camera, config.camera.restart_after_s, self.inbox.put)
         self.screen = Screen(
             config, camera, guide, self.timings, headless=headless, screenshots=screenshots
         )
@@ -105,8 +109,6 @@ class StationApp:
         self._keymap: dict[int, st.Action | str] = {}
         self._last_progress = 0.0
         self._last_watchdog = 0.0
-        self._camera_bad_since: float | None = None
-        self._restarting = threading.Event()
 
     # -- posting from other threads -------------------------------------------
 
@@ -162,7 +164,9 @@ class StationApp:
                 if now - self._last_watchdog > 0.5:
                     notify.watchdog()
                     self._last_watchdog = now
-                    self._check_camera()
+                    change = self.camera_watch.check(self.state.devices.get("camera"), now)
+                    if change is not None:
+                        self._apply(change)
                 if now - self._last_progress > 2.0:
                     self.records.submit(RefreshProgress())
                     self._last_progress = now
@@ -259,49 +263,13 @@ class StationApp:
         elif isinstance(effect, st.UnlockExposure):
             self.camera.unlock_exposure()
         elif isinstance(effect, st.RestartCamera):
-            self._start_camera_restart()
+            self.camera_watch.restart()
         elif isinstance(effect, st.Exit):
             self.stop()
 
     def _take_still(self) -> None:
         timeout = self.config.station.capture_timeout_s
         self.inbox.put(take_still(self.camera, self.checker, self.compose, timeout))
-
-    # -- the camera's health ------------------------------------------------------------
-
-    def _start_camera_restart(self) -> None:
-        self._restarting.set()
-        threading.Thread(target=self._restart_camera, name="camera-restart", daemon=True).start()
-
-    def _restart_camera(self) -> None:
-        try:
-            self.camera.restart()
-            self._device("camera", "ok", "restarted")
-        except Exception as exc:
-            self._device("camera", "lost", str(exc))
-        finally:
-            self._restarting.clear()
-
-    def _check_camera(self) -> None:
-        """Report the camera's health; restart it when it has been unhealthy a while."""
-        now = time.monotonic()
-        healthy = self.camera.healthy
-        known = self.state.devices.get("camera")
-        if known is not None and (known.state == "ok") != healthy:
-            status = DeviceStatus(
-                "camera", "ok" if healthy else "lost", getattr(self.camera, "last_error", "")
-            )
-            self._apply(st.DeviceChanged(status, now))
-        if healthy:
-            self._camera_bad_since = None
-        elif self._camera_bad_since is None:
-            self._camera_bad_since = now
-        elif (
-            now - self._camera_bad_since > self.config.camera.restart_after_s
-            and not self._restarting.is_set()
-        ):
-            self._camera_bad_since = now
-            self._start_camera_restart()
 
     # -- keys -------------------------------------------------------------------------
 

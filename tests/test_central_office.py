@@ -142,6 +142,9 @@ def test_station_walk_ins_and_corrections_are_proposals_in_the_export(office, tm
     finally:
         storage.close()
     assert [(p.field, p.new_value, p.kiosk) for p in proposals] == [("name", "改正名", "kiosk-02")]
+    # The office (and the school) see it on the school's page.
+    page = office.login("office1").get(f"/school/{SCHOOL_B}")
+    assert "现场登记的勘误（1）" in page.text and "改正名" in page.text
     central(office.data, "export", "--school", SCHOOL_B, "--out", str(tmp_path))
     errata = sheet_rows(tmp_path / SCHOOL_B / "errata.xlsx")
     assert [(r["勘误项目"], r["更正内容"]) for r in errata] == [("姓名", "改正名")]
@@ -368,3 +371,37 @@ def test_pull_errors_leave_the_kiosk_as_it_was(tmp_path, backend):
         office.receiver.stop()
     offline = office.kiosk("kiosk-01", "roster", "pull", "--school", SCHOOL_A)
     assert offline.returncode == 1 and "offline" in offline.stderr
+
+
+def test_behind_a_tls_proxy_session_cookies_are_secure_and_logout_ends_the_session(tmp_path):
+    from tests.sync_support import Receiver
+
+    data = tmp_path / "central"
+    done = central(data, "user", "add", "boss", "--role", "office")
+    password = done.stdout.strip().splitlines()[-1]
+    receiver = Receiver(data, extra=("--behind-tls-proxy",)).start()
+    try:
+        import httpx
+
+        # httpx keeps Secure cookies for https only: they go back by hand over loopback http.
+        form = httpx.get(receiver.url + "/login")
+        assert "Secure" in form.headers["set-cookie"]
+        answer = httpx.post(
+            receiver.url + "/login",
+            data={"name": "boss", "password": password, "csrf": csrf_of(form.text)},
+            cookies={"office_login": form.cookies["office_login"]},
+        )
+        set_cookie = ",".join(answer.headers.get_list("set-cookie"))
+        assert "office_session=" in set_cookie and "Secure" in set_cookie
+        assert "HttpOnly" in set_cookie and "SameSite=strict" in set_cookie
+        token = answer.cookies["office_session"]
+        cookies = {"office_session": token}
+        page = httpx.get(receiver.url + "/office", cookies=cookies)
+        assert page.status_code == 200
+        out = httpx.post(
+            receiver.url + "/logout", cookies=cookies, data={"csrf": csrf_of(page.text)}
+        )
+        assert out.status_code == 303
+        assert httpx.get(receiver.url + "/office", cookies=cookies).status_code == 303
+    finally:
+        receiver.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import signal
 import threading
 import time
@@ -208,20 +209,25 @@ def test_the_same_batches_from_two_client_processes_at_once(tmp_path, receiver):
     while outbox.form_batch(store, kiosk_id="kiosk-01", max_records=15, max_bytes=10**9):
         pass
     store.close()
+    # One data folder allows one sync at a time (tests/test_sync_lock.py); the
+    # same batches from two processes at once is a copy of the folder (a kiosk
+    # restored from its backup while the original still runs).
+    shutil.copytree(tmp_path / "k", tmp_path / "copy")
     token = add_token(receiver.data)
     config = write_config(tmp_path / "k.toml", receiver.url, token, parallel_uploads=2)
     results = []
 
-    def run() -> None:
-        results.append(kiosk(config, tmp_path / "k", "sync", "--once", "--json"))
+    def run(folder: str) -> None:
+        results.append(kiosk(config, tmp_path / folder, "sync", "--once", "--json"))
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [threading.Thread(target=run, args=(folder,)) for folder in ("k", "copy")]
     for t in threads:
         t.start()
     for t in threads:
         t.join(120)
     assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
     assert assert_receiver_holds_exactly(receiver.data, tmp_path / "k") == 120
+    assert assert_receiver_holds_exactly(receiver.data, tmp_path / "copy") == 120
 
 
 def test_bytes_damaged_on_the_way_are_retried_not_quarantined(tmp_path, receiver):

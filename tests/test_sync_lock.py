@@ -47,13 +47,15 @@ def test_a_killed_sync_leaves_no_stale_lock(tmp_path):
         make_kiosk(tmp_path / "k", shots=5).close()
         config = write_config(tmp_path / "k.toml", receiver.url, add_token(receiver.data))
         running = kiosk_process(config, tmp_path / "k", "sync")  # continuous mode
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            second = kiosk(config, tmp_path / "k", "sync", "--once")
-            if second.returncode == 1 and "is running" in second.stderr:
-                break
-            time.sleep(0.1)
-        assert f"(pid {running.pid})" in second.stderr
+        lock = tmp_path / "k" / "sync.lock"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+            lock.exists() and lock.read_text().strip() == str(running.pid)
+        ):
+            assert running.poll() is None, running.communicate()
+            time.sleep(0.05)
+        second = kiosk(config, tmp_path / "k", "sync", "--once")
+        assert second.returncode == 1 and f"(pid {running.pid})" in second.stderr
         running.send_signal(signal.SIGKILL)
         running.wait(10)
         after = kiosk(config, tmp_path / "k", "sync", "--once")
