@@ -80,6 +80,8 @@ def run(
                     token,
                     station_id=kiosk_id,
                     batch_max_records=25,
+                    io_timeout=120.0,  # a loaded machine is slow, not offline
+                    once_attempts=10,
                 )
             )
         for receiver in receivers:

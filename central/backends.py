@@ -153,6 +153,9 @@ def open_photos(where: Locations) -> FolderPhotoStore | S3PhotoStore:
 
 
 def open_storage(where: Locations, *, create: bool, utc_offset_hours: float = 8.0) -> Storage:
+    for url, parse in ((where.db, parse_db), (where.photos, parse_photos)):
+        if url:
+            parse(url)  # a bad URL is reported before anything is opened
     database = open_database(where, create=create)
     if create:  # the local scratch (thumbnails, exports, a photo cache) with any back end
         make_dirs_durably(where.data_dir)
