@@ -190,16 +190,15 @@ class S3Upload(DigestingUpload):
     def finish(self, sha256: str) -> bool:
         try:
             self.verify(sha256)
-            if self.store.size(sha256) is not None:
-                if self.store.check(sha256, self.length) is None:
-                    return False  # held intact already
-                # The held copy is damaged (found by verify or a reconcile):
-                # these verified bytes replace it.
+            if not self.store.conditional and self.store.size(sha256) is None:
                 return self.store.put(sha256, self.file, conditional=False)
-            if self.store.put(sha256, self.file, conditional=self.store.conditional):
+            # Usually new: the conditional create is the existence check too.
+            if self.store.conditional and self.store.put(sha256, self.file, conditional=True):
                 return True
             if self.store.check(sha256, self.length) is None:
-                return False  # the same photo arrived through another receiver first
+                return False  # held intact already (or stored by another receiver just now)
+            # The held copy is damaged (found by verify or a reconcile): these
+            # verified bytes replace it.
             return self.store.put(sha256, self.file, conditional=False)
         finally:
             self.abort()

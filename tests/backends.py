@@ -74,23 +74,23 @@ class PostgresServer:
             "--encoding=UTF8",
             "--locale=C",
         )
-        options = (
-            f"-F -p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
-            "-c max_connections=300 -c synchronous_commit=off -c full_page_writes=off"
-        )
-        self._run(
-            str(self.bin / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.root / "server.log"),
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
-        )
+        for attempt in range(3):
+            # The free port may be taken by someone else before the server binds it.
+            options = (
+                f"-F -p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
+                "-c max_connections=300 -c synchronous_commit=off -c full_page_writes=off"
+            )
+            try:
+                self._run(
+                    str(self.bin / "pg_ctl"),
+                    *("-D", str(self.data), "-l", str(self.root / "server.log")),
+                    *("-o", options, "-w", "-t", "60", "start"),
+                )
+                return
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+                self.port = free_port()
 
     def _run(self, *command: str) -> None:
         done = subprocess.run(
