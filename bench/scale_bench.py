@@ -84,20 +84,22 @@ def run(
                     once_attempts=10,
                 )
             )
-        for receiver in receivers:
-            receiver.start()
-        started = time.monotonic()
-        clients = [
-            kiosk_process(config, work / kiosk_id, "sync", "--once", "--json")
-            for config, kiosk_id in zip(configs, ids, strict=True)
-        ]
-        for client in clients:
-            _, err = client.communicate(timeout=1800)
-            if client.returncode != 0:
-                raise RuntimeError(f"{label}: a kiosk failed: {err}")
-        wall = time.monotonic() - started
-        for receiver in receivers:
-            receiver.stop()
+        try:
+            for receiver in receivers:
+                receiver.start()
+            started = time.monotonic()
+            clients = [
+                kiosk_process(config, work / kiosk_id, "sync", "--once", "--json")
+                for config, kiosk_id in zip(configs, ids, strict=True)
+            ]
+            for client in clients:
+                _, err = client.communicate(timeout=1800)
+                if client.returncode != 0:
+                    raise RuntimeError(f"{label}: a kiosk failed: {err}")
+            wall = time.monotonic() - started
+        finally:
+            for receiver in receivers:
+                receiver.stop()
         with backend.connect(work / "central-0") as db:
             count, first, last, size = db.execute(
                 "SELECT count(*), min(received_at), max(received_at), sum(size) FROM records"
