@@ -52,4 +52,16 @@ if [ "$dev" = 1 ]; then
 else
   .venv/bin/python -m pip install -q -e .
 fi
+if [ "$dev" = 1 ]; then
+  # The Tasks-API path of the face check (Raspberry Pi OS Trixie, Python
+  # 3.13: mediapipe 1.2.x has no solutions graphs and no models), tested
+  # beside the main one by tests/test_tasks_path.py in a venv of its own.
+  if [ ! -x .venv-tasks/bin/python ]; then
+    "$python" -m venv .venv-tasks
+  fi
+  .venv-tasks/bin/python -m pip install -q --upgrade pip
+  .venv-tasks/bin/python -m pip install -q "mediapipe==1.2.3" "ai-edge-litert==2.3.0" \
+    "Pillow==13.0.0" "sqlite-utils==4.2.1" "pytest==9.2.0" "hypothesis==6.155.2"
+  .venv-tasks/bin/python -m pip install -q --no-deps -e .
+fi
 echo "install.sh: ready: .venv/bin/kiosk"

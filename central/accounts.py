@@ -65,7 +65,20 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def verify_password(password_hash: str, password: str) -> bool:
+# Checked against when the name is unknown, so an unknown name takes as long
+# as a wrong password and the answer's timing does not tell which names exist.
+_UNKNOWN = _hasher.hash("no such account")
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True if ``password`` matches; None (no such account) costs the same and is False."""
+    if password_hash is None:
+        _verify(_UNKNOWN, password)
+        return False
+    return _verify(password_hash, password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):

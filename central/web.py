@@ -145,7 +145,7 @@ def web_routes(
             if accounts.failures_since(name, since) >= acc.MAX_FAILURES:
                 return "locked", None
             found = accounts.user(name)
-            if found is None or not acc.verify_password(found[1], password):
+            if not acc.verify_password(found[1] if found else None, password) or not found:
                 accounts.record_failure(name, acc.iso(at))
                 return "wrong", None
             if acc.needs_rehash(found[1]):

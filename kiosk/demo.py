@@ -320,28 +320,20 @@ def run_demo(
     config = dataclasses.replace(config, station=station, camera=camera_config)
 
     with Store(config.db_path) as store:
+        roster = Roster(store)
         if school is None:
             path = write_sample_roster(
                 config.data_dir / "sample-roster.xlsx", count=max(40, students)
             )
             import_roster(store, path)
-            rows = store.conn.execute(
-                "SELECT id_number FROM students WHERE source_file = ? ORDER BY source_row LIMIT ?",
-                (path.name, students),
-            ).fetchall()
+            chosen = roster.in_roster_order(SCHOOL_CODE, students)
         else:
-            rows = store.conn.execute(
-                "SELECT id_number FROM students WHERE school_code = ? AND origin = 'roster' "
-                "AND id_number IS NOT NULL ORDER BY source_row, id LIMIT ? OFFSET ?",
-                (school, students, start),
-            ).fetchall()
-            if len(rows) < students:
+            chosen = roster.in_roster_order(school, students, start)
+            if len(chosen) < students:
                 raise DemoError(
-                    f"school {school} has {start + len(rows)} roster rows here, fewer than "
+                    f"school {school} has {start + len(chosen)} roster rows here, fewer than "
                     f"--start {start} + --students {students}; import or pull its roster first"
                 )
-        roster = Roster(store)
-        chosen = [s for r in rows if (s := roster.by_id_number(r[0])) is not None]
         for session in store.open_sessions():
             store.close_session(session.id)
 

@@ -944,3 +944,12 @@ class Roster:
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM students").fetchone()[0])
+
+    def in_roster_order(self, school_code: str, limit: int, offset: int = 0) -> list[Student]:
+        """The school's roster rows as the sheet (or the office's pull) listed them."""
+        rows = self.conn.execute(
+            self._SELECT + "school_code = ? AND origin = 'roster' AND id_number IS NOT NULL "
+            "ORDER BY source_row, id LIMIT ? OFFSET ?",
+            (school_code, limit, offset),
+        ).fetchall()
+        return [Student.from_row(r) for r in rows]

@@ -145,3 +145,84 @@ def glare(rgb: np.ndarray, landmarks: np.ndarray, eye_centre: int = 468) -> np.n
         -1,
     )
     return out
+
+
+# -- the demo's staged portraits (kiosk/assets/portraits) -------------------
+
+
+def staged_portraits(
+    size: tuple[int, int] = (2304, 1296),
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each sample portrait standing in front of the kiosk's backdrop: (still, person mask 0-1).
+
+    The same staging as the simulated camera (what the demo shows).
+    """
+    import dataclasses
+
+    try:  # the simulated camera's home after the capture package's split
+        from kiosk.capture.sim import (  # type: ignore[import-not-found]
+            PORTRAITS,
+            load_placements,
+            portrait_files,
+            stage_person,
+        )
+    except ImportError:
+        from kiosk.capture.camera import PORTRAITS, load_placements, portrait_files, stage_person
+    from kiosk.config import CameraConfig
+
+    config = CameraConfig()
+    black = dataclasses.replace(config, sim_backdrop_rgb=(0, 0, 0))
+    placements = load_placements(PORTRAITS)
+    staged = {}
+    for path in portrait_files(PORTRAITS):
+        rgb = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        alpha = cv2.imread(str(path.with_suffix(".mask.png")), cv2.IMREAD_GRAYSCALE)
+        white = np.full_like(rgb, 255)
+        still = stage_person(rgb, alpha, placements[path.name], size, config)
+        mask = stage_person(white, alpha, placements[path.name], size, black)[..., 0]
+        staged[path.name] = (still, mask.astype(np.float32) / 255.0)
+    return staged
+
+
+def tilt(rgb: np.ndarray, degrees: float, fill: tuple[int, int, int]) -> np.ndarray:
+    """The whole student leaning (head and shoulders), the frame kept, the corners backdrop."""
+    h, w = rgb.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    return cv2.warpAffine(rgb, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=fill)
+
+
+def light_falloff(rgb: np.ndarray, left: float, right: float, stops: float) -> np.ndarray:
+    """Light falling off by ``stops`` (linear light) from x = ``left`` to ``right``: a window."""
+    w = rgb.shape[1]
+    x = np.arange(w, dtype=np.float32)
+    t = np.clip((x - left) / max(right - left, 1.0), 0.0, 1.0)
+    gain = 2.0 ** (-stops * t)
+    linear = (rgb.astype(np.float32) / 255.0) ** 2.2 * gain[None, :, None]
+    return np.clip(linear ** (1 / 2.2) * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def skin_shine(rgb: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """Specular highlights of a bare lamp on an oily forehead and the nose tip."""
+    out = rgb.copy()
+    d = float(np.linalg.norm(landmarks[468, :2] - landmarks[473, :2]))
+    for point, radius in ((151, 0.25), (4, 0.12)):
+        cx, cy = landmarks[point, :2]
+        cv2.circle(out, (round(cx), round(cy)), max(round(radius * d), 1), (255, 255, 255), -1)
+    return out
+
+
+def clothes_like(
+    rgb: np.ndarray, mask: np.ndarray, landmarks: np.ndarray, colour: tuple[int, int, int]
+) -> np.ndarray:
+    """Dress the person in ``colour`` from just below the chin down, keeping the cloth's shading."""
+    out = rgb.astype(np.float32)
+    chin = float(landmarks[:, 1].max())
+    face_h = chin - float(landmarks[:, 1].min())
+    region = mask > 0.5
+    region[: int(chin + 0.25 * face_h)] = False
+    grey = out.mean(axis=2)
+    # Folds and shading of cloth: a quarter of the person's own contrast.
+    shade = 1 + 0.25 * (grey / max(float(grey[region].mean()), 1.0) - 1)
+    dressed = np.clip(shade[..., None] * np.array(colour, np.float32), 0, 255)
+    out[region] = dressed[region]
+    return out.astype(np.uint8)

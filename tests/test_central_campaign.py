@@ -82,3 +82,18 @@ def test_accounts_see_their_own_school_only():
     ):
         with pytest.raises(ValueError):
             check_account(*args)
+
+
+def test_passwords_are_argon2id_and_an_unknown_name_is_checked_all_the_same():
+    import time
+
+    from central.accounts import hash_password, verify_password
+
+    stored = hash_password("k7pm-2xq9-hd4a-wr3n")
+    assert stored.startswith("$argon2id$") and "k7pm" not in stored
+    assert verify_password(stored, "k7pm-2xq9-hd4a-wr3n")
+    assert not verify_password(stored, "k7pm-2xq9-hd4a-wr3m")
+    started = time.perf_counter()
+    assert not verify_password(None, "anything")
+    # An argon2 check (tens of ms), not an instant "no such user".
+    assert time.perf_counter() - started > 0.005

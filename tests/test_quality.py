@@ -10,13 +10,30 @@ import numpy as np
 import pytest
 
 from kiosk.capture import measures as m
-from kiosk.capture.evaluation import EXPECTED, Label, Outcome, evaluate, read_labels, summarise
+from kiosk.capture.evaluation import (
+    EXPECTED,
+    Label,
+    Measured,
+    Outcome,
+    cross_validate,
+    evaluate,
+    k_folds,
+    measured_from,
+    read_labels,
+    source_folds,
+    summarise,
+)
 from kiosk.capture.image import load_rgb
 from kiosk.capture.quality import MEASURE_UNITS, FaceModel, QualityChecker
-from kiosk.capture.verdict import FRAMING, Reason
+from kiosk.capture.verdict import FRAMING, Assessment, Reason
 from kiosk.config import ConfigError, PhotoConfig, QualityConfig, from_dict
 from tests import synth
 from tests.conftest import FACES, need_shared
+
+# Figures fitted to the solutions path's attention mesh; the Tasks path's
+# plain mesh misses them (docs/quality.md, "The Tasks-API path"), so
+# tests/test_tasks_path.py leaves these out there.
+SOLUTIONS_FIGURES = pytest.mark.solutions_mesh
 
 
 @pytest.fixture(scope="session")
@@ -30,11 +47,23 @@ def labels() -> list[Label]:
 
 
 @pytest.fixture(scope="session")
-def outcomes(checker: QualityChecker, labels: list[Label]) -> list[Outcome]:
+def assessed(checker: QualityChecker, labels: list[Label]) -> dict[str, Assessment]:
+    return {
+        label.file: checker.assess(load_rgb(FACES / label.file), face_only=True) for label in labels
+    }
+
+
+@pytest.fixture(scope="session")
+def outcomes(assessed: dict[str, Assessment], labels: list[Label]) -> list[Outcome]:
     def judge(path: Path) -> tuple[Reason, ...]:
-        return checker.assess(load_rgb(path), face_only=True).reasons
+        return assessed[path.name].reasons
 
     return evaluate(FACES, judge, labels)
+
+
+@pytest.fixture(scope="session")
+def measured(assessed: dict[str, Assessment], labels: list[Label]) -> list[Measured]:
+    return [measured_from(label, assessed[label.file], QualityConfig()) for label in labels]
 
 
 @pytest.fixture(scope="session")
@@ -58,12 +87,34 @@ def test_labelled_set_agreement(outcomes: list[Outcome]) -> None:
     assert summary.agreement >= 0.95, f"accept/refuse agreement {summary.agreement:.1%}: {wrong}"
 
 
+@SOLUTIONS_FIGURES
 def test_labelled_set_expected_codes(outcomes: list[Outcome]) -> None:
     summary = summarise(outcomes)
     wrong = [
         f"{o.label.file} ({o.label.category}): {o.reasons}" for o in outcomes if not o.code_right
     ]
     assert summary.code_rate >= 0.90, f"expected code {summary.code_rate:.1%}: {wrong}"
+
+
+@SOLUTIONS_FIGURES
+def test_cross_validated_figures_meet_the_targets(
+    measured: list[Measured], labels: list[Label]
+) -> None:
+    """Thresholds fitted on the other folds, judged on the held-out one (issue 16's targets)."""
+    q = QualityConfig()
+    for seed in (0, 1, 2):
+        s = summarise(cross_validate(measured, k_folds(labels, 5, seed), q))
+        assert s.agreement >= 0.95 and s.code_rate >= 0.90, (seed, s)
+    loso = summarise(cross_validate(measured, source_folds(labels), q))
+    assert loso.agreement >= 0.95 and loso.code_rate >= 0.90, loso
+
+
+def test_cached_measures_reproduce_the_live_verdicts(
+    measured: list[Measured], outcomes: list[Outcome]
+) -> None:
+    """The cross-validation re-decides from measures: it must match the checker exactly."""
+    q = QualityConfig()
+    assert [p.judge(q).reasons for p in measured] == [o.reasons for o in outcomes]
 
 
 def test_every_image_in_the_set_is_readable(outcomes: list[Outcome]) -> None:
@@ -80,6 +131,7 @@ def test_measures_carry_units(outcomes: list[Outcome], checker: QualityChecker) 
 # -- synthetic variants of the good photos ---------------------------------
 
 
+@SOLUTIONS_FIGURES
 def test_good_photos_in_a_kiosk_frame_are_accepted(checker: QualityChecker, good_faces) -> None:
     refused = {}
     for name, rgb, face in good_faces:
@@ -119,7 +171,7 @@ VARIANTS = {
     "glare_on_glasses": (
         lambda rgb, a, model: synth.glare(rgb, a.landmarks),
         True,
-        {Reason.OCCLUDED},
+        {Reason.GLARE},
     ),
     "shrink": (
         lambda rgb, a, model: synth.kiosk_still(rgb, a, model, scale=0.6),
@@ -280,7 +332,7 @@ def test_expected_codes_for_glasses_follow_the_notes() -> None:
     )
     fine = Label("c.jpg", "glasses", True, "clear glasses, no glare")
     assert smile.expected == {Reason.MOUTH_OPEN, Reason.EXPRESSION}
-    assert covered.expected == {Reason.OCCLUDED, Reason.BLURRY}
+    assert covered.expected == {Reason.OCCLUDED, Reason.BLURRY, Reason.FACE_TOO_SMALL}
     assert fine.expected == frozenset()
     assert Label("d.jpg", "blurred", False, "").expected == EXPECTED["blurred"]
 
@@ -336,6 +388,7 @@ def test_preview_says_no_face_as_soon_as_the_student_leaves(good_faces) -> None:
     assert checker.assess(empty, still=False).reasons == (Reason.NO_FACE,)
 
 
+@SOLUTIONS_FIGURES
 def test_a_crowd_of_small_faces_is_multiple_faces(checker: QualityChecker, good_faces) -> None:
     import cv2
 
@@ -352,3 +405,128 @@ def test_a_crowd_of_small_faces_is_multiple_faces(checker: QualityChecker, good_
     assessment = checker.assess(canvas, face_only=True)
     assert Reason.MULTIPLE_FACES in assessment.reasons
     assert assessment.measures["faces"] >= 4
+
+
+# -- small faces -------------------------------------------------------------
+
+
+@SOLUTIONS_FIGURES
+def test_a_sharp_face_at_50_to_60_px_is_judged_not_refused_for_detail(
+    checker: QualityChecker, good_faces
+) -> None:
+    """Issue 16: 50-60 px between the eyes is enough; fewer is face_too_small, never occluded."""
+    import cv2
+
+    for name, rgb, face in good_faces:
+        for eyes in (60.0, 52.0):
+            f = eyes / face.measures["eye_distance_px"]
+            if f >= 1:
+                continue
+            small = cv2.resize(rgb, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+            reasons = set(checker.assess(small, face_only=True).reasons)
+            assert not reasons & {Reason.OCCLUDED, Reason.BLURRY, Reason.FACE_TOO_SMALL}, (
+                name,
+                eyes,
+                reasons,
+            )
+        f = 36.0 / face.measures["eye_distance_px"]
+        tiny = cv2.resize(rgb, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+        reasons = set(checker.assess(tiny, face_only=True).reasons)
+        assert Reason.FACE_TOO_SMALL in reasons, (name, reasons)
+        assert Reason.OCCLUDED not in reasons and Reason.BLURRY not in reasons, (name, reasons)
+
+
+# -- kiosk stills: the demo's staged portraits and degraded copies -------------
+
+NEW_CODES = frozenset({Reason.UNEVEN_LIGHT, Reason.GLARE, Reason.SHOULDERS, Reason.CLOTHING})
+ACCEPTED_PORTRAITS = ("face_001.jpg", "face_041.jpg")
+
+
+@pytest.fixture(scope="session")
+def staged(checker: QualityChecker):
+    """name -> (still 2304 x 1296, person mask, assessment)."""
+    return {
+        name: (still, mask, checker.assess(still))
+        for name, (still, mask) in synth.staged_portraits().items()
+    }
+
+
+@SOLUTIONS_FIGURES
+def test_staged_portraits_keep_their_verdicts_without_new_codes(staged) -> None:
+    for name in ACCEPTED_PORTRAITS:
+        assert staged[name][2].reasons == (), name
+    for name in set(staged) - set(ACCEPTED_PORTRAITS):  # the smiling ones
+        reasons = set(staged[name][2].reasons)
+        assert reasons & {Reason.MOUTH_OPEN, Reason.EXPRESSION}, name
+
+
+def _box(a: Assessment) -> tuple[float, float]:
+    assert a.face_box is not None
+    return a.face_box[0], a.face_box[2]
+
+
+KIOSK_VARIANTS = {
+    # A lamp on one side: the shadow edge along the nose, 2.7 stops darker.
+    "side_light": (
+        lambda still, mask, a: synth.side_light(
+            still,
+            0.55 * _box(a)[0] + 0.45 * _box(a)[1],
+            0.45 * _box(a)[0] + 0.55 * _box(a)[1],
+            dark_gain=0.15,
+        ),
+        {Reason.UNEVEN_LIGHT},
+    ),
+    "blur": (
+        lambda still, mask, a: synth.gaussian_blur(still, a.measures["eye_distance_px"], 0.06),
+        {Reason.BLURRY},
+    ),
+    "tilt": (
+        lambda still, mask, a: synth.tilt(still, 15, PhotoConfig().background_rgb),
+        {Reason.HEAD_POSE},
+    ),
+    "shiny_skin": (lambda still, mask, a: synth.skin_shine(still, a.landmarks), {Reason.GLARE}),
+    "glasses_glare": (lambda still, mask, a: synth.glare(still, a.landmarks), {Reason.GLARE}),
+    "clothes_like_backdrop": (
+        lambda still, mask, a: synth.clothes_like(still, mask, a.landmarks, (110, 190, 240)),
+        {Reason.CLOTHING},
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(KIOSK_VARIANTS))
+@pytest.mark.parametrize("portrait", ACCEPTED_PORTRAITS)
+def test_degraded_kiosk_still_gets_its_codes(
+    checker: QualityChecker, staged, portrait: str, variant: str
+) -> None:
+    make, expected = KIOSK_VARIANTS[variant]
+    still, mask, a = staged[portrait]
+    reasons = set(checker.assess(make(still, mask, a)).reasons)
+    assert expected <= reasons, (variant, sorted(reasons))
+    # A code from the new rules only where the degradation calls for it (a
+    # leaning student may also have leaning shoulders).
+    allowed = expected | ({Reason.SHOULDERS} if variant == "tilt" else set())
+    assert not (reasons & NEW_CODES) - allowed, (variant, sorted(reasons))
+
+
+@pytest.mark.parametrize("degrees", [15, -15])
+def test_leaning_shoulders_are_refused_on_the_still_only(
+    checker: QualityChecker, staged, degrees: int
+) -> None:
+    """face_001 shows both shoulders whole (face_041 is cut at their tops: pose is unsure there)."""
+    still, _, _ = staged["face_001.jpg"]
+    leaning = synth.tilt(still, degrees, PhotoConfig().background_rgb)
+    assert Reason.SHOULDERS in checker.assess(leaning).reasons
+    preview = leaning[::3, ::3].copy()
+    for _ in range(3):
+        assert Reason.SHOULDERS not in checker.assess(preview, still=False).reasons
+
+
+@pytest.mark.parametrize("portrait", ACCEPTED_PORTRAITS)
+def test_a_real_rooms_light_falloff_is_accepted(checker: QualityChecker, staged, portrait) -> None:
+    """Mild lateral fall-off (a window, one lamp a little off axis) is not 阴阳脸."""
+    still, _, a = staged[portrait]
+    left, right = _box(a)
+    for stops in (0.7, 1.0):
+        lit = synth.light_falloff(still, left, right, stops)
+        assessment = checker.assess(lit)
+        assert assessment.accepted, (stops, assessment.reasons, assessment.measures)

@@ -9,11 +9,14 @@ in the kiosk. Used by the test suite and by ``bench/quality_eval.py``.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk.capture.verdict import Reason
+from kiosk.capture.rules import RULES, Example, Rule, decide, fit
+from kiosk.capture.verdict import Assessment, Reason
+from kiosk.config import QualityConfig
 
 # Category -> codes of which at least one must be among the reasons.
 EXPECTED: dict[str, frozenset[Reason]] = {
@@ -37,10 +40,26 @@ GLASSES_NOTES: tuple[tuple[str, frozenset[Reason]], ...] = (
     ("head covering", frozenset({Reason.OCCLUDED})),
     ("mask", frozenset({Reason.OCCLUDED})),
     ("hands", frozenset({Reason.OCCLUDED})),
-    ("tiny image", frozenset({Reason.BLURRY})),
-    ("glare", frozenset({Reason.OCCLUDED})),
+    ("tiny image", frozenset({Reason.BLURRY, Reason.FACE_TOO_SMALL})),
+    ("glare", frozenset({Reason.GLARE})),
     ("tint", frozenset({Reason.OCCLUDED})),
 )
+
+
+# Rule name -> whether a refused photo's label shows that rule's cue.
+CUES: dict[str, Callable[[Label], bool]] = {
+    "eyes": lambda lb: lb.eyes in ("closed", "one_closed", "partly_closed"),
+    "mouth_open": lambda lb: lb.mouth in ("open", "open_teeth"),
+    "mouth_width": lambda lb: lb.mouth in ("closed_smile", "open_teeth"),
+    "corner_lift": lambda lb: lb.mouth in ("closed_smile", "open_teeth"),
+    "gaze": lambda lb: lb.category == "non_neutral_expression",
+    "brow_height": lambda lb: lb.category == "non_neutral_expression",
+    "brow_raise": lambda lb: lb.category == "non_neutral_expression",
+    "eye_darkness": lambda lb: lb.eyes == "not_visible",
+    "lip_contrast": lambda lb: lb.mouth == "occluded",
+    "sharpness": lambda lb: lb.category == "blurred",
+    "hand": lambda lb: "hand" in lb.notes.lower() and lb.category in ("occluded", "glasses"),
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +68,29 @@ class Label:
     category: str
     accept: bool
     notes: str
+    source_repo: str = ""
+    source_path: str = ""
+    eyes: str = ""
+    mouth: str = ""
+
+    @property
+    def group(self) -> str:
+        """Photos sharing an original (a degraded copy and its source) share a group."""
+        return f"{self.source_repo}:{self.source_path}" if self.source_path else self.file
+
+    @property
+    def cues(self) -> frozenset[str]:
+        """The rules (by name) whose cue this photo's label says is present.
+
+        Fitting a threshold against photos that show its own cue (a closed
+        eye for the eye rule, a covered mouth for the lip colour rule), not
+        every photo refused with the same code, keeps one rule's limit from
+        being pulled by photos another rule refuses.
+        """
+        if self.accept:
+            return frozenset()
+        found = {name for name, test in CUES.items() if test(self)}
+        return frozenset(found)
 
     @property
     def expected(self) -> frozenset[Reason]:
@@ -100,6 +142,10 @@ def read_labels(folder: Path) -> list[Label]:
                 category=row["category"],
                 accept=row["expected_accept"].strip().lower() == "yes",
                 notes=row.get("notes", ""),
+                source_repo=row.get("source_repo", ""),
+                source_path=row.get("source_path", ""),
+                eyes=row.get("eyes", ""),
+                mouth=row.get("mouth", ""),
             )
             for row in csv.DictReader(fh)
         ]
@@ -173,3 +219,106 @@ def confusion_table(outcomes: list[Outcome]) -> str:
         f"expected code {s.code_right}/{s.total} = {s.code_rate:.1%}"
     )
     return "\n".join(lines)
+
+
+# -- cross-validation from cached measures -----------------------------------
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One labelled photo after the (expensive) measuring step.
+
+    ``fixed`` are the codes that come from the pipeline itself, not from a
+    threshold (no face, a face whose features cannot be found, faces too
+    small for the mesh); the threshold rules re-decide the rest from
+    ``measures`` under any config.
+    """
+
+    label: Label
+    measures: dict[str, float] = field(default_factory=dict)
+    fixed: tuple[Reason, ...] = ()
+    error: str | None = None
+
+    def judge(self, q: QualityConfig, rules: Sequence[Rule] = RULES) -> Outcome:
+        if self.error is not None:
+            return Outcome(self.label, None, self.error)
+        codes = set(self.fixed) | decide(self.measures, q, rules)
+        return Outcome(self.label, tuple(r for r in Reason if r in codes))
+
+    def example(self) -> Example:
+        return Example(self.measures, self.label.accept, self.label.expected, self.label.cues)
+
+
+def k_folds(labels: Sequence[Label], k: int, seed: int = 16) -> list[list[int]]:
+    """``k`` folds of photo indices; a group (an original and its copies) never splits.
+
+    Groups are dealt round-robin by category after a seeded shuffle, so
+    every fold holds a share of each category (stratified).
+    """
+    groups: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        groups.setdefault(label.group, []).append(i)
+    by_category: dict[str, list[list[int]]] = {}
+    for members in groups.values():
+        by_category.setdefault(labels[members[0]].category, []).append(members)
+    rng = random.Random(seed)
+    folds: list[list[int]] = [[] for _ in range(k)]
+    turn = 0
+    for category in sorted(by_category):
+        batch = by_category[category]
+        rng.shuffle(batch)
+        for members in batch:
+            folds[turn % k].extend(members)
+            turn += 1
+    return [sorted(f) for f in folds if f]
+
+
+def source_folds(labels: Sequence[Label]) -> list[list[int]]:
+    """One fold per source repository (photos of one source share a camera and a style)."""
+    folds: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        folds.setdefault(label.source_repo or label.file, []).append(i)
+    return [folds[name] for name in sorted(folds)]
+
+
+def cross_validate(
+    measured: Sequence[Measured],
+    folds: Sequence[Sequence[int]],
+    q: QualityConfig,
+    rules: Sequence[Rule] = RULES,
+) -> list[Outcome]:
+    """Fit the thresholds on all folds but one, judge the held-out fold; every photo once."""
+    outcomes: dict[int, Outcome] = {}
+    for held in folds:
+        held_set = set(held)
+        train = [
+            p.example() for i, p in enumerate(measured) if i not in held_set and p.error is None
+        ]
+        fitted = fit(train, q, rules)
+        for i in held:
+            outcomes[i] = measured[i].judge(fitted, rules)
+    return [outcomes[i] for i in sorted(outcomes)]
+
+
+def full_set(measured: Sequence[Measured], q: QualityConfig) -> list[Outcome]:
+    """Every photo judged under ``q`` (the configured thresholds, or a fit on this very set)."""
+    return [p.judge(q) for p in measured]
+
+
+def measured_from(label: Label, assessment: Assessment, q: QualityConfig) -> Measured:
+    """Keep what the threshold rules need; the rest of ``assessment.reasons`` is fixed."""
+    ruled = decide(assessment.measures, q) if assessment.landmarks is not None else set()
+    fixed = tuple(r for r in assessment.reasons if r not in ruled)
+    return Measured(label, dict(assessment.measures), fixed)
+
+
+def measure_all(
+    folder: Path, labels: Sequence[Label], assess: Callable[[Path], Assessment], q: QualityConfig
+) -> list[Measured]:
+    out = []
+    for label in labels:
+        try:
+            out.append(measured_from(label, assess(folder / label.file), q))
+        except ValueError as exc:
+            out.append(Measured(label, error=str(exc)))
+    return out

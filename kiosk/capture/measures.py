@@ -202,6 +202,34 @@ def brows(lm: np.ndarray, g: Geometry) -> dict[str, float]:
     return {"height": float(np.mean(heights)) / max(g.eye_chin, 1e-6)}
 
 
+# Inner brow ends, inner eye corners, and the outer/inner lip midlines.
+BROW_INNER_RIGHT, BROW_INNER_LEFT = 107, 336
+LIP_OUTER_UPPER, LIP_OUTER_LOWER = 0, 17
+
+
+def expression(lm: np.ndarray, g: Geometry) -> dict[str, float]:
+    """Expression geometry over the inter-ocular distance (no image size, no face size).
+
+    ``brow_raise``: inner brow ends above the inner eye corners (AU1/AU2
+    lift them: surprise, sadness); ``brow_gap``: distance between the inner
+    brow ends (AU4 knits them in a frown); ``lip_thickness``: visible red
+    lip height, upper plus lower (pressed or rolled-in lips thin it).
+    The eye-to-eye distance is the one length an expression does not move.
+    """
+    d = max(g.eye_distance, 1e-6)
+    ux = (g.eye_left - g.eye_right) / d
+    uy = np.array([-ux[1], ux[0]])  # down the face
+    p = lm[:, :2]
+    raise_r = float((p[RIGHT_EYE.inner] - p[BROW_INNER_RIGHT]) @ uy)
+    raise_l = float((p[LEFT_EYE.inner] - p[BROW_INNER_LEFT]) @ uy)
+    lips = _dist(lm, LIP_OUTER_UPPER, LIP_INNER_UPPER) + _dist(lm, LIP_INNER_LOWER, LIP_OUTER_LOWER)
+    return {
+        "brow_raise": (raise_r + raise_l) / 2 / d,
+        "brow_gap": _dist(lm, BROW_INNER_RIGHT, BROW_INNER_LEFT) / d,
+        "lip_thickness": lips / d,
+    }
+
+
 def head_pose(lm: np.ndarray) -> tuple[float, float, float]:
     """Yaw, pitch, roll in degrees from the mesh's own 3-D points.
 
@@ -235,8 +263,21 @@ class Patch:
     scale: float  # patch pixels per image pixel
 
 
-def face_patch(rgb: np.ndarray, lm: np.ndarray, g: Geometry) -> Patch:
-    scale = PATCH_EYE_DISTANCE / max(g.eye_distance, 1e-6)
+# The sharpness octaves need the face shrunk by at least this factor: a
+# picture resampled by less keeps the lens's and the JPEG's softness in its
+# finest octave, so a sharp 55 px face would look like a blurred big one.
+SHARPNESS_SHRINK = 0.6
+
+
+def sharpness_eye_distance(g: Geometry) -> float:
+    """The eye distance of the patch the sharpness is measured on."""
+    return min(PATCH_EYE_DISTANCE, SHARPNESS_SHRINK * g.eye_distance)
+
+
+def face_patch(
+    rgb: np.ndarray, lm: np.ndarray, g: Geometry, eye_distance: float = PATCH_EYE_DISTANCE
+) -> Patch:
+    scale = eye_distance / max(g.eye_distance, 1e-6)
     xs, ys = lm[:, 0], lm[:, 1]
     margin = 0.15 * (xs.max() - xs.min())
     h, w = rgb.shape[:2]
@@ -258,8 +299,8 @@ def face_patch(rgb: np.ndarray, lm: np.ndarray, g: Geometry) -> Patch:
     return Patch(out, plm, scale)
 
 
-def polygon_mask(shape: tuple[int, int], points: np.ndarray) -> np.ndarray:
-    mask = np.zeros(shape, dtype=np.uint8)
+def polygon_mask(shape: tuple[int, ...], points: np.ndarray) -> np.ndarray:
+    mask = np.zeros(shape[:2], dtype=np.uint8)
     cv2.fillPoly(mask, [np.round(points).astype(np.int32)], (1,))
     return mask.astype(bool)
 
@@ -290,19 +331,8 @@ def pixel_measures(patch: Patch) -> dict[str, float]:
     columns = np.arange(shape[1])[None, :] < middle
     halves = [y[face & columns], y[face & ~columns]]
     darker_half = min(float(half.mean()) if half.size else 255.0 for half in halves)
-    # Sharpness only inside the face oval, shrunk so the face edge (a strong
-    # step against any background) does not count.
-    inner_face = cv2.erode(face.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    sharp_region = inner_face if inner_face.sum() >= 20 else face
-    # Energy in the finest octave (detail below sigma 1 px) over the next
-    # octave (sigma 1-2 px). Natural images have roughly scale-invariant
-    # spectra, so a sharp face keeps the two near 1:1 whatever its light or
-    # contrast; blur or motion removes the finest octave first.
-    blur1 = cv2.GaussianBlur(y, (0, 0), 1.0)
-    blur2 = cv2.GaussianBlur(y, (0, 0), 2.0)
-    fine = float((y - blur1)[sharp_region].var())
-    mid = float((blur1 - blur2)[sharp_region].var())
-    sharpness = fine / max(mid, 1e-6)
+    sharp_region = _inner(face)
+    sharpness = _octave_ratio(y, sharp_region)
     contrast = float(y[sharp_region].std())
     cheek_y = float(y[cheeks].mean()) if cheeks.any() else float(y[skin].mean())
     cheek_a = float(lab[..., 1][cheeks].mean()) if cheeks.any() else float(lab[..., 1][skin].mean())
@@ -334,6 +364,35 @@ def pixel_measures(patch: Patch) -> dict[str, float]:
         "face_chroma": chroma,
         "eye_glare": glare,
     }
+
+
+def _inner(face: np.ndarray) -> np.ndarray:
+    """The face oval shrunk so its edge (a strong step against any background) does not count."""
+    inner_face = cv2.erode(face.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    return inner_face if inner_face.sum() >= 20 else face
+
+
+def _octave_ratio(y: np.ndarray, region: np.ndarray) -> float:
+    """Energy in the finest octave (sigma < 1 px) over the next one (1-2 px).
+
+    Natural images have roughly scale-invariant spectra, so a sharp face
+    keeps the two near 1:1 whatever its light or contrast; blur or motion
+    removes the finest octave first.
+    """
+    blur1 = cv2.GaussianBlur(y, (0, 0), 1.0)
+    blur2 = cv2.GaussianBlur(y, (0, 0), 2.0)
+    fine = float((y - blur1)[region].var())
+    mid = float((blur1 - blur2)[region].var())
+    return fine / max(mid, 1e-6)
+
+
+def sharpness(patch: Patch) -> float:
+    """The octave ratio of a face patch (see :func:`pixel_measures`)."""
+    grey = cv2.cvtColor(patch.rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    face = polygon_mask(grey.shape, patch.landmarks[list(FACE_OVAL)])
+    if face.sum() < 20:
+        raise ValueError("face region too small to measure")
+    return _octave_ratio(grey, _inner(face))
 
 
 def blockiness(rgb: np.ndarray, lm: np.ndarray) -> float:
@@ -369,3 +428,107 @@ def _grid_ratio(profile: np.ndarray) -> float:
         folded = profile[: n // period * period].reshape(-1, period).mean(axis=0)
         best = max(best, float(folded.max() / max(folded.mean(), 1e-6)))
     return best
+
+
+# Matched patches on the two sides of the face: forehead and cheek, each the
+# mirror image of the other in the mesh topology.
+FOREHEAD_RIGHT = (109, 67, 103, 104, 69, 108)
+FOREHEAD_LEFT = (338, 297, 332, 333, 299, 337)
+
+
+def light_asymmetry(patch: Patch) -> float:
+    """How much brighter one side of the face is, in stops (|log2| of the ratio).
+
+    Linear light (sRGB decoded), so the ratio of the two sides is the ratio
+    of the light falling on them: the skin's own colour and darkness cancel
+    out, the same on both sides. Matched forehead and cheek patches, which
+    face the camera alike, so a turned head does not count as light.
+    """
+    linear = _linear_luminance(patch.rgb)
+    shape = linear.shape
+    lm = patch.landmarks
+    sides = []
+    for forehead, cheek in ((FOREHEAD_RIGHT, CHEEK_RIGHT), (FOREHEAD_LEFT, CHEEK_LEFT)):
+        mask = polygon_mask(shape, lm[list(forehead)]) | polygon_mask(shape, lm[list(cheek)])
+        if mask.sum() < 4:
+            raise ValueError("face region too small to measure")
+        sides.append(float(linear[mask].mean()))
+    right, left = (max(v, 1e-4) for v in sides)
+    return abs(math.log2(right / left))
+
+
+def _linear_luminance(rgb: np.ndarray) -> np.ndarray:
+    c = rgb.astype(np.float32) / 255.0
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return c @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+
+
+def skin_glare(patch: Patch) -> float:
+    """Share of the skin (oval less eyes and mouth) that is specular white.
+
+    A shiny forehead or nose reflects the lamp as small clipped blobs, while
+    a well exposed face holds none. Near-white in all three channels, so a
+    saturated red or yellow is not a highlight.
+    """
+    lm = patch.landmarks
+    shape = patch.rgb.shape[:2]
+    face = polygon_mask(shape, lm[list(FACE_OVAL)])
+    holes = polygon_mask(shape, lm[list(LIPS_OUTER)])
+    for eye in (RIGHT_EYE, LEFT_EYE):
+        holes |= polygon_mask(shape, lm[list(eye.contour)])
+    skin = face & ~holes
+    if skin.sum() < 20:
+        raise ValueError("face region too small to measure")
+    white = (patch.rgb >= 245).all(axis=2)
+    return float(white[skin].mean())
+
+
+def shoulder_tilt(body: np.ndarray, min_visibility: float = 0.5) -> float | None:
+    """Degrees the shoulder line leans from level (pose landmarks 11 and 12), or None.
+
+    None when either shoulder is not seen well enough to say.
+    """
+    left, right = body[11], body[12]
+    if min(left[3], right[3]) < min_visibility:
+        return None
+    dx, dy = left[0] - right[0], left[1] - right[1]
+    if abs(dx) < 1e-6:
+        return None
+    return abs(math.degrees(math.atan(dy / dx)))
+
+
+# Face regions a hand must not cover (the registry: eyes, brows, nose, mouth
+# and the jaw line visible). Mesh points that outline each region.
+NOSE = (6, 197, 195, 5, 4, 1, 19, 94, 2, 98, 327, 129, 358, 48, 278)
+JAW = (172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397)
+HAND_REGIONS: dict[str, tuple[int, ...]] = {
+    "eyes": RIGHT_EYE.contour + LEFT_EYE.contour + BROW_RIGHT + BROW_LEFT,
+    "nose": NOSE,
+    "mouth": LIPS_OUTER,
+    "jaw": JAW,
+}
+# Hand landmarks are joint centres; a finger reaches about half its width
+# (~8 mm, ~0.13 of the ~63 mm between the pupils) beyond their hull.
+HAND_REACH = 0.13
+
+
+def hand_cover(lm: np.ndarray, hands: list[np.ndarray], g: Geometry) -> float:
+    """The largest share of one face region's points that lie under a hand (0-1).
+
+    A hand resting on a shoulder or held low covers no region (0); a hand
+    over an eye, the mouth or along the jaw covers most of that region's
+    outline. Size-free: the reach beyond the joints scales with the eyes.
+    """
+    if not hands:
+        return 0.0
+    reach = HAND_REACH * g.eye_distance
+    hulls = [cv2.convexHull(np.round(h[:, :2]).astype(np.float32)) for h in hands]
+    worst = 0.0
+    for points in HAND_REGIONS.values():
+        inside = 0
+        for i in points:
+            x, y = float(lm[i, 0]), float(lm[i, 1])
+            if any(cv2.pointPolygonTest(hull, (x, y), True) >= -reach for hull in hulls):
+                inside += 1
+        worst = max(worst, inside / len(points))
+    return worst

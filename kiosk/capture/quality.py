@@ -26,7 +26,8 @@ import numpy as np
 from kiosk.capture import measures as m
 from kiosk.capture.compose import FaceFrame, crop_box, face_frame, head_guide
 from kiosk.capture.facemodel import FaceBox, FaceModel
-from kiosk.capture.verdict import FRAMING, Assessment, Reason
+from kiosk.capture.rules import decide
+from kiosk.capture.verdict import Assessment, Reason
 from kiosk.config import PhotoConfig, QualityConfig
 
 __all__ = ["MEASURE_UNITS", "FaceModel", "QualityChecker"]
@@ -44,6 +45,14 @@ MEASURE_UNITS: dict[str, str] = {
     "mouth_width": "mouth width / distance between iris centres",
     "corner_lift": "mouth corners above the lip line / eye-chin distance",
     "brow_height": "brow above upper lid / eye-chin distance",
+    "brow_raise": "inner brow ends above the inner eye corners / inter-ocular distance",
+    "brow_gap": "distance between the inner brow ends / inter-ocular distance",
+    "lip_thickness": "visible lip height (upper + lower) / inter-ocular distance",
+    "light_asymmetry": "stops between the brighter and darker side (forehead + cheek)",
+    "skin_glare": "share of the skin that is specular white (all channels >= 245)",
+    "shoulder_tilt": "degrees of the shoulder line from level (pose landmarks)",
+    "clothing_delta_e": "CIE76 distance of the clothes (person below the chin) to the background",
+    "hand_cover": "largest share of a face region (eyes, nose, mouth, jaw) under a hand, 0-1",
     "gaze": "iris offset from eye centre / eye width (largest of x, y)",
     "yaw": "degrees (+: face turned to the subject's left)",
     "pitch": "degrees, offset removed (+: chin up)",
@@ -73,6 +82,10 @@ DETECT_SIDE = 640
 # relative to the detected face box (the mesh's detector expects margins).
 MESH_SIDE = 384
 MESH_CROP = 2.0
+# Hands: a square of this many face widths around the face, shrunk to
+# HAND_SIDE px (the palm detector sees 192 px).
+HAND_CROP = 3.0
+HAND_SIDE = 256
 # Tiles for finding faces too small for the whole-frame detector pass.
 TILE_SIDE = 480
 TILE_SOURCE_SIDE = 1920
@@ -140,8 +153,7 @@ class QualityChecker:
                     measures["faces"] = float(len(tiny))
                     if len(tiny) > 1:
                         return Assessment.of({Reason.MULTIPLE_FACES}, measures)
-                    small_codes = {Reason.BLURRY} if face_only else {Reason.FACE_TOO_SMALL}
-                    return Assessment.of(small_codes, measures)
+                    return Assessment.of({Reason.FACE_TOO_SMALL}, measures)
             if still and self._lying_face(small):
                 measures["roll"] = 90.0
                 return Assessment.of({Reason.HEAD_POSE}, measures)
@@ -156,7 +168,9 @@ class QualityChecker:
             reasons.add(Reason.MULTIPLE_FACES)
 
         g = m.geometry(landmarks)
-        self._face_measures(rgb, landmarks, g, measures, reasons)
+        if still:
+            measures["hand_cover"] = m.hand_cover(landmarks, self._hands(rgb, landmarks), g)
+        self._face_measures(rgb, landmarks, g, measures, reasons, still=still)
         xs, ys = landmarks[:, 0], landmarks[:, 1]
         face_box = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
         crown_y = None
@@ -166,18 +180,20 @@ class QualityChecker:
                 bg_measures, bg_reasons, crown_y = preview.background
             else:
                 bg_measures, bg_reasons = {}, set()
-                crown_y = self._background(small, factor, face_box, bg_measures, bg_reasons)
+                crown_y = self._background(small, factor, landmarks, bg_measures, bg_reasons)
                 if preview is not None:
                     preview.background = (bg_measures, bg_reasons, crown_y)
             measures.update(bg_measures)
             reasons |= bg_reasons
+            reasons |= decide(measures, q)
             if crown_y is not None:
                 try:
                     self._crop_fits(landmarks, crown_y, w, h, reasons)
                 except ValueError:
                     reasons.add(Reason.FACE_TOO_SMALL)
-        else:
-            reasons -= FRAMING
+            if still:
+                self._shoulders(small, measures)
+                reasons |= decide(measures, q)
         return Assessment.of(
             reasons,
             {k: round(v, 4) for k, v in measures.items()},
@@ -226,6 +242,24 @@ class QualityChecker:
         lm[:, 1] += y0
         return lm
 
+    def _hands(self, rgb: np.ndarray, lm: np.ndarray) -> list[np.ndarray]:
+        """Hands near the face, found in a crop of three face widths around it."""
+        xs, ys = lm[:, 0], lm[:, 1]
+        side = HAND_CROP * float(xs.max() - xs.min())
+        cx, cy = float(xs.mean()), float(ys.mean())
+        h, w = rgb.shape[:2]
+        x0, y0 = max(int(cx - side / 2), 0), max(int(cy - side / 2), 0)
+        x1, y1 = min(int(cx + side / 2), w), min(int(cy + side / 2), h)
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return []
+        crop, factor = _shrink(rgb[y0:y1, x0:x1], HAND_SIDE)
+        found = self.model.hands(np.ascontiguousarray(crop))
+        for hand in found:
+            hand[:, :3] /= factor
+            hand[:, 0] += x0
+            hand[:, 1] += y0
+        return found
+
     def _small_faces(self, rgb: np.ndarray) -> list[FaceBox]:
         """Faces found only in overlapping tiles of the picture (each face small in the frame).
 
@@ -269,6 +303,8 @@ class QualityChecker:
         g: m.Geometry,
         measures: dict[str, float],
         reasons: set[Reason],
+        *,
+        still: bool = True,
     ) -> None:
         q = self.quality
         measures["eye_distance_px"] = g.eye_distance
@@ -283,6 +319,7 @@ class QualityChecker:
         measures["mouth_width"] = mouth["width"]
         measures["corner_lift"] = mouth["corner_lift"]
         measures["brow_height"] = m.brows(lm, g)["height"]
+        measures.update(m.expression(lm, g))
         gaze_r, gaze_l = m.gaze(lm, m.RIGHT_EYE), m.gaze(lm, m.LEFT_EYE)
         gaze_x = (gaze_r[0] + gaze_l[0]) / 2
         gaze_y = (gaze_r[1] + gaze_l[1]) / 2
@@ -292,26 +329,20 @@ class QualityChecker:
         measures["pitch"] = pitch - q.pitch_offset
         measures["roll"] = g.roll
 
-        if abs(yaw) > q.yaw_max or abs(g.roll) > q.roll_max or abs(measures["pitch"]) > q.pitch_max:
-            reasons.add(Reason.HEAD_POSE)
-        if min(right["iris"], left["iris"]) < q.eye_open_min:
-            reasons.add(Reason.EYES_CLOSED)
-        if mouth["open"] > q.mouth_open_max:
-            reasons.add(Reason.MOUTH_OPEN)
-        if (
-            mouth["width"] > q.mouth_width_max
-            or mouth["corner_lift"] > q.corner_lift_max
-            or measures["gaze"] > q.gaze_max
-            or measures["brow_height"] < q.brow_height_min
-        ):
-            reasons.add(Reason.EXPRESSION)
-
         try:
-            px = m.pixel_measures(m.face_patch(rgb, lm, g))
+            patch = m.face_patch(rgb, lm, g)
+            px = m.pixel_measures(patch)
+            measures["light_asymmetry"] = m.light_asymmetry(patch)
+            measures["skin_glare"] = m.skin_glare(patch)
         except ValueError:
+            reasons |= decide(measures, q)
             reasons.add(Reason.FACE_TOO_SMALL)
             return
         measures["sharpness"] = px["sharpness"]
+        small_eyes = m.sharpness_eye_distance(g)
+        if small_eyes < m.PATCH_EYE_DISTANCE:
+            # A face under 80 px between the eyes: shrink it more for sharpness.
+            measures["sharpness"] = m.sharpness(m.face_patch(rgb, lm, g, small_eyes))
         measures["luminance"] = px["face_luminance"]
         measures["darker_half_luminance"] = px["darker_half_luminance"]
         measures["clipped_dark"] = px["face_clipped_dark"]
@@ -320,29 +351,9 @@ class QualityChecker:
         measures["eye_darkness"] = px["eye_darkness"]
         measures["face_chroma"] = px["face_chroma"]
         measures["eye_glare"] = px["eye_glare"]
-        if (
-            px["face_luminance"] < q.luminance_min
-            or px["darker_half_luminance"] < q.luminance_min
-            or px["face_clipped_dark"] > q.clipped_max
-        ):
-            reasons.add(Reason.TOO_DARK)
-        bright = px["face_luminance"] > q.luminance_max or px["face_clipped_bright"] > q.clipped_max
-        if bright:
-            reasons.add(Reason.TOO_BRIGHT)
-        measures["blockiness"] = m.blockiness(rgb, lm)
-        if (
-            px["sharpness"] < q.sharpness_min
-            or g.eye_distance < q.eye_distance_min_px
-            or measures["blockiness"] > q.blockiness_max
-        ):
-            reasons.add(Reason.BLURRY)
-        colour = px["face_chroma"] > q.grey_chroma_max
-        if (
-            (colour and px["lip_redness"] < q.lip_contrast_min)
-            or px["eye_darkness"] < q.eye_darkness_min
-            or (px["eye_glare"] > q.eye_glare_max and not bright)
-        ):
-            reasons.add(Reason.OCCLUDED)
+        if still:  # a pixelated picture is a file's fault, not a live hint
+            measures["blockiness"] = m.blockiness(rgb, lm)
+        reasons |= decide(measures, q)
 
     def _framing(
         self, lm: np.ndarray, w: int, h: int, measures: dict[str, float], reasons: set[Reason]
@@ -381,6 +392,13 @@ class QualityChecker:
         elif not box.inside(w, h):
             reasons.add(Reason.OFF_CENTER)
 
+    def _shoulders(self, small: np.ndarray, measures: dict[str, float]) -> None:
+        """Shoulder tilt from the pose model (the still only: ~20 ms)."""
+        body = self.model.pose(small)
+        tilt = None if body is None else m.shoulder_tilt(body)
+        if tilt is not None:
+            measures["shoulder_tilt"] = tilt
+
     def _preview_cache(self, w: int, h: int) -> _PreviewCache:
         if self._preview is None or self._preview.size != (w, h):
             self._preview = _PreviewCache((w, h), self.quality.preview_refresh)
@@ -390,7 +408,7 @@ class QualityChecker:
         self,
         image: np.ndarray,
         image_factor: float,
-        face_box: tuple[float, float, float, float],
+        lm: np.ndarray,
         measures: dict[str, float],
         reasons: set[Reason],
     ) -> float | None:
@@ -401,7 +419,10 @@ class QualityChecker:
         q = self.quality
         small, factor = _shrink(image, SEGMENT_SIDE)
         factor *= image_factor
-        person = self.model.segment(small) >= 0.5
+        xs, ys = lm[:, 0], lm[:, 1]
+        face_box = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+        probability = self.model.segment(small)
+        person = probability >= 0.5
         background = ~person
         fraction = float(background.mean())
         measures["background_fraction"] = fraction
@@ -419,6 +440,9 @@ class QualityChecker:
         spread = float(pixels[:, 0].std() * 100 / 255)
         measures["background_delta_e"] = delta_e
         measures["background_spread"] = spread
+        clothes = _clothes(lab, probability >= CLOTHES_CERTAINTY, lm, factor, mean_lab)
+        if clothes is not None:
+            measures["clothing_delta_e"] = float(np.median(_delta_e(clothes, reference)))
         if delta_e > q.background_delta_e_max or spread > q.background_spread_max:
             reasons.add(Reason.BACKGROUND)
         return crown
@@ -481,6 +505,72 @@ def _crown(
     while y >= 0 and rows[y]:
         y -= 1
     return (y + 1) / factor
+
+
+# Fewer clothes pixels than this in the segmentation's image: too few to judge.
+CLOTHES_MIN_PIXELS = 150
+# The band below the chin that the official crop shows (face heights): the
+# neck first, then as far down as the 480 x 640 crop reaches.
+CLOTHES_BAND = (0.2, 0.75)
+# Pixels this close (CIE76) to the face's own mean colour are skin (neck,
+# shoulders), not clothes.
+SKIN_DELTA_E = 15.0
+# Clothes are judged only where the segmentation is sure of the person: at
+# the bottom of a frame, or where a portrait is cut off, its 0.5 contour
+# bulges into the backdrop. Pixels within a camera's noise (~3 dE) of the
+# backdrop's own measured mean are backdrop seen through the mask's edge;
+# cloth, even of the backdrop's colour, has folds and shading.
+CLOTHES_CERTAINTY = 0.9
+BACKDROP_NOISE_DELTA_E = 3.0
+
+
+def _clothes(
+    lab: np.ndarray, person: np.ndarray, lm: np.ndarray, factor: float, backdrop: np.ndarray
+) -> np.ndarray | None:
+    """CIELAB of the person's pixels below the chin that are not skin, or None when too few.
+
+    ``lab`` is OpenCV's 8-bit Lab of the segmentation's image, ``factor``
+    maps still pixels to it. Only the band the official crop shows counts,
+    so what the registry never sees cannot refuse a photo.
+    """
+    chin = float(lm[:, 1].max()) * factor
+    face_h = float(lm[:, 1].max() - lm[:, 1].min()) * factor
+    top = max(int(chin + CLOTHES_BAND[0] * face_h), 0)
+    bottom = min(int(chin + CLOTHES_BAND[1] * face_h), person.shape[0])
+    if bottom <= top:
+        return None
+    band = _to_lab(lab[top:bottom][person[top:bottom]])
+    face_colour = _to_lab(_face_pixels(lab, lm, factor)).mean(axis=0)
+    clothes = band[
+        (_delta_e(band, face_colour) > SKIN_DELTA_E)
+        & (_delta_e(band, backdrop) > BACKDROP_NOISE_DELTA_E)
+    ]
+    return clothes if len(clothes) >= CLOTHES_MIN_PIXELS else None
+
+
+def _face_pixels(lab: np.ndarray, lm: np.ndarray, factor: float) -> np.ndarray:
+    from kiosk.capture.measures import CHEEK_LEFT, CHEEK_RIGHT, polygon_mask
+
+    pts = lm[:, :2] * factor
+    mask = polygon_mask(lab.shape[:2], pts[list(CHEEK_RIGHT)]) | polygon_mask(
+        lab.shape[:2], pts[list(CHEEK_LEFT)]
+    )
+    if not mask.any():
+        x, y = (int(v) for v in pts.mean(axis=0))
+        mask[min(max(y, 0), mask.shape[0] - 1), min(max(x, 0), mask.shape[1] - 1)] = True
+    return lab[mask]
+
+
+def _to_lab(opencv_lab: np.ndarray) -> np.ndarray:
+    """OpenCV's 8-bit Lab (L* scaled by 255/100, a* and b* offset by 128) to CIELAB."""
+    out = opencv_lab.astype(np.float32).reshape(-1, 3).copy()
+    out[:, 0] *= 100 / 255
+    out[:, 1:] -= 128
+    return out
+
+
+def _delta_e(colours: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(colours - reference, axis=-1)
 
 
 def _lab(rgb: tuple[int, int, int]) -> np.ndarray:

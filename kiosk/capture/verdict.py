@@ -20,21 +20,36 @@ class Reason(StrEnum):
     FACE_TOO_LARGE = "face_too_large"
     OFF_CENTER = "off_center"
     HEAD_POSE = "head_pose"
+    SHOULDERS = "shoulders"
     OCCLUDED = "occluded"
+    GLARE = "glare"
     EYES_CLOSED = "eyes_closed"
     MOUTH_OPEN = "mouth_open"
     EXPRESSION = "expression"
     TOO_DARK = "too_dark"
     TOO_BRIGHT = "too_bright"
+    UNEVEN_LIGHT = "uneven_light"
     BLURRY = "blurry"
     BACKGROUND = "background"
+    CLOTHING = "clothing"
 
 
-# Codes about framing and background: the kiosk controls these, so
-# ``kiosk check --face-only`` leaves them out for photos taken elsewhere.
+# Codes about framing, background and the body below the face: the kiosk
+# controls these, so ``kiosk check --face-only`` leaves them out for photos
+# taken elsewhere.
 FRAMING = frozenset(
-    {Reason.OFF_CENTER, Reason.FACE_TOO_SMALL, Reason.FACE_TOO_LARGE, Reason.BACKGROUND}
+    {
+        Reason.OFF_CENTER,
+        Reason.FACE_TOO_SMALL,
+        Reason.FACE_TOO_LARGE,
+        Reason.BACKGROUND,
+        Reason.SHOULDERS,
+        Reason.CLOTHING,
+    }
 )
+
+# Codes the student cannot fix alone: their hint addresses the crew.
+CREW_ACTS = frozenset({Reason.UNEVEN_LIGHT, Reason.CLOTHING})
 
 # One short line for the student screen (read from 1.5 m).
 HINT_ZH: dict[Reason, str] = {
@@ -44,14 +59,18 @@ HINT_ZH: dict[Reason, str] = {
     Reason.FACE_TOO_LARGE: "请后退一些",
     Reason.OFF_CENTER: "请站到画面中间",
     Reason.HEAD_POSE: "请正对镜头，头部摆正",
+    Reason.SHOULDERS: "请放松双肩，保持水平",
     Reason.OCCLUDED: "请露出眉毛、眼睛和耳朵",
+    Reason.GLARE: "眼镜反光：请稍低头或摘下眼镜",
     Reason.EYES_CLOSED: "请睁开眼睛",
     Reason.MOUTH_OPEN: "请闭上嘴巴",
     Reason.EXPRESSION: "请保持自然表情，平视镜头",
     Reason.TOO_DARK: "光线太暗",
     Reason.TOO_BRIGHT: "光线太亮",
+    Reason.UNEVEN_LIGHT: "请工作人员调整灯光：脸部一侧偏暗（阴阳脸）",
     Reason.BLURRY: "请保持不动",
     Reason.BACKGROUND: "请站到背景布前",
+    Reason.CLOTHING: "请工作人员处理：衣服颜色与背景太接近",
 }
 
 # The station's own hints, beside the reasons': the face is good but moved
@@ -68,14 +87,18 @@ CREW_EN: dict[Reason, str] = {
     Reason.FACE_TOO_LARGE: "face too large: student should step back",
     Reason.OFF_CENTER: "face not centred",
     Reason.HEAD_POSE: "head turned, tilted or nodding",
+    Reason.SHOULDERS: "shoulders not level: ask the student to relax and square up",
     Reason.OCCLUDED: "eyes, brows or mouth covered (hand, mask, hair, sunglasses)",
+    Reason.GLARE: "reflection on glasses or shine on the face: tilt the glasses, powder, move the light",
     Reason.EYES_CLOSED: "eyes closed or squinting",
     Reason.MOUTH_OPEN: "mouth open or teeth showing",
     Reason.EXPRESSION: "expression not neutral (smile, frown, gaze away)",
     Reason.TOO_DARK: "face underexposed",
     Reason.TOO_BRIGHT: "face overexposed",
+    Reason.UNEVEN_LIGHT: "one side of the face brighter (阴阳脸): even out the lights",
     Reason.BLURRY: "photo not sharp (movement or focus)",
     Reason.BACKGROUND: "background not plain or wrong colour",
+    Reason.CLOTHING: "clothes too close to the background colour: lend a jacket or change backdrop",
 }
 
 

@@ -213,7 +213,7 @@ def _record(raw: Any, where: str, sessions: Mapping[str, Any]) -> Record:
     sha = raw.get("sha256")
     if not isinstance(sha, str) or not SHA256_RE.fullmatch(sha):
         raise ManifestError(f"{where}.sha256: missing or not 64 lowercase hex digits")
-    size: Any = raw.get("size")
+    size: Any = raw.get("size")  # an int, or a float that is one (JSON has one number type)
     if not _whole(size, MAX_INT):
         raise ManifestError(f"{where}.size: missing or not a whole number from 1 to {MAX_INT}")
     for name in ("width", "height"):
