@@ -21,7 +21,14 @@ from typing import Any
 
 from central.database import FOLD_LOCK, GC_LOCK, Connection, Database, retried
 from central.retakes import Shot, supersede_refusal
-from central.storage import CommitResult, DigestingUpload, Refusal, SessionStatus, SessionSummary
+from central.storage import (
+    CommitResult,
+    DigestingUpload,
+    Refusal,
+    SessionStatus,
+    SessionSummary,
+    held_problem,
+)
 from kiosk.durable import fsync_dir, make_dirs_durably, now
 from kiosk.sync import protocol
 
@@ -59,11 +66,7 @@ class FolderPhotoStore:
             return "missing"
         except OSError as exc:
             return f"unreadable ({exc.strerror})"
-        if held != size:
-            return f"{held} bytes, the record says {size}"
-        if digest.hexdigest() != sha256:
-            return "its bytes do not hash to its sha256"
-        return None
+        return held_problem(held, digest.hexdigest(), sha256, size)
 
     def digests(self) -> Iterator[tuple[str, float]]:
         for path in self.root.glob("??/??/*.jpg"):

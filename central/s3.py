@@ -26,12 +26,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from central.storage import DigestingUpload
+from central.storage import DigestingUpload, held_problem
 from kiosk.durable import make_dirs_durably
 from kiosk.sync import protocol
 
 PREFIX = "photos/"
-SPOOL_BYTES = 8 * 1024 * 1024  # photos are 30-60 KB; a larger one spills to disk
+SPOOL_BYTES = 1024 * 1024  # photos are 30-60 KB; a larger one spills to a temp file
 
 
 def _key(sha256: str) -> str:
@@ -127,11 +127,7 @@ class S3PhotoStore:
         for chunk in answer["Body"].iter_chunks(1 << 16):
             digest.update(chunk)
             held += len(chunk)
-        if held != size:
-            return f"{held} bytes, the record says {size}"
-        if digest.hexdigest() != sha256:
-            return "its bytes do not hash to its sha256"
-        return None
+        return held_problem(held, digest.hexdigest(), sha256, size)
 
     def digests(self) -> Iterator[tuple[str, float]]:
         pages = self.client.get_paginator("list_objects_v2").paginate(

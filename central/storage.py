@@ -74,6 +74,15 @@ class DigestingUpload:
             )
 
 
+def held_problem(held: int, digest: str, sha256: str, size: int) -> str | None:
+    """What is wrong with a held photo read back (``held`` bytes hashing to ``digest``)."""
+    if held != size:
+        return f"{held} bytes, the record says {size}"
+    if digest != sha256:
+        return "its bytes do not hash to its sha256"
+    return None
+
+
 class Upload(Protocol):
     """A photo being received: bytes streamed in, then verified and kept (or not)."""
 
