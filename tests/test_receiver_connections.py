@@ -66,10 +66,6 @@ def receiver(data: Path, *extra: str) -> Iterator[tuple[str, subprocess.Popen[st
             process.wait(10)
 
 
-# Every test here runs on both back ends (tests/backends.py).
-pytestmark = pytest.mark.usefixtures("backend")
-
-
 @pytest.fixture
 def many_descriptors() -> Iterator[None]:
     """This test process opens over 1,024 sockets itself."""
@@ -82,7 +78,7 @@ def many_descriptors() -> Iterator[None]:
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-def test_a_kiosk_still_syncs_through_1100_idle_connections(tmp_path, many_descriptors):
+def test_a_kiosk_still_syncs_through_1100_idle_connections(tmp_path, many_descriptors, backend):
     store = make_kiosk(tmp_path / "k", shots=20)
     store.close()
     token = add_token(tmp_path / "central")
