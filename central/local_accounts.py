@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 from pathlib import Path
 
 from central.accounts import Account
-from central.local_campaign import connect
+from central.local_campaign import Database
 from kiosk.durable import now
 
 SCHEMA = """
@@ -33,17 +32,13 @@ CREATE INDEX IF NOT EXISTS login_failures_name ON login_failures(name, at);
 """
 
 
-class SqliteAccounts:
+class SqliteAccounts(Database):
     def __init__(self, path: Path) -> None:
-        self.conn = connect(path, SCHEMA)
-        self.lock = threading.Lock()
-
-    def close(self) -> None:
-        self.conn.close()
+        super().__init__(path, SCHEMA)
 
     def _write(self, sql: str, params: tuple[object, ...]) -> None:
-        with self.lock:
-            self.conn.execute(sql, params)
+        with self._transaction() as conn:
+            conn.execute(sql, params)
 
     def add_user(self, user: Account, password_hash: str) -> None:
         try:

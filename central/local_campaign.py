@@ -12,6 +12,7 @@ own lock; every write is one ``BEGIN IMMEDIATE`` transaction.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -165,11 +166,12 @@ def _local_day_start(utc_offset_hours: float, at: dt.datetime | None = None) -> 
     return midnight.astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
-class SqliteCampaign:
-    def __init__(self, path: Path, *, utc_offset_hours: float = 8.0) -> None:
-        self.conn = connect(path, SCHEMA)
+class Database:
+    """One connection to central.db behind a lock: the office's stores build on it."""
+
+    def __init__(self, path: Path, schema: str) -> None:
+        self.conn = connect(path, schema)
         self.lock = threading.Lock()
-        self.utc_offset_hours = utc_offset_hours
 
     def close(self) -> None:
         self.conn.close()
@@ -188,6 +190,12 @@ class SqliteCampaign:
                 yield self.conn
             finally:
                 self.conn.execute("COMMIT")
+
+
+class SqliteCampaign(Database):
+    def __init__(self, path: Path, *, utc_offset_hours: float = 8.0) -> None:
+        super().__init__(path, SCHEMA)
+        self.utc_offset_hours = utc_offset_hours
 
     # -- rosters and the schedule ----------------------------------------------------
 
@@ -732,28 +740,12 @@ def _station_value(field: str) -> str:
 
 
 def _state(row: sqlite3.Row) -> StudentState:
-    return StudentState(
-        latest_status=row["latest_status"],
-        latest_at=row["latest_at"],
-        delivered_at=row["delivered_at"],
-        flagged_at=row["flagged_at"],
-        on_roster=bool(row["on_roster"]),
-    )
+    values = {f.name: row[f.name] for f in dataclasses.fields(StudentState)}
+    return StudentState(**(values | {"on_roster": bool(row["on_roster"])}))
 
 
 def _decision(row: sqlite3.Row) -> Decision:
-    return Decision(
-        school_code=row["school_code"],
-        id_number=row["id_number"],
-        kind=row["kind"],
-        reason=row["reason"],
-        field=row["field"],
-        old_value=row["old_value"],
-        new_value=row["new_value"],
-        user=row["user"],
-        at=row["at"],
-        id=row["id"],
-    )
+    return Decision(**{f.name: row[f.name] for f in dataclasses.fields(Decision)})
 
 
 # Every (school, student) that counts: roster rows, and anyone received who is not on one.
