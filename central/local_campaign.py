@@ -343,8 +343,10 @@ class SqliteCampaign(Database):
         with self._transaction() as conn:
             row = conn.execute("SELECT last_record FROM progress_mark").fetchone()
             mark = int(row[0]) if row else 0
+            # A student is their ID number, or (采集码 mode, no ID number) their code.
             new = conn.execute(
-                "SELECT id, school_code, id_number, status, taken_at FROM records "
+                "SELECT id, school_code, status, taken_at, "
+                "coalesce(id_number, 'code:' || collection_code) AS id_number FROM records "
                 "WHERE id > ? ORDER BY id",
                 (mark,),
             ).fetchall()
@@ -354,7 +356,7 @@ class SqliteCampaign(Database):
             before: dict[tuple[str, str], StudentState | None] = {}
             for r in new:
                 if not r["id_number"]:
-                    continue  # a 采集码 shot without an ID number: counted by no roster
+                    continue  # neither an ID number nor a code: refused by the protocol
                 key = (r["school_code"], r["id_number"])
                 if key not in states:
                     held = conn.execute(
