@@ -402,3 +402,22 @@ def test_behind_a_tls_proxy_session_cookies_are_secure_and_logout_ends_the_sessi
         assert httpx.get(receiver.url + "/office", cookies=cookies).status_code == 303
     finally:
         receiver.stop()
+
+
+def test_a_roster_reimported_at_the_office_reaches_a_kiosk_at_its_next_pull(office, tmp_path):
+    from tests.office_support import SCHOOL_B_NAME, write_roster
+
+    fixed = write_roster(tmp_path / "b.csv", 6, seed=99, code=SCHOOL_B, name=SCHOOL_B_NAME)
+    rows = fixed.read_text(encoding="utf-8-sig").splitlines()
+    last = rows[-1].split(",")
+    last[4] = "更正后"  # the school corrected a name in its sheet
+    rows[-1] = ",".join(last)
+    fixed.write_text("\n".join(rows) + "\n", encoding="utf-8-sig")
+    imported = central(office.data, "roster", "import", str(fixed))
+    assert imported.returncode == 0 and "(0 new, 1 updated, 5 unchanged)" in imported.stdout
+    pulled = office.kiosk("kiosk-02", "roster", "pull", "--school", SCHOOL_B)
+    assert pulled.returncode == 0 and "(0 new, 1 updated, 5 unchanged)" in pulled.stdout
+    kiosk_db = sqlite3.connect(office.root / "kiosk-02" / "kiosk.db")
+    assert kiosk_db.execute(
+        "SELECT name FROM students WHERE id_number = ?", (last[6],)
+    ).fetchone() == ("更正后",)
