@@ -364,6 +364,9 @@ def test_pull_errors_leave_the_kiosk_as_it_was(tmp_path):
         assert unknown.returncode == 2 and "no roster for 12345" in unknown.stderr
         bad = office.kiosk("kiosk-01", "roster", "pull", "--school", "../x")
         assert bad.returncode == 2
+        nothing = central(office.data, "export", "--school", "12345", "--out", str(tmp_path / "x"))
+        assert nothing.returncode == 2 and "12345" in nothing.stderr
+        assert not (tmp_path / "x").exists()
     finally:
         office.receiver.stop()
     offline = office.kiosk("kiosk-01", "roster", "pull", "--school", SCHOOL_A)
