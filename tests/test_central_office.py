@@ -207,9 +207,22 @@ def test_review_feeds_export_and_kiosks_photograph_again_without_override(office
 
 
 def test_package_zip_is_the_export(office, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
     client = office.login("registrar-b")
-    answer = client.get(f"/school/{SCHOOL_B}/package.zip")
-    assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
+    # Two downloads at once (a double click): one build after the other, the same bytes.
+    with ThreadPoolExecutor(2) as pool:
+        both = list(pool.map(client.get, [f"/school/{SCHOOL_B}/package.zip"] * 2))
+    answer = both[0]
+    assert [a.status_code for a in both] == [200, 200] and both[0].content == both[1].content
+    assert answer.headers["content-type"] == "application/zip"
+    # Nothing left behind (the zip is removed just after it was sent).
+    import time
+
+    deadline = time.monotonic() + 10
+    while any((office.data / "tmp-web").iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any((office.data / "tmp-web").iterdir())
     names = zipfile.ZipFile(io.BytesIO(answer.content)).namelist()
     assert f"{SCHOOL_B}/SHA256SUMS" in names and f"{SCHOOL_B}/proofs.pdf" in names
     assert len([n for n in names if n.startswith(f"{SCHOOL_B}/photos/")]) == 2
