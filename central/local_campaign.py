@@ -316,8 +316,10 @@ class SqlCampaign:
         with self.db.serial(FOLD_LOCK) as conn:
             row = conn.execute("SELECT last_record FROM progress_mark").fetchone()
             mark = int(row[0]) if row else 0
+            # A student is their ID number, or (采集码 mode, no ID number) their code.
             new = conn.execute(
-                "SELECT id, school_code, id_number, status, taken_at FROM records "
+                "SELECT id, school_code, status, taken_at, "
+                "coalesce(id_number, 'code:' || collection_code) AS id_number FROM records "
                 "WHERE id > ? ORDER BY id",
                 (mark,),
             ).fetchall()
@@ -327,7 +329,7 @@ class SqlCampaign:
             before: dict[tuple[str, str], StudentState | None] = {}
             for r in new:
                 if not r["id_number"]:
-                    continue  # a 采集码 shot without an ID number: counted by no roster
+                    continue  # neither an ID number nor a code: refused by the protocol
                 key = (r["school_code"], r["id_number"])
                 if key not in states:
                     held = conn.execute(
@@ -727,28 +729,12 @@ def _station_value(db: Database, field: str) -> str:
 
 
 def _state(row: Any) -> StudentState:
-    return StudentState(
-        latest_status=row["latest_status"],
-        latest_at=row["latest_at"],
-        delivered_at=row["delivered_at"],
-        flagged_at=row["flagged_at"],
-        on_roster=bool(row["on_roster"]),
-    )
+    values = {f.name: row[f.name] for f in dataclasses.fields(StudentState)}
+    return StudentState(**(values | {"on_roster": bool(row["on_roster"])}))
 
 
 def _decision(row: Any) -> Decision:
-    return Decision(
-        school_code=row["school_code"],
-        id_number=row["id_number"],
-        kind=row["kind"],
-        reason=row["reason"],
-        field=row["field"],
-        old_value=row["old_value"],
-        new_value=row["new_value"],
-        user=row["user"],
-        at=row["at"],
-        id=row["id"],
-    )
+    return Decision(**{f.name: row[f.name] for f in dataclasses.fields(Decision)})
 
 
 # Every (school, student) that counts: roster rows, and anyone received who is not on one.

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shutil
 import tempfile
+import threading
 import zipfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -70,6 +72,9 @@ def web_routes(
     )
     templates.filters["masked"] = mask_id_number
     thumbs = data_dir / "thumbs"
+    # One package build at a time: each is tens of seconds of CPU for a big school,
+    # and a registrar pressing "download" twice must not start a second one.
+    building = threading.Lock()
 
     def page(template: str, status: int = 200, **values: Any) -> HTMLResponse:
         body = templates.get_template(template).render(
@@ -348,7 +353,12 @@ def web_routes(
 
     async def package(request: Request, account: acc.Account, csrf: str) -> Response:
         code = school_access(request, account)
-        path = await run_in_threadpool(_package_zip, campaign, photos, code, data_dir / "tmp-web")
+
+        def build() -> Path:
+            with building:
+                return _package_zip(campaign, photos, code, data_dir / "tmp-web")
+
+        path = await run_in_threadpool(build)
         return FileResponse(
             path,
             media_type="application/zip",
@@ -408,8 +418,15 @@ def _package_zip(campaign: CampaignStore, photos: PhotoStore, code: str, work: P
     with tempfile.TemporaryDirectory(prefix="package-", dir=work) as temp:
         result = writer.write_package(package, Path(temp), settings)
         handle, name = tempfile.mkstemp(prefix=f"{code}-", suffix=".zip", dir=work)
+        # Entry times are the package's stamp (not the files' mtimes): the same
+        # package downloads as the same bytes, like a re-export.
+        stamp = (package.stamp + package.utc_offset).timetuple()[:6]
         with open(handle, "wb") as out, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
             for file in sorted(result.path.rglob("*")):
                 if file.is_file():
-                    archive.write(file, f"{code}/{file.relative_to(result.path).as_posix()}")
+                    entry = zipfile.ZipInfo(
+                        f"{code}/{file.relative_to(result.path).as_posix()}", date_time=stamp
+                    )
+                    with file.open("rb") as source, archive.open(entry, "w") as target:
+                        shutil.copyfileobj(source, target, 1 << 20)
     return Path(name)

@@ -137,8 +137,22 @@ def test_registrar_marks_retake_and_erratum_then_export_and_kiosk_see_them(
     log_in(browser, office, "registrar-a")
     assert browser.current_url.endswith(f"/school/{SCHOOL_A}")
     screenshot(browser, "central-school")
-    browser.find_element(By.LINK_TEXT, "照片审核（校对）").click()
     rows = sample.sample_rows(12)
+    # Searching by a full ID number: found, shown masked, never in the URL.
+    box = browser.find_element(By.NAME, "q")
+    box.send_keys(rows[2][6])
+    box.submit()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "results"))
+    results = browser.find_element(By.ID, "results").text
+    assert rows[2][4] in results and rows[2][6] not in browser.page_source
+    assert rows[2][6] not in browser.current_url
+    box = browser.find_element(By.NAME, "q")
+    box.clear()
+    box.send_keys("2021")
+    box.submit()
+    WebDriverWait(browser, 30).until(lambda d: "找到 12 人" in d.page_source)
+    screenshot(browser, "central-school-search")
+    browser.find_element(By.LINK_TEXT, "照片审核（校对）").click()
     retake, erratum = rows[0], rows[1]  # 信息学院 and 经济管理学院
     browser.find_element(By.PARTIAL_LINK_TEXT, retake[9]).click()
     card = browser.find_element(By.CSS_SELECTOR, f'.card[data-student-number="{retake[3]}"]')

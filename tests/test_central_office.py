@@ -209,9 +209,22 @@ def test_review_feeds_export_and_kiosks_photograph_again_without_override(office
 
 
 def test_package_zip_is_the_export(office, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
     client = office.login("registrar-b")
-    answer = client.get(f"/school/{SCHOOL_B}/package.zip")
-    assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
+    # Two downloads at once (a double click): one build after the other, the same bytes.
+    with ThreadPoolExecutor(2) as pool:
+        both = list(pool.map(client.get, [f"/school/{SCHOOL_B}/package.zip"] * 2))
+    answer = both[0]
+    assert [a.status_code for a in both] == [200, 200] and both[0].content == both[1].content
+    assert answer.headers["content-type"] == "application/zip"
+    # Nothing left behind (the zip is removed just after it was sent).
+    import time
+
+    deadline = time.monotonic() + 10
+    while any((office.data / "tmp-web").iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any((office.data / "tmp-web").iterdir())
     names = zipfile.ZipFile(io.BytesIO(answer.content)).namelist()
     assert f"{SCHOOL_B}/SHA256SUMS" in names and f"{SCHOOL_B}/proofs.pdf" in names
     assert len([n for n in names if n.startswith(f"{SCHOOL_B}/photos/")]) == 2
@@ -367,6 +380,9 @@ def test_pull_errors_leave_the_kiosk_as_it_was(tmp_path, backend):
         assert unknown.returncode == 2 and "no roster for 12345" in unknown.stderr
         bad = office.kiosk("kiosk-01", "roster", "pull", "--school", "../x")
         assert bad.returncode == 2
+        nothing = central(office.data, "export", "--school", "12345", "--out", str(tmp_path / "x"))
+        assert nothing.returncode == 2 and "12345" in nothing.stderr
+        assert not (tmp_path / "x").exists()
     finally:
         office.receiver.stop()
     offline = office.kiosk("kiosk-01", "roster", "pull", "--school", SCHOOL_A)
@@ -405,3 +421,22 @@ def test_behind_a_tls_proxy_session_cookies_are_secure_and_logout_ends_the_sessi
         assert httpx.get(receiver.url + "/office", cookies=cookies).status_code == 303
     finally:
         receiver.stop()
+
+
+def test_a_roster_reimported_at_the_office_reaches_a_kiosk_at_its_next_pull(office, tmp_path):
+    from tests.office_support import SCHOOL_B_NAME, write_roster
+
+    fixed = write_roster(tmp_path / "b.csv", 6, seed=99, code=SCHOOL_B, name=SCHOOL_B_NAME)
+    rows = fixed.read_text(encoding="utf-8-sig").splitlines()
+    last = rows[-1].split(",")
+    last[4] = "更正后"  # the school corrected a name in its sheet
+    rows[-1] = ",".join(last)
+    fixed.write_text("\n".join(rows) + "\n", encoding="utf-8-sig")
+    imported = central(office.data, "roster", "import", str(fixed))
+    assert imported.returncode == 0 and "(0 new, 1 updated, 5 unchanged)" in imported.stdout
+    pulled = office.kiosk("kiosk-02", "roster", "pull", "--school", SCHOOL_B)
+    assert pulled.returncode == 0 and "(0 new, 1 updated, 5 unchanged)" in pulled.stdout
+    kiosk_db = sqlite3.connect(office.root / "kiosk-02" / "kiosk.db")
+    assert kiosk_db.execute(
+        "SELECT name FROM students WHERE id_number = ?", (last[6],)
+    ).fetchone() == ("更正后",)
