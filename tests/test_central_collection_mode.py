@@ -10,9 +10,8 @@ import random
 import uuid
 
 from central.campaign import ScheduleEntry
-from central.local import open_storage
-from central.local_campaign import SqliteCampaign
 from kiosk.sync import protocol
+from tests.backends import central_storage
 
 
 def _record(rng: random.Random, session: str, student: dict, minute: int) -> dict:
@@ -33,9 +32,9 @@ def _record(rng: random.Random, session: str, student: dict, minute: int) -> dic
     }
 
 
-def test_collection_code_shots_count_against_the_expected_headcount(tmp_path):
-    _, metadata = open_storage(tmp_path)
-    campaign = SqliteCampaign(tmp_path / "central.db")
+def test_collection_code_shots_count_against_the_expected_headcount(tmp_path, backend):
+    storage = central_storage(tmp_path, create=True)  # on both back ends
+    metadata, campaign = storage.metadata, storage.campaign
     try:
         campaign.import_schedule([ScheduleEntry("某学院", "12345", "成人生", expected=10)])
         rng = random.Random(3)
@@ -82,5 +81,4 @@ def test_collection_code_shots_count_against_the_expected_headcount(tmp_path):
         )
         assert round(school.percent_done) == 30
     finally:
-        campaign.close()
-        metadata.close()
+        storage.close()
