@@ -15,8 +15,16 @@ dev=0
 apt_runtime="python3 python3-venv python3-dev gcc linux-libc-dev libgl1 libglib2.0-0 fonts-wqy-zenhei"
 # Tests: pdftoppm to render proof sheets, systemd-analyze for the units,
 # debootstrap for the Debian 12 root the image installer is tested on,
-# openssl for the sync's throw-away test CA, and shellcheck for the scripts.
-apt_dev="poppler-utils systemd shellcheck debootstrap openssl"
+# openssl for the sync's throw-away test CA, shellcheck for the scripts, and
+# a headless Chromium with its driver for the office pages' browser tests, and
+# the PostgreSQL server the receiver's tests start in a temporary folder
+# (postgresql-15 on Debian 12; the distribution's default major elsewhere).
+apt_dev="poppler-utils systemd shellcheck debootstrap openssl chromium chromium-driver"
+postgres="postgresql-15"
+if [ "$dev" = 1 ] && ! apt-cache policy "$postgres" 2>/dev/null | grep -q "Candidate: [0-9]"; then
+  postgres="postgresql"
+fi
+apt_dev="$apt_dev $postgres"
 
 wanted="$apt_runtime"
 [ "$dev" = 1 ] && wanted="$wanted $apt_dev"

@@ -24,7 +24,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from central.storage import Metadata, PhotoStore, Refusal
+from central.storage import CampaignStore, Metadata, PhotoStore, Refusal
 from central.verify import unproven
 from kiosk.sync import protocol
 
@@ -47,7 +47,14 @@ class Limits:
     body_timeout: float = 20.0
 
 
-def create_app(photos: PhotoStore, metadata: Metadata, limits: Limits | None = None) -> Starlette:
+def create_app(
+    photos: PhotoStore,
+    metadata: Metadata,
+    limits: Limits | None = None,
+    campaign: CampaignStore | None = None,
+    web_routes: list[Any] | None = None,
+) -> Starlette:
+    """The sync API; with ``campaign`` also the roster pull, with ``web_routes`` the pages."""
     limits = limits or Limits()
 
     async def authenticate(request: Request) -> str:
@@ -217,6 +224,37 @@ def create_app(photos: PhotoStore, metadata: Metadata, limits: Limits | None = N
             }
         )
 
+    async def roster(request: Request) -> Response:
+        kiosk = await authenticate(request)
+        school = identifier(request, "school", protocol.SCHOOL_CODE_RE, "the 院校代码")
+        if campaign is None:
+            raise Refusal(404, protocol.ERR_NOT_FOUND, "this receiver keeps no rosters")
+
+        def answer() -> dict[str, Any]:
+            assert campaign is not None
+            students = campaign.roster(school)
+            if not students:
+                raise Refusal(
+                    404,
+                    protocol.ERR_NOT_FOUND,
+                    f"no roster for {school}; the office imports it first",
+                )
+            return {
+                "school_code": school,
+                "school_name": campaign.school_name(school) or "",
+                "version": campaign.roster_version(school),
+                "kiosk": kiosk,
+                "kiosk_number": campaign.kiosk_number(kiosk),
+                "highest_seq": campaign.highest_seq(kiosk, school),
+                "students": students,
+                "retakes": [
+                    {"id_number": d.id_number, "reason": d.reason, "requested_at": d.at}
+                    for d in campaign.retake_requests(school)
+                ],
+            }
+
+        return JSONResponse(await run_in_threadpool(answer))
+
     async def on_refusal(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refusal)
         return JSONResponse(
@@ -251,6 +289,8 @@ def create_app(photos: PhotoStore, metadata: Metadata, limits: Limits | None = N
             Route(f"{api}/photos/{{sha256}}", put_photo, methods=["PUT"]),
             Route(f"{api}/batches/{{batch}}", put_batch, methods=["PUT"]),
             Route(f"{api}/sessions/{{session}}/summary", session_summary, methods=["GET"]),
+            Route(f"{api}/rosters/{{school}}", roster, methods=["GET"]),
+            *(web_routes or []),
         ],
         exception_handlers={
             Refusal: on_refusal,

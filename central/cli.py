@@ -6,50 +6,109 @@ could not start (bad folder, bad argument).
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from kiosk import roster_cli
+from kiosk.lang import Words
+
 if TYPE_CHECKING:
-    from central.local import FolderPhotoStore, SqliteMetadata
+    from central.backends import Locations, Storage
 
 ENV_DATA = "CENTRAL_DATA"
-data_option = click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar=ENV_DATA,
-    default=Path("central-data"),
-    show_default=True,
-    help="Folder with central.db and the photos (env CENTRAL_DATA).",
-)
+ENV_DB = "CENTRAL_DB"
+ENV_PHOTOS = "CENTRAL_PHOTOS"
+# The roster import reads like the kiosk's (one code path, same words): the
+# office reads Chinese.
+OFFICE_WORDS = Words("zh")
 
 
-def _open(data_dir: Path, *, create: bool = False) -> tuple[FolderPhotoStore, SqliteMetadata]:
-    """The storage in ``data_dir``; only ``serve`` and ``token add`` may create it.
+def storage_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--data, --db, --photos, handed to the command as one ``where: Locations``."""
+
+    @functools.wraps(command)
+    def run(
+        *args: Any, data_dir: Path, db_url: str | None, photos_url: str | None, **kw: Any
+    ) -> Any:
+        from central.backends import Locations
+
+        return command(*args, where=Locations(data_dir, db_url, photos_url), **kw)
+
+    options = (
+        click.option(
+            "--data",
+            "data_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            envvar=ENV_DATA,
+            default=Path("central-data"),
+            show_default=True,
+            help=f"Folder with central.db and the photos (env {ENV_DATA}); with --db and "
+            "--photos only local scratch (thumbnails, exports, a photo cache).",
+        ),
+        click.option(
+            "--db",
+            "db_url",
+            envvar=ENV_DB,
+            metavar="URL",
+            help="sqlite:///path or postgresql://user@host:port/db (env "
+            f"{ENV_DB}); default DATA/central.db. The password: PGPASSWORD or ~/.pgpass.",
+        ),
+        click.option(
+            "--photos",
+            "photos_url",
+            envvar=ENV_PHOTOS,
+            metavar="URL",
+            help="file:///folder or s3://bucket?endpoint=https://host&region=name (env "
+            f"{ENV_PHOTOS}); default DATA. Keys: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
+            "or AWS_SHARED_CREDENTIALS_FILE.",
+        ),
+    )
+    for option in reversed(options):
+        run = option(run)
+    return run
+
+
+def _open(where: Locations, *, create: bool = False) -> Storage:
+    """The storage ``where`` says; only some commands may create it.
 
     A mistyped --data for ``status`` or ``verify`` must not answer "nothing
     received yet" from a fresh, empty database.
     """
-    from central.local import open_storage
+    from central.backends import LocationError, open_storage
 
-    if not create and not (data_dir / "central.db").is_file():
-        click.echo(
-            f"error: {data_dir} holds no receiver data (no central.db); check --data "
-            f"(or {ENV_DATA}); `central serve` or `central token add` create it",
-            err=True,
-        )
-        sys.exit(2)
+    errors: tuple[type[BaseException], ...] = (OSError, ValueError, sqlite3.Error)
+    if not where.embedded:
+        import psycopg
+
+        errors += (psycopg.Error,)
     try:
-        return open_storage(data_dir)
-    except (OSError, ValueError, sqlite3.Error) as exc:
-        click.echo(f"error: cannot use {data_dir}: {exc}", err=True)
-        sys.exit(2)
+        return open_storage(where, create=create)
+    except LocationError as exc:
+        click.echo(f"error: {exc}", err=True)
+    except LookupError as exc:
+        if where.db is None:
+            click.echo(
+                f"error: {where.data_dir} holds no receiver data (no central.db); check --data "
+                f"(or {ENV_DATA}); `central serve` or `central token add` create it",
+                err=True,
+            )
+        else:
+            click.echo(
+                f"error: {exc}; check --db/--photos (or {ENV_DB}/{ENV_PHOTOS}); "
+                "`central serve` or `central token add` create the schema",
+                err=True,
+            )
+    except errors as exc:
+        click.echo(f"error: cannot use {where.describe()}: {exc}", err=True)
+    sys.exit(2)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,7 +118,7 @@ def main() -> None:
 
 
 @main.command()
-@data_option
+@storage_options
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8443, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--max-photo-bytes", default=4 * 1024 * 1024, show_default=True, type=int)
@@ -88,8 +147,13 @@ def main() -> None:
 @click.option("--ssl-certfile", type=click.Path(dir_okay=False, exists=True))
 @click.option("--ssl-keyfile", type=click.Path(dir_okay=False, exists=True))
 @click.option("--access-log", is_flag=True, help="Log every request (ids only, no names).")
+@click.option(
+    "--behind-tls-proxy",
+    is_flag=True,
+    help="A TLS proxy serves the pages: session cookies get the Secure flag.",
+)
 def serve(
-    data_dir: Path,
+    where: Locations,
     host: str,
     port: int,
     max_photo_bytes: int,
@@ -100,6 +164,7 @@ def serve(
     ssl_certfile: str | None,
     ssl_keyfile: str | None,
     access_log: bool,
+    behind_tls_proxy: bool,
 ) -> None:
     """Serve the sync API. Behind a TLS-terminating proxy, or with --ssl-certfile/keyfile."""
     import logging
@@ -115,8 +180,10 @@ def serve(
         guarded_protocol,
     )
     from central.logs import limit_repeats
+    from central.web import web_routes
 
-    photos, metadata = _open(data_dir, create=True)
+    storage = _open(where, create=True)
+    photos, metadata, campaign = storage.photos, storage.metadata, storage.campaign
     cleaned = photos.clean_temporary()
     app = create_app(
         photos,
@@ -125,6 +192,14 @@ def serve(
             max_photo_bytes=max_photo_bytes,
             max_manifest_bytes=max_manifest_bytes,
             body_timeout=body_timeout,
+        ),
+        campaign=campaign,
+        web_routes=web_routes(
+            campaign,
+            storage.accounts,
+            photos,
+            where.data_dir,
+            secure_cookies=ssl_certfile is not None or behind_tls_proxy,
         ),
     )
     cap, descriptors = descriptor_budget(max_connections)
@@ -136,7 +211,7 @@ def serve(
         )
     scheme = "https" if ssl_certfile else "http"
     click.echo(
-        f"central: serving {data_dir} on {scheme}://{host}:{port}, at most {cap} connections"
+        f"central: serving {where.describe()} on {scheme}://{host}:{port}, at most {cap} connections"
         + (f" ({cleaned} unfinished uploads removed)" if cleaned else ""),
         err=True,
     )
@@ -167,40 +242,78 @@ def token() -> None:
 
 @token.command("add")
 @click.argument("kiosk_id")
-@data_option
+@storage_options
 @click.option(
     "--school",
     "schools",
     multiple=True,
     help="院校代码 this kiosk may also retake other kiosks' students for (repeatable).",
 )
-def token_add(kiosk_id: str, data_dir: Path, schools: tuple[str, ...]) -> None:
+def token_add(kiosk_id: str, where: Locations, schools: tuple[str, ...]) -> None:
     """Issue a token for KIOSK_ID; the token alone is the last line of output."""
-    _, metadata = _open(data_dir, create=True)
+    storage = _open(where, create=True)
     try:
-        secret = metadata.add_token(kiosk_id, schools)
+        secret = storage.metadata.add_token(kiosk_id, schools)
     except ValueError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     finally:
-        metadata.close()
+        storage.close()
     click.echo(f"token for kiosk {kiosk_id} (put it in the kiosk's sync.token; shown once):")
     click.echo(secret)
 
 
 @main.command()
-@data_option
+@storage_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def status(data_dir: Path, as_json: bool) -> None:
-    """What arrived, per school and session."""
-    _, metadata = _open(data_dir)
+def status(where: Locations, as_json: bool) -> None:
+    """Progress per school (against the roster and the schedule), kiosks, sessions.
+
+    --json: {"schools": [{code, name, expected, roster, photographed, missing,
+    retakes, flagged}], "kiosks": [{id, last_sync, shots_today}], "sessions": [...]}.
+    """
+    storage = _open(where)
     try:
-        sessions = metadata.status()
+        sessions = storage.metadata.status()
+        schools = storage.campaign.progress()
+        kiosks = storage.campaign.kiosk_activity()
     finally:
-        metadata.close()
+        storage.close()
     if as_json:
-        click.echo(json.dumps([asdict(s) for s in sessions], ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {
+                    "schools": [
+                        {
+                            "code": p.code,
+                            "name": p.name,
+                            "expected": p.expected,
+                            "roster": p.roster,
+                            "photographed": p.photographed,
+                            "missing": p.missing,
+                            "retakes": p.retakes,
+                            "flagged": p.flagged,
+                        }
+                        for p in schools
+                    ],
+                    "kiosks": [
+                        {"id": k.kiosk, "last_sync": k.last_sync, "shots_today": k.shots_today}
+                        for k in kiosks
+                    ],
+                    "sessions": [asdict(s) for s in sessions],
+                },
+                ensure_ascii=False,
+            )
+        )
         return
+    for p in schools:
+        click.echo(
+            f"{p.code} {p.name}: expected {p.expected if p.expected is not None else '-'}, "
+            f"roster {p.roster}, photographed {p.photographed}, missing {p.missing}, "
+            f"retakes {p.retakes}, flagged {p.flagged}"
+        )
+    for k in kiosks:
+        click.echo(f"kiosk {k.kiosk}: last sync {k.last_sync or '-'}, {k.shots_today} shots today")
     if not sessions:
         click.echo("nothing received yet")
         return
@@ -218,8 +331,160 @@ def status(data_dir: Path, as_json: bool) -> None:
     click.echo(f"{total} records in {len(sessions)} sessions")
 
 
+@main.group()
+def roster() -> None:
+    """The schools' rosters, kept by the office and pulled by the kiosks."""
+
+
+@roster.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@roster_cli.report_option
+@storage_options
+def roster_import(file: Path, report_path: Path | None, where: Locations) -> None:
+    """Import FILE with the kiosk's rules: exit 0 all rows, 1 rows rejected, 2 unreadable."""
+    import time
+
+    from kiosk import roster as roster_module
+    from kiosk.config import Config
+
+    started = time.perf_counter()
+    try:
+        checked = roster_module.check_roster(file, min_birth_year=Config().roster.min_birth_year)
+    except roster_module.RosterError as exc:
+        click.echo(OFFICE_WORDS("roster.error", text=OFFICE_WORDS.text(exc)), err=True)
+        sys.exit(2)
+    storage = _open(where, create=True)
+    try:
+        report = storage.campaign.import_roster(checked)
+    except storage.database.failure as exc:
+        click.echo(
+            OFFICE_WORDS("roster.error", text=OFFICE_WORDS.text(roster_module.saving_failed(exc))),
+            err=True,
+        )
+        sys.exit(2)
+    finally:
+        storage.close()
+    roster_cli.finish(OFFICE_WORDS, report, time.perf_counter() - started, report_path)
+
+
+@main.group()
+def schedule() -> None:
+    """The notice's 时间安排表: schools, planned dates, expected headcount."""
+
+
+@schedule.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@storage_options
+def schedule_import(file: Path, where: Locations) -> None:
+    """Replace the schedule with FILE (.xlsx or .csv). Exit 2 if unusable (nothing changed)."""
+    from central.campaign import ScheduleError, read_schedule
+
+    try:
+        entries = read_schedule(file)
+    except ScheduleError as exc:
+        click.echo(OFFICE_WORDS("roster.error", text=OFFICE_WORDS.text(exc)), err=True)
+        sys.exit(2)
+    storage = _open(where, create=True)
+    try:
+        storage.campaign.import_schedule(entries)
+    finally:
+        storage.close()
+    schools = {(e.school_name, e.school_code) for e in entries}
+    expected = sum(e.expected or 0 for e in entries)
+    no_code = sorted({e.school_name for e in entries if not e.school_code})
+    click.echo(
+        f"{file.name}: {len(schools)} schools, {len(entries)} rows, {expected} students expected"
+    )
+    if no_code:
+        click.echo(
+            f"  {len(no_code)} schools without a 院校代码 (shown by name only): {', '.join(no_code)}"
+        )
+
+
+@main.command("export")
+@click.option("--school", "school_code", required=True, help="院校代码 of the school.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the package (default: <data>/export).",
+)
+@storage_options
+def export_command(school_code: str, out_dir: Path | None, where: Locations) -> None:
+    """Write the school's delivery package from every kiosk, session and phase.
+
+    Exit 0: written, nobody left; 1: written, with students missing or due
+    for a retake; 2: nothing written.
+    """
+    from central.export import school_package
+    from kiosk.config import Config
+    from kiosk.export import writer
+
+    settings = Config().export
+    storage = _open(where)
+    campaign = storage.campaign
+    try:
+        if school_code not in campaign.school_codes():
+            click.echo(
+                f"error: no roster, schedule entry or photos for 院校代码 {school_code}", err=True
+            )
+            sys.exit(2)
+        package = school_package(
+            campaign, storage.photos.path, school_code, utc_offset_hours=settings.utc_offset_hours
+        )
+    finally:
+        storage.close()
+    try:
+        result = writer.write_package(package, out_dir or where.data_dir / "export", settings)
+    except writer.ExportError as exc:
+        click.echo(f"error: {school_code}: {exc}", err=True)
+        sys.exit(2)
+    click.echo(
+        f"{result.path}: {len(package.photos)} photos, {len(package.missing)} missing, "
+        f"{len(package.retakes)} to retake, {len(package.corrections)} corrections, "
+        f"{result.pages} proof pages, {result.bytes / 1e6:.1f} MB  [{result.seconds:.1f} s]"
+    )
+    for warning in result.warnings:
+        click.echo(f"  warning: {warning}")
+    if package.missing or package.retakes:
+        sys.exit(1)
+
+
+@main.group()
+def user() -> None:
+    """Web accounts for the office and the schools' registrars."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["office", "school"]), required=True)
+@click.option("--school", "school_code", help="院校代码 (school accounts).")
+@storage_options
+def user_add(name: str, role: str, school_code: str | None, where: Locations) -> None:
+    """Create an account; its initial password is the last line of output."""
+    from central import accounts as accounts_module
+
+    try:
+        account = accounts_module.check_account(name, role, school_code)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    password = accounts_module.new_password()
+    storage = _open(where, create=True)
+    try:
+        storage.accounts.add_user(account, accounts_module.hash_password(password))
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    finally:
+        storage.close()
+    school = f" for school {account.school_code}" if account.school_code else ""
+    click.echo(f"{account.role} account {account.name}{school}; initial password (shown once):")
+    click.echo(password)
+
+
 @main.command()
-@data_option
+@storage_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON report.")
 @click.option(
     "--gc",
@@ -228,7 +493,7 @@ def status(data_dir: Path, as_json: bool) -> None:
     help="Also delete photos no record names that are older than --grace-days.",
 )
 @click.option("--grace-days", default=7.0, show_default=True, type=click.FloatRange(min=0))
-def verify(data_dir: Path, as_json: bool, collect: bool, grace_days: float) -> None:
+def verify(where: Locations, as_json: bool, collect: bool, grace_days: float) -> None:
     """Read every record's photo back (present, size, sha256); check the database.
 
     The receiver's counterpart of `kiosk verify`. Exit 0 all good, 1 problems
@@ -236,16 +501,20 @@ def verify(data_dir: Path, as_json: bool, collect: bool, grace_days: float) -> N
     """
     from central.verify import verify_receiver
 
-    photos, metadata = _open(data_dir)
+    storage = _open(where)
     try:
         report = verify_receiver(
-            photos, metadata, collect=collect, grace_seconds=grace_days * 86400
+            storage.photos, storage.metadata, collect=collect, grace_seconds=grace_days * 86400
         )
-    except sqlite3.DatabaseError as exc:
-        click.echo(f"error: {data_dir}/central.db is damaged ({exc}); restore it", err=True)
+    except storage.database.failure as exc:
+        click.echo(
+            f"error: {where.describe()}: the database is damaged or unreachable ({exc}); "
+            "restore it (docs/scale.md)",
+            err=True,
+        )
         sys.exit(2)
     finally:
-        metadata.close()
+        storage.close()
     if as_json:
         click.echo(json.dumps(report.to_json()))
     else:

@@ -1,4 +1,4 @@
-"""The embedded storage: photos in a content-addressed folder, metadata in SQLite.
+"""Photos in a content-addressed folder; the receiver's metadata in SQLite or PostgreSQL.
 
 Photos are written the way the kiosk writes them (temp file, fsync, link to
 the final name, directory fsync), so a receiver killed mid-upload keeps
@@ -14,16 +14,21 @@ import hashlib
 import json
 import os
 import secrets
-import sqlite3
-import threading
 import uuid as uuid_module
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from central.database import FOLD_LOCK, GC_LOCK, Connection, Database, retried
 from central.retakes import Shot, supersede_refusal
-from central.storage import CommitResult, Refusal, SessionStatus, SessionSummary
-from kiosk import durable
+from central.storage import (
+    CommitResult,
+    DigestingUpload,
+    Refusal,
+    SessionStatus,
+    SessionSummary,
+    held_problem,
+)
 from kiosk.durable import fsync_dir, make_dirs_durably, now
 from kiosk.sync import protocol
 
@@ -61,11 +66,7 @@ class FolderPhotoStore:
             return "missing"
         except OSError as exc:
             return f"unreadable ({exc.strerror})"
-        if held != size:
-            return f"{held} bytes, the record says {size}"
-        if digest.hexdigest() != sha256:
-            return "its bytes do not hash to its sha256"
-        return None
+        return held_problem(held, digest.hexdigest(), sha256, size)
 
     def digests(self) -> Iterator[tuple[str, float]]:
         for path in self.root.glob("??/??/*.jpg"):
@@ -92,27 +93,15 @@ class FolderPhotoStore:
         return removed
 
 
-class FolderUpload:
+class FolderUpload(DigestingUpload):
     def __init__(self, store: FolderPhotoStore) -> None:
         self.store = store
         self.temp = store.tmp / f"{uuid_module.uuid4()}.part"
-        self.file = open(self.temp, "wb")  # noqa: SIM115 (closed in finish/abort)
-        self.hash = hashlib.sha256()
-        self.length = 0
-
-    def write(self, chunk: bytes) -> None:
-        self.file.write(chunk)
-        self.hash.update(chunk)
-        self.length += len(chunk)
+        super().__init__(open(self.temp, "wb"))  # noqa: SIM115 (closed in finish/abort)
 
     def finish(self, sha256: str) -> bool:
         try:
-            if self.hash.hexdigest() != sha256:
-                raise Refusal(
-                    400,
-                    protocol.ERR_DIGEST,
-                    f"the {self.length} bytes received do not match sha256 {sha256}",
-                )
+            self.verify(sha256)
             final = self.store.path(sha256)
             if final.exists() and self.store.check(sha256, self.length) is None:
                 with contextlib.suppress(OSError):
@@ -208,31 +197,23 @@ CREATE INDEX IF NOT EXISTS records_supersedes ON records(supersedes);
 """
 
 
-class SqliteMetadata:
-    """One SQLite connection behind a lock: the receiver writes one batch at a time."""
+class SqlMetadata:
+    """Tokens, batches, sessions and records in SQLite or PostgreSQL (central/database.py).
 
-    def __init__(self, path: Path) -> None:
-        make_dirs_durably(path.parent)
-        self.conn = sqlite3.connect(
-            str(path), isolation_level=None, check_same_thread=False, timeout=30.0
-        )
-        self.conn.row_factory = sqlite3.Row
-        self.lock = threading.Lock()
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.executescript(SCHEMA)
+    Every write is one transaction; under PostgreSQL a batch that loses a
+    race with another receiver process (same batch or record uuid) is run
+    again whole and then answers as a repeat or a conflict.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def close(self) -> None:
-        self.conn.close()
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self.lock, durable.transaction(self.conn) as conn:
-            yield conn
+        self.db.close()
 
     # -- tokens ------------------------------------------------------------------
 
+    @retried
     def add_token(self, kiosk_id: str, schools: Iterable[str] = ()) -> str:
         if not protocol.KIOSK_ID_RE.fullmatch(kiosk_id):
             raise ValueError(f"{kiosk_id!r}: a kiosk id is letters, digits, . _ - (max 64)")
@@ -241,20 +222,21 @@ class SqliteMetadata:
             if not school.strip() or not school.isprintable():
                 raise ValueError(f"{school!r} is not a school code (院校代码)")
         token = secrets.token_urlsafe(32)
-        with self._transaction() as conn:
+        with self.db.write() as conn:
             conn.execute(
                 "INSERT INTO tokens (kiosk_id, token_sha256, created_at) VALUES (?, ?, ?)",
                 (kiosk_id, _token_hash(token), now()),
             )
             conn.executemany(
-                "INSERT OR IGNORE INTO kiosk_schools (kiosk_id, school_code) VALUES (?, ?)",
+                "INSERT INTO kiosk_schools (kiosk_id, school_code) VALUES (?, ?) "
+                "ON CONFLICT DO NOTHING",
                 [(kiosk_id, school.strip()) for school in granted],
             )
         return token
 
     def kiosk_for_token(self, token: str) -> str | None:
-        with self.lock:
-            row = self.conn.execute(
+        with self.db.read() as conn:
+            row = conn.execute(
                 "SELECT kiosk_id FROM tokens WHERE token_sha256 = ? AND revoked_at IS NULL",
                 (_token_hash(token),),
             ).fetchone()
@@ -262,6 +244,7 @@ class SqliteMetadata:
 
     # -- batches -------------------------------------------------------------------
 
+    @retried
     def commit_batch(
         self,
         kiosk_id: str,
@@ -269,7 +252,9 @@ class SqliteMetadata:
         body_sha256: str,
         photo_size: Callable[[str], int | None],
     ) -> CommitResult:
-        with self._transaction() as conn:
+        with self.db.write() as conn:
+            self.db.hold(conn, GC_LOCK, exclusive=False)  # no photo collected meanwhile
+            self.db.hold(conn, FOLD_LOCK, exclusive=False)  # ids below commit before a fold
             known = conn.execute(
                 "SELECT kiosk_id, body_sha256, receipt FROM batches WHERE uuid = ?",
                 (manifest.batch,),
@@ -287,7 +272,9 @@ class SqliteMetadata:
                         "a batch's bytes never change",
                     )
                 return CommitResult(receipt=json.loads(known["receipt"]), repeated=True)
-            missing = sorted({r.sha256 for r in manifest.records if photo_size(r.sha256) is None})
+            # Each photo asked once (a bucket answers over the network).
+            sizes = {sha: photo_size(sha) for sha in {r.sha256 for r in manifest.records}}
+            missing = sorted(sha for sha, size in sizes.items() if size is None)
             if missing:
                 raise Refusal(
                     424,
@@ -296,7 +283,7 @@ class SqliteMetadata:
                     {"missing": missing},
                 )
             for record in manifest.records:
-                size = photo_size(record.sha256)
+                size = sizes[record.sha256]
                 if size != record.size:
                     raise Refusal(
                         422,
@@ -379,7 +366,7 @@ class SqliteMetadata:
 
     def _insert_record(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         kiosk_id: str,
         batch: str,
         record: protocol.Record,
@@ -456,7 +443,7 @@ class SqliteMetadata:
             )
 
     @staticmethod
-    def _granted(conn: sqlite3.Connection, kiosk_id: str) -> frozenset[str]:
+    def _granted(conn: Connection, kiosk_id: str) -> frozenset[str]:
         return frozenset(
             r[0]
             for r in conn.execute(
@@ -467,16 +454,16 @@ class SqliteMetadata:
     # -- reading -------------------------------------------------------------------
 
     def session_summary(self, kiosk_id: str, session_uuid: str) -> SessionSummary:
-        with self.lock:
-            owner = self.conn.execute(
+        with self.db.read() as conn:
+            owner = conn.execute(
                 "SELECT kiosk_id FROM sessions WHERE uuid = ?", (session_uuid,)
             ).fetchone()
             if owner is not None and owner[0] != kiosk_id:
                 raise Refusal(403, protocol.ERR_FORBIDDEN, "this session belongs to another kiosk")
             photos = tuple(
                 (r[0], r[1], r[2])
-                for r in self.conn.execute(
-                    "SELECT uuid, sha256, size FROM records WHERE session_uuid = ?",
+                for r in conn.execute(
+                    "SELECT uuid, sha256, size FROM records WHERE session_uuid = ? ORDER BY id",
                     (session_uuid,),
                 )
             )
@@ -488,8 +475,8 @@ class SqliteMetadata:
         )
 
     def status(self) -> list[SessionStatus]:
-        with self.lock:
-            rows = self.conn.execute(
+        with self.db.read() as conn:
+            rows = conn.execute(
                 "SELECT se.school_code, se.school_name, se.uuid, se.kiosk_id, se.category, "
                 "se.department, count(r.id) AS records, "
                 "sum(CASE WHEN r.id IS NOT NULL AND r.superseded_by IS NULL THEN 1 ELSE 0 END) "
@@ -522,8 +509,8 @@ class SqliteMetadata:
         if session_uuid is not None:
             query += " WHERE session_uuid = ?"
             args = (session_uuid,)
-        with self.lock:
-            rows = self.conn.execute(query + " ORDER BY id", args).fetchall()
+        with self.db.read() as conn:
+            rows = conn.execute(query + " ORDER BY id", args).fetchall()
         result = []
         for r in rows:
             body = json.loads(r["body"])
@@ -537,16 +524,15 @@ class SqliteMetadata:
         return result
 
     def photo_references(self) -> Iterator[tuple[str, str, int]]:
-        with self.lock:
-            rows = self.conn.execute(
-                "SELECT uuid, sha256, size FROM records ORDER BY id"
-            ).fetchall()
+        with self.db.read() as conn:
+            rows = conn.execute("SELECT uuid, sha256, size FROM records ORDER BY id").fetchall()
         for row in rows:
             yield row[0], row[1], row[2]
 
     def collect_photos(self, candidates: list[str], remove: Callable[[str], None]) -> int:
         removed = 0
-        with self._transaction() as conn:
+        with self.db.write() as conn:
+            self.db.hold(conn, GC_LOCK, exclusive=True)
             for sha in candidates:
                 if conn.execute("SELECT 1 FROM records WHERE sha256 = ?", (sha,)).fetchone():
                     continue
@@ -555,15 +541,10 @@ class SqliteMetadata:
         return removed
 
     def integrity_problems(self) -> list[str]:
-        with self.lock:
-            integrity = [r[0] for r in self.conn.execute("PRAGMA integrity_check")]
-            foreign = self.conn.execute("PRAGMA foreign_key_check").fetchall()
-        problems = [line for line in integrity if line != "ok"]
-        problems += [f"{r[0]} row {r[1]} refers to a missing {r[2]} row" for r in foreign]
-        return problems
+        return self.db.integrity_problems()
 
 
-def _shot(row: sqlite3.Row) -> Shot:
+def _shot(row: Any) -> Shot:
     return Shot(
         uuid=row["uuid"],
         kiosk=row["kiosk_id"],
@@ -577,5 +558,8 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def open_storage(data_dir: Path) -> tuple[FolderPhotoStore, SqliteMetadata]:
-    return FolderPhotoStore(data_dir), SqliteMetadata(data_dir / "central.db")
+def open_storage(data_dir: Path) -> tuple[FolderPhotoStore, SqlMetadata]:
+    """The embedded default in one folder (the tests' faulty twin uses it directly)."""
+    from central.backends import sqlite_database
+
+    return FolderPhotoStore(data_dir), SqlMetadata(sqlite_database(data_dir / "central.db"))

@@ -2,9 +2,10 @@
 
 The HTTP layer (central/app.py) talks only to :class:`PhotoStore` (blobs by
 sha256) and :class:`Metadata` (tokens, batches, records, sessions). The
-embedded default (central/local.py) is a content-addressed folder plus one
-SQLite file; a national deployment can implement the same two interfaces on
-an S3-compatible bucket and PostgreSQL without touching the API. The rules
+embedded default is a content-addressed folder (central/local.py) plus one
+SQLite file; a national deployment uses an S3-compatible bucket
+(central/s3.py) and PostgreSQL, the same SQL stores on either database
+(central/database.py, docs/scale.md). The rules
 that make sync idempotent live in the metadata store's ``commit_batch``:
 ``UNIQUE(batch uuid)`` and ``UNIQUE(record uuid)`` enforced by the database,
 same id + same content = success again, same id + other content = conflict.
@@ -12,10 +13,25 @@ same id + same content = success again, same id + other content = conflict.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from pathlib import Path
+from typing import IO, Any, Protocol
 
+from central.accounts import Account
+from central.campaign import (
+    Decision,
+    GroupProgress,
+    KioskActivity,
+    Proposal,
+    ReviewState,
+    ScheduleEntry,
+    SchoolProgress,
+    StudentView,
+)
+from kiosk.roster import CheckedRoster, ImportReport
+from kiosk.sync import protocol
 from kiosk.sync.protocol import Manifest
 
 
@@ -30,6 +46,41 @@ class Refusal(Exception):
         self.error = error
         self.message = message
         self.extra = extra or {}
+
+
+class DigestingUpload:
+    """An upload's bytes written to ``file`` and hashed on the way in (both stores' base).
+
+    Nothing is stored under a sha256 the bytes do not hash to: ``verify``
+    comes first in every ``finish``.
+    """
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+        self.hash = hashlib.sha256()
+        self.length = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.file.write(chunk)
+        self.hash.update(chunk)
+        self.length += len(chunk)
+
+    def verify(self, sha256: str) -> None:
+        if self.hash.hexdigest() != sha256:
+            raise Refusal(
+                400,
+                protocol.ERR_DIGEST,
+                f"the {self.length} bytes received do not match sha256 {sha256}",
+            )
+
+
+def held_problem(held: int, digest: str, sha256: str, size: int) -> str | None:
+    """What is wrong with a held photo read back (``held`` bytes hashing to ``digest``)."""
+    if held != size:
+        return f"{held} bytes, the record says {size}"
+    if digest != sha256:
+        return "its bytes do not hash to its sha256"
+    return None
 
 
 class Upload(Protocol):
@@ -52,6 +103,9 @@ class PhotoStore(Protocol):
     def begin(self) -> Upload: ...
 
     def read(self, sha256: str) -> bytes: ...
+
+    def path(self, sha256: str) -> Path:
+        """A local file with the photo (the export reads files; a bucket caches one)."""
 
     def check(self, sha256: str, size: int) -> str | None:
         """Read the held photo now: None if it has ``size`` bytes hashing to ``sha256``,
@@ -134,5 +188,93 @@ class Metadata(Protocol):
     def integrity_problems(self) -> list[str]:
         """The database's own checks (integrity, foreign keys); empty when sound."""
         ...
+
+    def close(self) -> None: ...
+
+
+class CampaignStore(Protocol):
+    """Rosters, the schedule, kiosk numbers, progress and the schools' review decisions.
+
+    Everything the office's CLI and web pages read or write about the
+    campaign goes through here (central/local_campaign.py is the SQLite one).
+    """
+
+    def import_roster(self, checked: CheckedRoster) -> ImportReport: ...
+
+    def import_schedule(self, entries: list[ScheduleEntry]) -> int: ...
+
+    def schedule(self) -> list[ScheduleEntry]: ...
+
+    def roster(self, school_code: str) -> list[dict[str, Any]]: ...
+
+    def roster_version(self, school_code: str) -> str: ...
+
+    def school_name(self, school_code: str) -> str | None: ...
+
+    def school_codes(self) -> list[str]: ...
+
+    def kiosk_number(self, kiosk_id: str) -> int: ...
+
+    def highest_seq(self, kiosk_id: str, school_code: str) -> int: ...
+
+    def retake_requests(self, school_code: str) -> list[Decision]: ...
+
+    def kiosk_activity(self) -> list[KioskActivity]: ...
+
+    def progress(self, school_code: str | None = None) -> list[SchoolProgress]: ...
+
+    def groups(self, school_code: str) -> list[GroupProgress]: ...
+
+    def students(
+        self,
+        school_code: str,
+        *,
+        query: str = "",
+        department: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[StudentView], int]: ...
+
+    def record_school(self, record_uuid: str) -> tuple[str, str] | None: ...
+
+    def student_school(self, id_number: str) -> str | None: ...
+
+    def station_proposals(self, school_code: str) -> list[Proposal]: ...
+
+    def decide(self, decision: Decision) -> int: ...
+
+    def finish_review(self, school_code: str, user: str) -> None: ...
+
+    def review(self, school_code: str) -> ReviewState: ...
+
+    def export_rows(
+        self, school_code: str
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Decision]]: ...
+
+    def close(self) -> None: ...
+
+
+class AccountStore(Protocol):
+    """Web accounts, their sessions and failed logins (central/local_accounts.py)."""
+
+    def add_user(self, user: Account, password_hash: str) -> None: ...
+
+    def user(self, name: str) -> tuple[Account, str] | None:
+        """The account and its password hash."""
+        ...
+
+    def set_password_hash(self, name: str, password_hash: str) -> None: ...
+
+    def add_session(self, token_sha256: str, name: str, csrf: str, expires_at: str) -> None: ...
+
+    def session(self, token_sha256: str, at: str) -> tuple[Account, str] | None:
+        """The signed-in account and the session's CSRF token, if the session is live."""
+        ...
+
+    def end_session(self, token_sha256: str) -> None: ...
+
+    def record_failure(self, name: str, at: str) -> None: ...
+
+    def failures_since(self, name: str, since: str) -> int: ...
 
     def close(self) -> None: ...

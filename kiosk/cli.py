@@ -20,6 +20,7 @@ import click
 
 from kiosk import config as config_module
 from kiosk import geometry as geometry_module
+from kiosk import roster_cli
 from kiosk.config import Config, ConfigError
 from kiosk.lang import Words
 from kiosk.store import Store, StoreError
@@ -117,12 +118,7 @@ def roster() -> None:
 
 @roster.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option(
-    "--report",
-    "report_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the full report (every rejected row) as JSON here.",
-)
+@roster_cli.report_option
 @pass_app
 def roster_import(app: App, file: Path, report_path: Path | None) -> None:
     """Import FILE (.xlsx or .csv in the notice's school-database format).
@@ -131,7 +127,6 @@ def roster_import(app: App, file: Path, report_path: Path | None) -> None:
     could not be read (nothing changed).
     """
     from kiosk import roster as roster_module
-    from kiosk.roster_words import import_lines
 
     threshold = app.config.roster.progress_threshold
 
@@ -151,14 +146,47 @@ def roster_import(app: App, file: Path, report_path: Path | None) -> None:
     except roster_module.RosterError as exc:
         fail(app.words("roster.error", text=app.words.text(exc)))
     elapsed = time.perf_counter() - started
-    if report_path is not None:
-        report_path.write_text(
-            json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
-    for line in import_lines(app.words, report, elapsed, report_path):
-        click.echo(line)
-    if report.rejected_rows:
-        sys.exit(1)
+    roster_cli.finish(app.words, report, elapsed, report_path)
+
+
+@roster.command("pull")
+@click.option("--school", "school_code", required=True, help="院校代码 of the roster to fetch.")
+@click.option("--server", help="Receiver URL (overrides sync.server_url).")
+@click.option("--token", help="This kiosk's token (overrides sync.token).")
+@pass_app
+def roster_pull(app: App, school_code: str, server: str | None, token: str | None) -> None:
+    """Fetch the school's roster from the central office and store it as an import would.
+
+    Also brings this kiosk's 拍摄序号 base and the school's retake requests.
+    Exit 0: stored; 1: the office could not be reached (nothing changed);
+    2: bad setup (token, school code) or an answer that cannot be stored.
+    """
+    from kiosk.roster_pull import PullError, apply_pull
+    from kiosk.sync.client import Offline, Refused, SetupProblem
+
+    client = _sync_client(app, server, token)
+    started = time.perf_counter()
+    try:
+        answer = client.roster(school_code)
+    except SetupProblem as exc:
+        fail(str(exc))
+    except Refused as exc:
+        fail(f"the office refused: {exc}")
+    except Offline as exc:
+        fail(f"offline: {exc}; the kiosk keeps its current roster, try again later", 1)
+    finally:
+        client.close()
+    try:
+        result = apply_pull(app.store, answer, server or app.config.sync.server_url)
+    except (PullError, KeyError, TypeError) as exc:
+        fail(f"the office's roster cannot be stored ({exc}); nothing changed")
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"roster {school_code} (version {result.version}): {result.report.imported} students "
+        f"({result.report.new} new, {result.report.updated} updated, "
+        f"{result.report.unchanged} unchanged); kiosk number {result.kiosk_number}, "
+        f"next 拍摄序号 {result.next_seq}; {result.retakes} retake requests  [{elapsed:.2f} s]"
+    )
 
 
 @roster.command("find")
@@ -214,31 +242,66 @@ def roster_find(app: App, query: str, as_json: bool) -> None:
 @click.option(
     "--fast", is_flag=True, help="Short countdown and pauses (for tests and a quick look)."
 )
+@click.option(
+    "--school",
+    help="Photograph this school's roster already in the data folder (imported or pulled).",
+)
+@click.option(
+    "--start",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="With --school: skip this many roster rows (photograph rows START+1 ...).",
+)
 @pass_app
-def demo(app: App, students: int, screenshots: Path | None, headless: bool, fast: bool) -> None:
+def demo(
+    app: App,
+    students: int,
+    screenshots: Path | None,
+    headless: bool,
+    fast: bool,
+    school: str | None,
+    start: int,
+) -> None:
     """Run the station on any machine: sample roster, simulated scanner and camera.
 
     Students are photographed through the whole flow: good shots, a refused
     shot and its retake, an unknown card, a student scanned twice. Exit 0
     when every step happened, 1 otherwise.
     """
-    from kiosk.demo import run_demo
+    from kiosk.demo import DemoError, run_demo
 
     if students < 1:
         fail("--students must be at least 1")
+    if start and school is None:
+        fail("--start needs --school (the sample demo always starts at its first row)")
     app.close()  # the demo's threads open their own connections
     narration = logging.StreamHandler(sys.stdout)
     narration.setFormatter(logging.Formatter("  %(asctime)s  %(message)s", "%H:%M:%S"))
     demo_log = logging.getLogger("kiosk.demo")
     demo_log.addHandler(narration)
     demo_log.setLevel(logging.INFO)
+    who = (
+        f"rows {start + 1}-{start + students} of school {school}'s roster"
+        if school
+        else "the sample roster (made-up people)"
+    )
     click.echo(
-        f"kiosk demo: {students} students of the sample roster (made-up people), simulated "
+        f"kiosk demo: {students} students of {who}, simulated "
         f"ID-card reader, barcode scanner and camera; data in {app.config.data_dir}"
     )
-    result = run_demo(
-        app.config, students=students, screenshots=screenshots, headless=headless, fast=fast
-    )
+    try:
+        result = run_demo(
+            app.config,
+            students=students,
+            screenshots=screenshots,
+            headless=headless,
+            fast=fast,
+            school=school,
+            start=start,
+        )
+    except DemoError as exc:
+        fail(str(exc))
     accepted = [s for s in result.shots if s[2] in ("accepted", "flagged")]
     refused = [s for s in result.shots if s[2] == "refused"]
     click.echo(

@@ -146,7 +146,10 @@ def phase_is(*phases: st.Phase) -> Callable[[StationApp, int], bool]:
     return lambda app, since: any(p in phases for p in app.screen.drawn_phases[since:])
 
 
-def build_script(students: list[Student], devices: Devices, camera: SimCamera) -> list[Step]:
+def build_script(
+    students: list[Student], devices: Devices, camera: SimCamera, *, extras: bool = True
+) -> list[Step]:
+    """The crew's and students' steps; ``extras``: a refused shot, an unknown card, a double scan."""
     steps: list[Step] = [Step("session open", phase_is(st.Phase.IDLE))]
 
     def idle(app: StationApp, since: int) -> bool:
@@ -181,7 +184,7 @@ def build_script(students: list[Student], devices: Devices, camera: SimCamera) -
 
         def arrive(app: StationApp) -> None:
             camera.show(face)
-            if i % 2 == 0:
+            if i % 2 == 0 or not extras:
                 devices.present_card(student)
             else:
                 devices.scan_barcode(student.student_number)
@@ -239,6 +242,9 @@ def build_script(students: list[Student], devices: Devices, camera: SimCamera) -
         )
 
     for i, student in enumerate(students):
+        if not extras:
+            photograph(i, student, refused_first=False)
+            continue
         photograph(i, student, refused_first=(i == 1 or (len(students) == 1 and i == 0)))
         if i == 1 or (len(students) < 2 and i == 0):
             unknown_card()
@@ -276,6 +282,10 @@ def prepare_display(headless: bool) -> bool:
     return False
 
 
+class DemoError(ValueError):
+    """The demo cannot start as asked (say, a school without a roster here)."""
+
+
 @dataclass
 class DemoResult:
     finished: bool
@@ -292,7 +302,11 @@ def run_demo(
     screenshots: Path | None = None,
     headless: bool = False,
     fast: bool = False,
+    school: str | None = None,
+    start: int = 0,
 ) -> DemoResult:
+    """The sample school's demo, or with ``school`` rows start+1 ... start+students of
+    that school's roster already in the data folder (imported or pulled), in roster order."""
     from kiosk.records import SessionPlan
     from kiosk.roster import Roster, import_roster
     from kiosk.sample import SCHOOL_CODE, write_sample_roster
@@ -305,29 +319,37 @@ def run_demo(
     camera_config = dataclasses.replace(config.camera, backend="sim")
     config = dataclasses.replace(config, station=station, camera=camera_config)
 
-    path = write_sample_roster(config.data_dir / "sample-roster.xlsx", count=max(40, students))
     with Store(config.db_path) as store:
-        import_roster(store, path)
-        rows = store.conn.execute(
-            "SELECT id_number FROM students WHERE source_file = ? ORDER BY source_row LIMIT ?",
-            (path.name, students),
-        ).fetchall()
         roster = Roster(store)
-        chosen = [s for r in rows if (s := roster.by_id_number(r[0])) is not None]
+        if school is None:
+            path = write_sample_roster(
+                config.data_dir / "sample-roster.xlsx", count=max(40, students)
+            )
+            import_roster(store, path)
+            chosen = roster.in_roster_order(SCHOOL_CODE, students)
+        else:
+            chosen = roster.in_roster_order(school, students, start)
+            if len(chosen) < students:
+                raise DemoError(
+                    f"school {school} has {start + len(chosen)} roster rows here, fewer than "
+                    f"--start {start} + --students {students}; import or pull its roster first"
+                )
         for session in store.open_sessions():
             store.close_session(session.id)
 
     camera = SimCamera(camera_config)
     camera.show(None)
     devices = Devices(config)
-    director = Director(build_script(chosen, devices, camera))
+    director = Director(build_script(chosen, devices, camera, extras=school is None))
     app = build_station(
         config,
         camera=camera,
         scanners=devices.backends,
         headless=headless,
         screenshots=screenshots,
-        session=SessionPlan(SCHOOL_CODE, SESSION_CATEGORY),
+        session=SessionPlan(SCHOOL_CODE, SESSION_CATEGORY)
+        if school is None
+        else SessionPlan(school, ""),
         on_tick=director.update,
     )
     try:

@@ -188,7 +188,7 @@ class Records(threading.Thread):
         earlier = {
             s.id: _earlier(shot)
             for s in candidates
-            if s.id is not None and (shot := store.last_delivered_shot(s.id))
+            if s.id is not None and (shot := store.standing_photo(s.id))
         }
         self.timings.lookup.append(time.monotonic() - scan.at)
         return st.Scanned(identity, tuple(candidates), earlier, now=time.monotonic())

@@ -24,7 +24,7 @@ import sqlite3
 import unicodedata
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from kiosk import idnumber
 from kiosk.lang import Said
 from kiosk.store import Store, now
-from kiosk.student import COMPARED_FIELDS, DESCRIPTION_FIELDS, Student
+from kiosk.student import COMPARED_FIELDS, DESCRIPTION_FIELDS, ROSTER_FIELDS, Student
 
 if TYPE_CHECKING:
     from kiosk.chooser import ScopeCount
@@ -162,8 +162,13 @@ _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
 
-def read_table(path: Path) -> Table:
-    """Read the first sheet that has a roster header row. Raises RosterError."""
+def read_table(
+    path: Path,
+    has_header: Callable[[Table], bool] | None = None,
+    header_names: Sequence[str] = (),
+) -> Table:
+    """Read the first sheet that has a roster header row (or the header ``has_header``
+    recognises, named by ``header_names`` in the error). Raises RosterError."""
     suffix = path.suffix.lower()
     try:
         size = path.stat().st_size
@@ -188,7 +193,7 @@ def read_table(path: Path) -> Table:
     ):
         return _read_csv(path, data)
     _check_unpacked_size(path, data)
-    return _read_workbook(path, data)
+    return _read_workbook(path, data, has_header, header_names)
 
 
 def _check_unpacked_size(path: Path, data: bytes) -> None:
@@ -212,7 +217,12 @@ def _looks_like_text(data: bytes) -> bool:
     return b"\x00" not in head and not head.startswith(b"PK")
 
 
-def _read_workbook(path: Path, data: bytes) -> Table:
+def _read_workbook(
+    path: Path,
+    data: bytes,
+    has_header: Callable[[Table], bool] | None = None,
+    header_names: Sequence[str] = (),
+) -> Table:
     import python_calamine
 
     try:
@@ -237,17 +247,14 @@ def _read_workbook(path: Path, data: bytes) -> Table:
         except Exception:
             ranges = []
         table.merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in ranges]
-        if _find_header(table) is not None:
+        if has_header(table) if has_header else _find_header(table) is not None:
             return table
     if first_error:
         raise RosterError.of("roster.error.damaged", file=path.name, detail=first_error)
     if all(_sheet_empty(workbook, n) for n in workbook.sheet_names):
         raise RosterError.of("roster.error.empty_sheets", file=path.name)
-    raise RosterError.of(
-        "roster.error.no_header_sheet",
-        file=path.name,
-        columns=", ".join(COLUMNS[c][0] for c in REQUIRED_COLUMNS),
-    )
+    names = header_names or [COLUMNS[c][0] for c in REQUIRED_COLUMNS]
+    raise RosterError.of("roster.error.no_header_sheet", file=path.name, columns=", ".join(names))
 
 
 def _sheet_empty(workbook: Any, name: str) -> bool:
@@ -616,6 +623,9 @@ def _fill_merged(table: Table, header_index: int, mapping: dict[str, int]) -> No
 
 # -- import and lookup ---------------------------------------------------------
 
+# The roster fields an import writes, in the order of _UPSERT's first values.
+UPSERTED = (*ROSTER_FIELDS, "birth_date")
+
 _UPSERT = """
 INSERT INTO students (id_number, student_number, name, sex, school_name, school_code, degree,
                       major, department, category, roster_seq, birth_date, origin,
@@ -649,13 +659,101 @@ def import_roster(
     # The sheet becomes ~300,000 small objects that all live until the end;
     # the cyclic GC would scan them again and again for nothing (~30 % of the
     # time of a 25,000-row import). Nothing here makes reference cycles.
+    return _import(store, path, min_birth_year=min_birth_year, today=today, progress=progress)
+
+
+@dataclass
+class CheckedRoster:
+    """A roster file read and checked, not yet stored: what every store imports.
+
+    The kiosk's database and the central office's both take their rows from
+    here, so a school's sheet passes the same rules wherever it is imported.
+    """
+
+    report: ImportReport
+    good: list[CheckedRow]
+    file_name: str
+    sha256: str
+
+    def count_changes(self, existing: Mapping[str, tuple[Any, ...]]) -> None:
+        """Fill new/updated/unchanged from what the store holds (id number -> compared values)."""
+        for checked in self.good:
+            s = checked.student
+            before = existing.get(s.id_number or "")
+            if before is None:
+                self.report.new += 1
+            elif tuple(before) == compared_values(s):
+                self.report.unchanged += 1
+            else:
+                self.report.updated += 1
+        self.report.imported = len(self.good)
+
+    def upsert_values(self, stamp: str) -> list[tuple[Any, ...]]:
+        """Parameters of an upsert per good row: UPSERTED, source file and row, times."""
+        return [
+            (*(getattr(c.student, f) for f in UPSERTED), self.file_name, c.excel_row, stamp, stamp)
+            for c in self.good
+        ]
+
+    def log_values(self, stamp: str) -> tuple[Any, ...]:
+        """Parameters of :data:`IMPORT_LOG_INSERT` (the import's own record)."""
+        report = self.report
+        return (
+            self.file_name,
+            self.sha256,
+            report.rows,
+            report.imported,
+            len(report.rejected_rows),
+            stamp,
+        )
+
+
+IMPORT_LOG_INSERT = (
+    "INSERT INTO roster_imports (file, sha256, rows, imported, rejected, at) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def compared_values(student: Student) -> tuple[Any, ...]:
+    return tuple(getattr(student, c) for c in COMPARED_FIELDS)
+
+
+def check_roster(
+    path: Path,
+    *,
+    min_birth_year: int = 1900,
+    today: dt.date | None = None,
+    progress: Callable[[list[tuple[int, list[Any]]]], Iterable[tuple[int, list[Any]]]]
+    | None = None,
+) -> CheckedRoster:
+    """Read ``path`` and apply the row rules. Raises :class:`RosterError` when unusable."""
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _import(store, path, min_birth_year=min_birth_year, today=today, progress=progress)
+        table = read_table(path)
+        header_index = _find_header(table)
+        if header_index is None:
+            raise RosterError.of(
+                "roster.error.no_header",
+                file=path.name,
+                first=", ".join(_shown(v) for v in table.rows[0][1] if _present(v)),
+            )
+        mapping = map_columns(table.rows[header_index][1])
+        _fill_merged(table, header_index, mapping)
+        data_rows: Iterable[tuple[int, list[Any]]] = table.rows[header_index + 1 :]
+        if progress is not None:
+            data_rows = progress(table.rows[header_index + 1 :])
+        good, problems, warnings, seen = check_rows(
+            data_rows, mapping, today=today, min_birth_year=min_birth_year
+        )
     finally:
         if gc_was_enabled:
             gc.enable()
+    report = ImportReport(
+        file=str(path), rows=seen, rejected=problems, warnings=table.warnings + warnings
+    )
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return CheckedRoster(report=report, good=good, file_name=path.name, sha256=digest)
 
 
 def _import(
@@ -666,95 +764,44 @@ def _import(
     today: dt.date | None,
     progress: Callable[[list[tuple[int, list[Any]]]], Iterable[tuple[int, list[Any]]]] | None,
 ) -> ImportReport:
-    table = read_table(path)
-    header_index = _find_header(table)
-    if header_index is None:
-        raise RosterError.of(
-            "roster.error.no_header",
-            file=path.name,
-            first=", ".join(_shown(v) for v in table.rows[0][1] if _present(v)),
-        )
-    mapping = map_columns(table.rows[header_index][1])
-    _fill_merged(table, header_index, mapping)
-    data_rows: Iterable[tuple[int, list[Any]]] = table.rows[header_index + 1 :]
-    if progress is not None:
-        data_rows = progress(table.rows[header_index + 1 :])
-    good, problems, warnings, seen = check_rows(
-        data_rows, mapping, today=today, min_birth_year=min_birth_year
-    )
-    report = ImportReport(
-        file=str(path), rows=seen, rejected=problems, warnings=table.warnings + warnings
-    )
-    stamp = now()
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    checked = check_roster(path, min_birth_year=min_birth_year, today=today, progress=progress)
+    return store_checked(store, checked)
+
+
+def saving_failed(exc: Exception) -> RosterError:
+    """A failed save (full disk, locked database): the transaction rolled back."""
+    return RosterError.of("roster.error.save_failed", detail=exc)
+
+
+def store_checked(store: Store, checked: CheckedRoster) -> ImportReport:
+    """Upsert the good rows in one transaction (keyed on the ID number).
+
+    Raises :class:`RosterError` when the save fails; the roster is then as it was.
+    """
     try:
-        _store(store, path, good, report, stamp, digest)
+        return _store(store, checked)
     except sqlite3.Error as exc:
-        # The transaction rolled back: the roster is as it was before.
-        raise RosterError(
-            f"could not save the roster ({exc}); nothing changed. If the disk is full, free "
-            "space on the SD card (old exports, purged sessions) and import again"
-        ) from exc
-    return report
+        raise saving_failed(exc) from exc
 
 
-def _store(
-    store: Store,
-    path: Path,
-    good: Sequence[CheckedRow],
-    report: ImportReport,
-    stamp: str,
-    digest: str,
-) -> None:
-    """One transaction: every good row upserted, the import recorded."""
+def _store(store: Store, checked: CheckedRoster) -> ImportReport:
+    report = checked.report
+    stamp = now()
     with store.transaction() as conn:
-        existing = {
-            row["id_number"]: tuple(row[c] for c in COMPARED_FIELDS)
-            for row in conn.execute(
-                f"SELECT id_number, {', '.join(COMPARED_FIELDS)} FROM students "
-                "WHERE id_number IS NOT NULL"
-            )
-        }
-        params = []
-        for checked in good:
-            s = checked.student
-            before = existing.get(s.id_number)
-            if before is None:
-                report.new += 1
-            elif before == tuple(getattr(s, c) for c in COMPARED_FIELDS):
-                report.unchanged += 1
-            else:
-                report.updated += 1
-            params.append(
-                (
-                    s.id_number,
-                    s.student_number,
-                    s.name,
-                    s.sex,
-                    s.school_name,
-                    s.school_code,
-                    s.degree,
-                    s.major,
-                    s.department,
-                    s.category,
-                    s.roster_seq,
-                    s.birth_date,
-                    path.name,
-                    checked.excel_row,
-                    stamp,
-                    stamp,
+        checked.count_changes(
+            {
+                row["id_number"]: tuple(row[c] for c in COMPARED_FIELDS)
+                for row in conn.execute(
+                    f"SELECT id_number, {', '.join(COMPARED_FIELDS)} FROM students "
+                    "WHERE id_number IS NOT NULL"
                 )
-            )
-        conn.executemany(_UPSERT, params)
-        report.imported = len(params)
-        conn.execute(
-            "INSERT INTO roster_imports (file, sha256, rows, imported, rejected, at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (path.name, digest, report.rows, report.imported, len(report.rejected_rows), stamp),
+            }
         )
+        conn.executemany(_UPSERT, checked.upsert_values(stamp))
+        conn.execute(IMPORT_LOG_INSERT, checked.log_values(stamp))
         store.log_event(
             "roster_import",
-            f"{path.name}: {report.imported} of {report.rows} rows imported",
+            f"{checked.file_name}: {report.imported} of {report.rows} rows imported",
             level="warning" if report.rejected else "info",
             detail={
                 "new": report.new,
@@ -762,6 +809,7 @@ def _store(
                 "rejected_rows": len(report.rejected_rows),
             },
         )
+    return report
 
 
 class Roster:
@@ -913,3 +961,12 @@ class Roster:
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM students").fetchone()[0])
+
+    def in_roster_order(self, school_code: str, limit: int, offset: int = 0) -> list[Student]:
+        """The school's roster rows as the sheet (or the office's pull) listed them."""
+        rows = self.conn.execute(
+            self._SELECT + "school_code = ? AND origin = 'roster' AND id_number IS NOT NULL "
+            "ORDER BY source_row, id LIMIT ? OFFSET ?",
+            (school_code, limit, offset),
+        ).fetchall()
+        return [Student.from_row(r) for r in rows]

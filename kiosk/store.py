@@ -181,7 +181,40 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE shots ADD COLUMN collection_code_raw BLOB;
     """,
+    # 4: the campaign. 拍摄序号 is counted per school (not per session) from
+    # this kiosk's base (its number from the central office x SEQ_SPAN), so
+    # two crews shooting one school offline never print the same number
+    # (docs/architecture.md). Rosters pulled from the office and the
+    # school's retake requests come down with the pull.
+    """
+    CREATE TABLE school_counters (
+        school_code TEXT PRIMARY KEY,
+        next_seq    INTEGER NOT NULL            -- bumped in the shot's transaction
+    );
+    CREATE TABLE station_identity (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        kiosk_number INTEGER NOT NULL,          -- handed out by the central office
+        at          TEXT NOT NULL
+    );
+    CREATE TABLE roster_pulls (
+        id          INTEGER PRIMARY KEY,
+        school_code TEXT NOT NULL,
+        server      TEXT NOT NULL,
+        version     TEXT NOT NULL,              -- the office's roster version
+        students    INTEGER NOT NULL,
+        at          TEXT NOT NULL
+    );
+    CREATE TABLE retake_requests (
+        id_number    TEXT PRIMARY KEY,
+        school_code  TEXT NOT NULL,
+        reason       TEXT NOT NULL DEFAULT '',
+        requested_at TEXT NOT NULL              -- a shot taken after this answers it
+    );
+    """,
 ]
+
+# 拍摄序号 = kiosk number x SEQ_SPAN + the kiosk's count in that school.
+SEQ_SPAN = 100_000
 
 
 class StoreError(RuntimeError):
@@ -375,7 +408,7 @@ class Store:
 
         The file goes to a temporary name, is fsynced, renamed to its final
         name and the directory fsynced; only then one transaction writes the
-        shot row, bumps the session's 拍摄序号 counter and (for delivered
+        shot row, bumps the school's 拍摄序号 counter and (for delivered
         shots) the outbox entry. A crash before the commit leaves an orphan
         file, which :meth:`remove_orphans` deletes at start; never a row
         without its file.
@@ -397,11 +430,7 @@ class Store:
                 seq = None
                 supersedes = None
                 if delivered:
-                    seq = conn.execute(
-                        "UPDATE sessions SET next_seq = next_seq + 1 WHERE id = ? "
-                        "RETURNING next_seq - 1",
-                        (session_id,),
-                    ).fetchone()[0]
+                    seq = self._next_seq(conn, session.school_code)
                     previous = self.last_delivered_shot(student_id)
                     supersedes = previous.uuid if previous else None
                 cursor = conn.execute(
@@ -464,6 +493,25 @@ class Store:
             supersedes=supersedes,
         )
 
+    def seq_base(self) -> int:
+        """The first 拍摄序号 of this kiosk in any school (0 + 1 before the office numbered it)."""
+        row = self.conn.execute("SELECT kiosk_number FROM station_identity").fetchone()
+        return int(row[0]) * SEQ_SPAN if row else 0
+
+    def _next_seq(self, conn: sqlite3.Connection, school_code: str) -> int:
+        conn.execute(
+            "INSERT INTO school_counters (school_code, next_seq) VALUES (?, ?) "
+            "ON CONFLICT(school_code) DO NOTHING",
+            (school_code, self.seq_base() + 1),
+        )
+        return int(
+            conn.execute(
+                "UPDATE school_counters SET next_seq = next_seq + 1 WHERE school_code = ? "
+                "RETURNING next_seq - 1",
+                (school_code,),
+            ).fetchone()[0]
+        )
+
     def last_delivered_shot(self, student_id: int) -> Shot | None:
         """The student's latest delivered shot: the one a retake supersedes, shown on a rescan."""
         row = self.conn.execute(
@@ -472,6 +520,20 @@ class Store:
             (student_id,),
         ).fetchone()
         return Shot(**{k: row[k] for k in Shot.__dataclass_fields__}) if row else None
+
+    def standing_photo(self, student_id: int) -> Shot | None:
+        """The delivered shot a rescan shows ("already photographed"), unless the school
+        asked for a retake after it (pulled from the office): then the student is
+        photographed again without the crew having to override."""
+        shot = self.last_delivered_shot(student_id)
+        if shot is None:
+            return None
+        requested = self.conn.execute(
+            "SELECT rr.requested_at FROM retake_requests rr JOIN students s "
+            "ON s.id_number = rr.id_number WHERE s.id = ?",
+            (student_id,),
+        ).fetchone()
+        return None if requested and requested[0] > shot.taken_at else shot
 
     @property
     def data_dir(self) -> Path:

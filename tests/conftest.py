@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,3 +28,41 @@ def need_shared(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not present (the shared data set sits beside the repository)")
     return path
+
+
+# -- the receiver's back ends (tests/backends.py) ---------------------------------------
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Any]:
+    from tests.backends import Servers
+
+    started = Servers()
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module", params=["embedded", "postgres+s3"])
+def backend_kind(request: pytest.FixtureRequest) -> str:
+    """The one parameter: every receiver and office test runs on both back ends."""
+    return str(request.param)
+
+
+@pytest.fixture
+def backend(servers: Any, backend_kind: str) -> Iterator[Any]:
+    """A fresh database and bucket for this test, named in CENTRAL_DB / CENTRAL_PHOTOS."""
+    from tests.backends import environment
+
+    chosen = servers.backend(backend_kind)
+    with environment(chosen.env):
+        yield chosen
+
+
+@pytest.fixture(scope="module")
+def module_backend(servers: Any, backend_kind: str) -> Iterator[Any]:
+    """The same for a module whose receiver is started once."""
+    from tests.backends import environment
+
+    chosen = servers.backend(backend_kind)
+    with environment(chosen.env):
+        yield chosen

@@ -59,11 +59,11 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from central.app import create_app
-    from central.local import open_storage
+    from tests.backends import central_storage
 
-    photos, metadata = open_storage(Path(args.data))
-    photos.clean_temporary()
-    app = Faults(create_app(photos, metadata), Path(args.plan))
+    storage = central_storage(Path(args.data), create=True)  # the back end CENTRAL_DB/PHOTOS name
+    storage.photos.clean_temporary()
+    app = Faults(create_app(storage.photos, storage.metadata), Path(args.plan))
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", lifespan="off")
 
 

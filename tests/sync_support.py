@@ -305,15 +305,16 @@ def assert_receiver_holds_exactly(central_dir: Path, kiosk_dir: Path) -> int:
     states = dict(kiosk_db.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
     kiosk_db.close()
     assert states == {"synced": len(shots)}, states
-    central_db = sqlite3.connect(central_dir / "central.db")
-    rows = central_db.execute("SELECT uuid, sha256 FROM records").fetchall()
-    central_db.close()
+    from tests.backends import central_db, central_photo
+
+    with central_db(central_dir) as db:
+        rows = db.execute("SELECT uuid, sha256 FROM records").fetchall()
     assert len(rows) == len(shots), (len(rows), len(shots))
     assert {r[0] for r in rows} == set(shots)
     for record_uuid, sha in rows:
         assert shots[record_uuid][0] == sha
-        photo = central_dir / "photos" / sha[:2] / sha[2:4] / f"{sha}.jpg"
-        data = photo.read_bytes()
+        data = central_photo(central_dir, sha)
+        assert data is not None, sha
         assert hashlib.sha256(data).hexdigest() == sha
         assert data == (kiosk_dir / shots[record_uuid][1]).read_bytes()
     return len(rows)

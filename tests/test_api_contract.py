@@ -18,7 +18,7 @@ from tests.sync_support import BIN, REPO, Receiver, add_token
 MAX_EXAMPLES = 40
 
 
-def test_the_receiver_keeps_its_openapi_contract(tmp_path):
+def test_the_receiver_keeps_its_openapi_contract(tmp_path, backend):
     receiver = Receiver(tmp_path / "central").start()
     try:
         token = add_token(receiver.data, "kiosk-a")

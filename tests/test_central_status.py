@@ -13,7 +13,7 @@ from kiosk.sync import protocol
 from tests.sync_support import BIN, Receiver, add_token, manifest_bytes, manifest_document
 
 
-def test_an_empty_session_shows_zero_current_records(tmp_path):
+def test_an_empty_session_shows_zero_current_records(tmp_path, backend):
     receiver = Receiver(tmp_path / "central").start()
     try:
         token = add_token(receiver.data, "kiosk-a")
@@ -42,7 +42,7 @@ def test_an_empty_session_shows_zero_current_records(tmp_path):
         text=True,
         check=True,
     )
-    by_session = {s["session"]: s for s in json.loads(shown.stdout)}
+    by_session = {s["session"]: s for s in json.loads(shown.stdout)["sessions"]}
     assert (by_session[empty]["records"], by_session[empty]["current"]) == (0, 0)
     assert (by_session[session]["records"], by_session[session]["current"]) == (1, 1)
     text = subprocess.run(

@@ -78,7 +78,7 @@ def many_descriptors() -> Iterator[None]:
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-def test_a_kiosk_still_syncs_through_1100_idle_connections(tmp_path, many_descriptors):
+def test_a_kiosk_still_syncs_through_1100_idle_connections(tmp_path, many_descriptors, backend):
     store = make_kiosk(tmp_path / "k", shots=20)
     store.close()
     token = add_token(tmp_path / "central")
@@ -113,7 +113,7 @@ def test_a_kiosk_still_syncs_through_1100_idle_connections(tmp_path, many_descri
     assert len(log.encode()) < 20_000, log[-2000:]
 
 
-def test_a_half_sent_head_and_a_stalled_upload_are_dropped(tmp_path):
+def test_a_half_sent_head_and_a_stalled_upload_are_dropped(tmp_path, backend):
     add_token(tmp_path / "central")
     token = add_token(tmp_path / "central")
     with receiver(
@@ -139,13 +139,15 @@ def test_a_half_sent_head_and_a_stalled_upload_are_dropped(tmp_path):
                 + b"x" * 100
             )
             time.sleep(0.3)
-            assert len(list((tmp_path / "central" / "tmp").iterdir())) == 1  # upload under way
+            if backend.embedded:  # a bucket's upload is spooled in memory until verified
+                assert len(list((tmp_path / "central" / "tmp").iterdir())) == 1  # under way
             body.settimeout(10)
             started = time.monotonic()
             answer = body.recv(4096)
             assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 5
         time.sleep(0.2)
-        assert list((tmp_path / "central" / "tmp").iterdir()) == []
+        if backend.embedded:
+            assert list((tmp_path / "central" / "tmp").iterdir()) == []
         assert httpx.get(url + "/v1/health").status_code == 200
         process.terminate()
         log = process.communicate(timeout=10)[0]

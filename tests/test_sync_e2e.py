@@ -13,6 +13,7 @@ import time
 import pytest
 
 from kiosk.sync import outbox
+from tests.backends import central_db, central_storage
 from tests.sync_support import (
     Receiver,
     add_token,
@@ -24,9 +25,12 @@ from tests.sync_support import (
     write_config,
 )
 
+# Every test here runs on both back ends (tests/backends.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 @pytest.fixture
-def receiver(tmp_path):
+def receiver(tmp_path, backend):
     server = Receiver(tmp_path / "central").start()
     yield server
     server.stop()
@@ -53,7 +57,7 @@ def test_sync_once_delivers_everything_once_and_reconciles(tmp_path, receiver):
     assert result["matched"] and result["local_count"] == result["remote_count"] == 60
 
     # Retakes: 40 students, 60 shots -> 20 earlier shots superseded, history kept.
-    db = sqlite3.connect(receiver.data / "central.db")
+    db = central_db(receiver.data)
     assert (
         db.execute("SELECT count(*) FROM records WHERE superseded_by IS NOT NULL").fetchone()[0]
         == 20
@@ -64,7 +68,7 @@ def test_sync_once_delivers_everything_once_and_reconciles(tmp_path, receiver):
         text=True,
         check=True,
     )
-    [session] = json.loads(status.stdout)
+    [session] = json.loads(status.stdout)["sessions"]
     assert (session["records"], session["current"], session["superseded"]) == (60, 40, 20)
     text = subprocess.run(
         [sys.executable, "-m", "central.cli", "status", "--data", str(receiver.data)],
@@ -75,11 +79,9 @@ def test_sync_once_delivers_everything_once_and_reconciles(tmp_path, receiver):
     assert "示例大学 (19999)" in text and "60 records (40 current, 20 superseded" in text
 
     # What the export builds the delivery package from: complete records and photos.
-    from central.local import open_storage
-
-    photos, metadata = open_storage(receiver.data)
-    records = metadata.records()
-    metadata.close()
+    storage = central_storage(receiver.data)
+    records = storage.metadata.records()
+    photos = storage.photos
     current = [r for r in records if r["superseded_by"] is None]
     assert len(records) == 60 and len(current) == 40
     assert len({r["student"]["id_number"] for r in current}) == 40
@@ -87,6 +89,7 @@ def test_sync_once_delivers_everything_once_and_reconciles(tmp_path, receiver):
         assert r["student"]["name"] and r["student"]["student_number"] and r["seq"]
         assert r["student"]["school_code"] == "19999" and r["kiosk"] == "kiosk-01"
         assert hashlib.sha256(photos.read(r["sha256"])).hexdigest() == r["sha256"]
+    storage.close()
 
 
 def test_purge_only_after_a_match(tmp_path, receiver):
@@ -102,7 +105,7 @@ def test_purge_only_after_a_match(tmp_path, receiver):
 
     assert kiosk(config, tmp_path / "k", "sync", "--once").returncode == 0
     # The receiver loses a record (an operator's mistake): the digests differ, nothing goes.
-    db = sqlite3.connect(receiver.data / "central.db")
+    db = central_db(receiver.data)
     db.execute("DELETE FROM records WHERE id = (SELECT max(id) FROM records)")
     db.commit()
     mismatch = kiosk(config, tmp_path / "k", "purge", "--session", session_uuid, "--yes")

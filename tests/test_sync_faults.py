@@ -8,7 +8,6 @@ import json
 import random
 import shutil
 import signal
-import sqlite3
 import threading
 import time
 
@@ -17,6 +16,7 @@ import pytest
 from kiosk.store import Store
 from kiosk.sync import outbox
 from kiosk.sync.client import ReceiverClient
+from tests.backends import central_db
 from tests.sync_support import (
     SOAK,
     Proxy,
@@ -29,11 +29,11 @@ from tests.sync_support import (
     write_config,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("backend")]
 
 
 @pytest.fixture
-def receiver(tmp_path):
+def receiver(tmp_path, backend):
     server = Receiver(tmp_path / "central").start()
     yield server
     server.stop()
@@ -73,7 +73,7 @@ def test_sigkill_the_client_at_random_points_then_resume(tmp_path, receiver):
     assert kiosk(config, tmp_path / "k", "verify").returncode == 0
 
 
-def test_sigkill_the_receiver_mid_upload_and_restart(tmp_path, receiver):
+def test_sigkill_the_receiver_mid_upload_and_restart(tmp_path, receiver, backend):
     make_kiosk(tmp_path / "k", shots=300, students=150, size=(160, 200)).close()
     token = add_token(receiver.data)
     config = write_config(
@@ -94,7 +94,8 @@ def test_sigkill_the_receiver_mid_upload_and_restart(tmp_path, receiver):
     assert json.loads(out)["retries"] >= 1
     store.close()
     assert assert_receiver_holds_exactly(receiver.data, tmp_path / "k") == 300
-    assert not list((receiver.data / "tmp").iterdir())  # unfinished uploads cleaned at start
+    if backend.embedded:  # a bucket holds no half-written object
+        assert not list((receiver.data / "tmp").iterdir())  # unfinished uploads cleaned at start
 
 
 @pytest.mark.parametrize(
@@ -157,7 +158,7 @@ def test_captive_portal_counts_as_offline(tmp_path):
     assert_receiver_holds_exactly(server.data, tmp_path / "k")
 
 
-def test_connection_cut_mid_body(tmp_path, receiver):
+def test_connection_cut_mid_body(tmp_path, receiver, backend):
     make_kiosk(tmp_path / "k", shots=40, size=(200, 260)).close()
     token = add_token(receiver.data)
     proxy = Proxy(receiver.port, cut_connections=4, cut_after=30_000)
@@ -172,7 +173,8 @@ def test_connection_cut_mid_body(tmp_path, receiver):
         log = proxy.stop()
     assert "cutting connection 4" in log
     assert assert_receiver_holds_exactly(receiver.data, tmp_path / "k") == 40
-    assert not list((receiver.data / "tmp").iterdir())  # cut uploads left nothing behind
+    if backend.embedded:
+        assert not list((receiver.data / "tmp").iterdir())  # cut uploads left nothing behind
 
 
 def test_duplicate_commits_are_answered_idempotently(tmp_path, receiver):
@@ -197,7 +199,7 @@ def test_duplicate_commits_are_answered_idempotently(tmp_path, receiver):
         client.close()
         store.close()
     assert assert_receiver_holds_exactly(receiver.data, tmp_path / "k") == 25
-    db = sqlite3.connect(receiver.data / "central.db")
+    db = central_db(receiver.data)
     assert db.execute("SELECT count(*) FROM batches").fetchone()[0] == 4
 
 

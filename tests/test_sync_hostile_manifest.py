@@ -28,7 +28,9 @@ SESSION = "6bdc48c3-2251-44ac-939b-084eee3716a6"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Receiver, httpx.Client]]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, module_backend
+) -> Iterator[tuple[Receiver, httpx.Client]]:
     receiver = Receiver(Path(tmp_path_factory.mktemp("central"))).start()
     token = add_token(receiver.data, "kiosk-a")
     client = httpx.Client(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import sqlite3
 import subprocess
 import uuid
 from pathlib import Path
@@ -18,6 +17,7 @@ import httpx
 import pytest
 
 from kiosk.sync import protocol
+from tests.backends import central_db
 from tests.sync_support import (
     BIN,
     Receiver,
@@ -30,9 +30,12 @@ from tests.sync_support import (
     write_config,
 )
 
+# Every test here runs on both back ends (tests/backends.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 @pytest.fixture
-def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+def server(tmp_path: Path, backend):  # type: ignore[no-untyped-def]
     receiver = Receiver(tmp_path / "central").start()
     receiver.token = add_token(receiver.data, "kiosk-a")  # type: ignore[attr-defined]
     yield receiver
@@ -71,7 +74,7 @@ def test_urls_and_manifests_with_a_trailing_newline_are_refused(server):
     summary = httpx.get(f"{server.url}/v1/sessions/{session}%0A/summary", headers=headers)
     assert summary.status_code == 400
 
-    db = sqlite3.connect(server.data / "central.db")
+    db = central_db(server.data)
     stored = db.execute("SELECT uuid FROM batches UNION ALL SELECT uuid FROM records").fetchall()
     assert not [row for row in stored if "\n" in row[0]]
 

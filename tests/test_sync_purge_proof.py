@@ -2,26 +2,28 @@
 
 The hostile review's case: delete one photo file at the receiver, reconcile
 ("match"), purge — and the photo was gone everywhere. Real `central serve`,
-real `kiosk` and `central verify` subprocesses, real files.
+real `kiosk` and `central verify` subprocesses, real files or objects: every
+test runs on both back ends (tests/backends.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.backends import Backend
 from tests.sync_support import BIN, Receiver, add_token, kiosk, make_kiosk, write_config
+
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 @pytest.fixture
-def receiver(tmp_path: Path):  # type: ignore[no-untyped-def]
+def receiver(tmp_path: Path, backend: Backend):  # type: ignore[no-untyped-def]
     server = Receiver(tmp_path / "central").start()
     yield server
     server.stop()
@@ -29,10 +31,6 @@ def receiver(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def central(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(BIN / "central"), *args], capture_output=True, text=True, timeout=60)
-
-
-def blob(central_dir: Path, sha: str) -> Path:
-    return central_dir / "photos" / sha[:2] / sha[2:4] / f"{sha}.jpg"
 
 
 def synced_kiosk(tmp_path: Path, receiver: Receiver, shots: int = 12) -> tuple[Path, str, list]:
@@ -50,17 +48,17 @@ def local_photos(tmp_path: Path) -> int:
 
 
 @pytest.mark.parametrize("damage", ["deleted", "same size, other bytes", "truncated"])
-def test_purge_refuses_when_a_photo_is_lost_at_the_receiver(tmp_path, receiver, damage):
+def test_purge_refuses_when_a_photo_is_lost_at_the_receiver(tmp_path, receiver, backend, damage):
     config, session_uuid, shas = synced_kiosk(tmp_path, receiver)
-    target = blob(receiver.data, shas[3])
+    held = backend.photo(receiver.data, shas[3])
     if damage == "deleted":
-        target.unlink()
+        backend.delete_photo(receiver.data, shas[3])
     elif damage == "truncated":
-        target.write_bytes(target.read_bytes()[:-10])
+        backend.put_photo(receiver.data, shas[3], held[:-10])
     else:
-        data = bytearray(target.read_bytes())
+        data = bytearray(held)
         data[len(data) // 2] ^= 0xFF
-        target.write_bytes(bytes(data))
+        backend.put_photo(receiver.data, shas[3], bytes(data))
 
     refused = kiosk(config, tmp_path / "k", "purge", "--session", session_uuid, "--yes")
     assert refused.returncode == 1, refused.stderr
@@ -85,36 +83,44 @@ def test_purge_refuses_when_a_photo_is_lost_at_the_receiver(tmp_path, receiver, 
     assert local_photos(tmp_path) == 0
 
 
-def test_after_a_purge_a_lost_photo_is_a_mismatch_not_a_match(tmp_path, receiver):
+def test_after_a_purge_a_lost_photo_is_a_mismatch_not_a_match(tmp_path, receiver, backend):
     config, session_uuid, shas = synced_kiosk(tmp_path, receiver, shots=6)
     assert (
         kiosk(config, tmp_path / "k", "purge", "--session", session_uuid, "--yes").returncode == 0
     )
-    blob(receiver.data, shas[0]).unlink()
+    backend.delete_photo(receiver.data, shas[0])
     reconciled = kiosk(config, tmp_path / "k", "sync", "--reconcile")
     assert reconciled.returncode == 1
     # The crew reads it in Chinese (the default crew language).
     assert "不一致：服务器缺少或损坏了 1 条记录的照片" in reconciled.stdout
 
 
-def test_central_verify_checks_the_database_and_collects_unreferenced_photos(tmp_path, receiver):
+def test_central_verify_checks_the_database_and_collects_unreferenced_photos(
+    tmp_path, receiver, backend
+):
     synced_kiosk(tmp_path, receiver, shots=4)
-    # An upload whose batch never came (a kiosk lost for good): one old, one recent.
-    stray_old = blob(receiver.data, "ab" * 32)
-    stray_new = blob(receiver.data, "cd" * 32)
-    for path in (stray_old, stray_new):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(b"orphan")
-    week_ago = time.time() - 8 * 86400
-    os.utime(stray_old, (week_ago, week_ago))
+    # Uploads whose batch never came (a kiosk lost for good), just now.
+    strays = ("ab" * 32, "cd" * 32)
+    for sha in strays:
+        if backend.embedded:
+            (receiver.data / "photos" / sha[:2] / sha[2:4]).mkdir(parents=True, exist_ok=True)
+        backend.put_photo(receiver.data, sha, b"orphan")
 
     kept = json.loads(central("verify", "--data", str(receiver.data), "--json").stdout)
     assert kept["ok"] and kept["photos"] == 6 and kept["unreferenced"] == 2
-    collected = central("verify", "--data", str(receiver.data), "--gc", "--json")
-    assert collected.returncode == 0
-    assert json.loads(collected.stdout)["collected"] == 1
-    assert not stray_old.exists() and stray_new.exists()
+    # Inside the grace period nothing goes; past it (here: none) both go, photos named stay.
+    for grace, collected in (("7", 0), ("0", 2)):
+        done = central(
+            "verify", "--data", str(receiver.data), "--gc", "--grace-days", grace, "--json"
+        )
+        assert done.returncode == 0, done.stdout
+        assert json.loads(done.stdout)["collected"] == collected
+    assert all(backend.photo(receiver.data, sha) is None for sha in strays)
+    assert len(backend.photos(receiver.data)) == 4
+    assert central("verify", "--data", str(receiver.data)).returncode == 0
 
+    if not backend.embedded:
+        return  # PostgreSQL's own files are the server's; the damage below is SQLite's
     # A damaged database is a problem too (not a traceback).
     db = receiver.data / "central.db"
     receiver.stop()
@@ -131,8 +137,9 @@ def test_central_verify_checks_the_database_and_collects_unreferenced_photos(tmp
 
 
 def test_status_and_verify_refuse_a_folder_that_is_not_a_receivers(tmp_path):
+    """A mistyped --data (or an empty database): exit 2, nothing created."""
     missing = tmp_path / "DOES-NOT-EXIST"
     for command in ("status", "verify"):
         result = central(command, "--data", str(missing))
-        assert result.returncode == 2 and "no central.db" in result.stderr
+        assert result.returncode == 2 and "holds no receiver data" in result.stderr
     assert not missing.exists()

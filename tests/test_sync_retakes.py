@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import sqlite3
 import subprocess
 import uuid
 from pathlib import Path
@@ -18,14 +17,19 @@ import httpx
 import pytest
 
 from kiosk.sync import protocol
+from tests.backends import central_db
 from tests.sync_support import BIN, Receiver, add_token, jpeg, manifest_bytes, manifest_document
 
 ALICE = "11010519491231002X"
 BOB = "110105194912310037"
 
 
+# Every test here runs on both back ends (tests/backends.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
+
 @pytest.fixture
-def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+def server(tmp_path: Path, backend):  # type: ignore[no-untyped-def]
     receiver = Receiver(tmp_path / "central").start()
     granted = subprocess.run(
         [str(BIN / "central"), "token", "add", "kiosk-c", "--school", "19999", "--data", "."],
@@ -74,7 +78,7 @@ def send(server: Any, kiosk: str, id_number: str, supersedes: str | None = None,
 
 
 def superseded_by(server: Any, record_uuid: str) -> str | None:
-    db = sqlite3.connect(server.data / "central.db")
+    db = central_db(server.data)
     try:
         return db.execute(
             "SELECT superseded_by FROM records WHERE uuid = ?", (record_uuid,)

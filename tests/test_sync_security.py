@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-import sqlite3
 import subprocess
 import uuid
 
@@ -17,13 +16,14 @@ import httpx
 import pytest
 
 from kiosk.sync import protocol
+from tests.backends import central_db
 from tests.sync_support import BIN, Receiver, add_token, jpeg, manifest_bytes, manifest_document
 
 LIMIT = 64 * 1024
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, module_backend):
     data = tmp_path_factory.mktemp("central")
     receiver = Receiver(
         data, extra=("--max-photo-bytes", str(LIMIT), "--max-manifest-bytes", str(LIMIT))
@@ -108,7 +108,7 @@ def test_a_kiosk_cannot_write_another_kiosks_batch_or_read_its_session(server, t
     refused(call(server, "PUT", f"/v1/batches/{batch}", content=changed), 409, "batch_conflict")
     again = call(server, "PUT", f"/v1/batches/{batch}", content=first)
     assert again.status_code == 200 and again.json()["repeated"]
-    db = sqlite3.connect(server.data / "central.db")
+    db = central_db(server.data)
     assert db.execute("SELECT count(*) FROM records WHERE kiosk_id = 'kiosk-b'").fetchone()[0] == 0
 
 
@@ -271,7 +271,7 @@ def test_token_add_refuses_a_bad_kiosk_id_and_stores_only_a_hash(server):
         text=True,
     )
     assert result.returncode == 2 and "kiosk id" in result.stderr
-    db = sqlite3.connect(server.data / "central.db")
+    db = central_db(server.data)
     stored = {r[0] for r in db.execute("SELECT token_sha256 FROM tokens")}
     assert server.tokens["a"] not in stored
     assert hashlib.sha256(server.tokens["a"].encode()).hexdigest() in stored

@@ -183,10 +183,13 @@ def test_a_version_2_database_upgrades_and_keeps_its_shots(tmp_path):
     old = make_kiosk(tmp_path, shots=3)
     # Take it back to what a version-2 kiosk wrote: no collection_code_raw.
     old.conn.execute("ALTER TABLE shots DROP COLUMN collection_code_raw")
+    # ... and none of the campaign's tables (migration 4).
+    for table in ("school_counters", "station_identity", "roster_pulls", "retake_requests"):
+        old.conn.execute(f"DROP TABLE {table}")
     old.conn.execute("PRAGMA user_version = 2")
     old.close()
     with Store(tmp_path / "kiosk.db") as upgraded:
-        assert upgraded.version == len(store_module.MIGRATIONS) == 3
+        assert upgraded.version == len(store_module.MIGRATIONS) == 4
         assert "collection_code_raw" in sqlite_utils.Database(upgraded.conn)["shots"].columns_dict
         assert upgraded.verify().ok and upgraded.verify().checked == 3
         assert outbox.counts(upgraded)["pending"] == 3

@@ -13,7 +13,8 @@ The rules:
   ``supersedes`` chain;
 - missing: a student in scope with no delivered take (never photographed, or
   every take refused);
-- retake: a student whose latest take was refused or flagged. A student whose
+- retake: a student whose latest take was refused or flagged, or whose school
+  asked for one after it (a ``requested`` take, the review's 重拍). A student whose
   takes were all refused is therefore both missing and due for a retake; the
   two sheets say so from their own side;
 - order: 类型 (普通生, 成人生, 研究生, then others), 院系, then 拍摄序号 for
@@ -32,7 +33,8 @@ from kiosk.student import Student
 
 CATEGORY_ORDER = ("普通生", "成人生", "研究生")
 DELIVERED = ("accepted", "flagged")
-RETAKE = ("refused", "flagged")
+# ``requested``: the school asked for a retake on its review page (central export).
+RETAKE = ("refused", "flagged", "requested")
 # Metadata time of a package with no dated record at all (zip needs >= 1980).
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
@@ -50,7 +52,7 @@ class Take:
 
     key: str
     student_key: str
-    status: str  # accepted | refused | flagged
+    status: str  # accepted | refused | flagged | requested (the school's 重拍)
     taken_at: str
     seq: int | None = None  # 拍摄序号 within its session (delivered takes)
     session_key: str = ""

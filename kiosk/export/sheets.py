@@ -48,7 +48,12 @@ ERRATA_HEADERS = (
     "更正时间",
 )  # fmt: skip
 
-STATUS_ZH = {"refused": "未通过", "flagged": "待复核", "accepted": "已通过"}
+STATUS_ZH = {
+    "refused": "未通过",
+    "flagged": "待复核",
+    "accepted": "已通过",
+    "requested": "学校要求重拍",
+}
 WALK_IN = "walk_in"
 
 Cell = str | int | None

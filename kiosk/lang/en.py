@@ -39,6 +39,7 @@ TEXTS: dict[str, str] = {
     "roster.error.empty_sheets": "{file} has no data: every sheet is empty",
     "roster.error.no_header_sheet": "{file}: no sheet has the roster header row ({columns})",
     "roster.error.columns": "the roster lacks the column(s) {missing}; found: {found}. Use the headers of the notice's school-database sheet.",
+    "roster.error.save_failed": "could not save the roster ({detail}); nothing changed. If the disk is full, free space on the SD card (old exports, purged sessions) and import again",
     "roster.error.no_header": "{file}: no header row with 身份证号 and 姓名 in the first 20 rows; the first row reads: {first}",
     "problem.missing_value": "{column} is empty; fill it in",
     "problem.school_code_format": "院校代码 must be exactly 5 digits (the Ministry's school code)",

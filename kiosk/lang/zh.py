@@ -49,6 +49,7 @@ TEXTS: dict[str, str] = {
     "roster.error.empty_sheets": "{file} 没有数据：每个工作表都是空的",
     "roster.error.no_header_sheet": "{file}：没有哪个工作表有名单的表头行（{columns}）",
     "roster.error.columns": "名单缺少这些列：{missing}；现有的列：{found}。请用通知中学校数据库表的表头",
+    "roster.error.save_failed": "名单无法保存（{detail}），没有做任何改动。如果磁盘已满，请清理 SD 卡空间（旧的导出、已清除的场次）后重新导入",
     "roster.error.no_header": "{file}：前 20 行里没有含“身份证号”和“姓名”的表头行；第一行是：{first}",
     "problem.missing_value": "{column} 为空：请填写",
     "problem.school_code_format": "院校代码必须正好是 5 位数字（教育部院校代码）",

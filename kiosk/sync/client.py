@@ -235,6 +235,15 @@ class ReceiverClient:
             ),
         )
 
+    def roster(self, school_code: str) -> dict[str, Any]:
+        """The school's roster, this kiosk's number and the school's retake requests."""
+        if not protocol.SCHOOL_CODE_RE.fullmatch(school_code):
+            raise SetupProblem(f"{school_code!r}: a 院校代码 is 5 digits")
+        answer = self._call("GET", f"/rosters/{school_code}")
+        if answer.get("school_code") != school_code or not isinstance(answer.get("students"), list):
+            raise Offline("malformed roster answer")
+        return answer
+
     # -- one request ---------------------------------------------------------
 
     def _call(

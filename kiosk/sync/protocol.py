@@ -29,6 +29,7 @@ API = "/v1"
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+SCHOOL_CODE_RE = re.compile(r"^[0-9]{5}$")  # 院校代码
 # Kiosk ids end up in file names and log lines: letters, digits, dot, dash,
 # underscore, not starting with a dot (no "..", no "/").
 KIOSK_ID_RE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$")
