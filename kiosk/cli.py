@@ -171,21 +171,30 @@ def roster_pull(app: App, school_code: str, server: str | None, token: str | Non
     except SetupProblem as exc:
         fail(str(exc))
     except Refused as exc:
-        fail(f"the office refused: {exc}")
+        fail(app.words("roster.pull.refused", detail=exc))
     except Offline as exc:
-        fail(f"offline: {exc}; the kiosk keeps its current roster, try again later", 1)
+        fail(app.words("roster.pull.offline", detail=exc), 1)
     finally:
         client.close()
     try:
         result = apply_pull(app.store, answer, server or app.config.sync.server_url)
     except (PullError, KeyError, TypeError) as exc:
-        fail(f"the office's roster cannot be stored ({exc}); nothing changed")
+        fail(app.words("roster.pull.unstorable", detail=exc))
     elapsed = time.perf_counter() - started
     click.echo(
-        f"roster {school_code} (version {result.version}): {result.report.imported} students "
-        f"({result.report.new} new, {result.report.updated} updated, "
-        f"{result.report.unchanged} unchanged); kiosk number {result.kiosk_number}, "
-        f"next 拍摄序号 {result.next_seq}; {result.retakes} retake requests  [{elapsed:.2f} s]"
+        app.words(
+            "roster.pull.done",
+            school=school_code,
+            version=result.version,
+            imported=result.report.imported,
+            new=result.report.new,
+            updated=result.report.updated,
+            unchanged=result.report.unchanged,
+            kiosk=result.kiosk_number,
+            seq=result.next_seq,
+            retakes=result.retakes,
+            seconds=elapsed,
+        )
     )
 
 
@@ -740,7 +749,9 @@ def check_command(app: App, images: tuple[Path, ...], as_json: bool, face_only: 
     from kiosk.capture.verdict import CREW_EN, HINT_ZH
 
     checker = QualityChecker(app.config.quality, app.config.photo)
-    graphs = ("detect", "still") if face_only else ("detect", "still", "segment")
+    # Every graph a still can go through (hands for occlusion, pose for the
+    # shoulders), so none of them prints its first notices later.
+    graphs = tuple(g for g in checker.model.GRAPHS if g != "preview")
     from kiosk.capture.sim import PORTRAITS
 
     # A face takes every graph down its whole path once while stderr is

@@ -173,21 +173,16 @@ def read_table(
     try:
         size = path.stat().st_size
         if size > MAX_ROSTER_BYTES:
-            raise RosterError(
-                f"{path.name} is {size / 1e6:.0f} MB; a roster is a few MB at most, so this "
-                "is not the school's roster (or it is damaged): check the file and export it "
-                "again"
-            )
+            raise RosterError.of("roster.error.too_big", file=path.name, mb=f"{size / 1e6:.0f}")
         data = path.read_bytes()
     except OSError as exc:
-        raise RosterError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise RosterError.of(
+            "roster.error.unreadable", path=path, detail=exc.strerror or exc
+        ) from exc
     if not data:
-        raise RosterError(f"{path} is empty (0 bytes); export the roster from Excel again")
+        raise RosterError.of("roster.error.empty_file", path=path)
     if data.startswith(_OLE2_MAGIC) and _ENCRYPTED_PACKAGE in data:
-        raise RosterError(
-            f"{path.name} is protected by a password; open it in Excel or WPS with the "
-            "password, remove it (文件 → 信息 → 保护工作簿 / 文档加密), save, and import again"
-        )
+        raise RosterError.of("roster.error.password", file=path.name)
     if suffix == ".csv" or (
         suffix not in (".xlsx", ".xlsm", ".xls", ".ods") and _looks_like_text(data)
     ):
@@ -206,9 +201,8 @@ def _check_unpacked_size(path: Path, data: bytes) -> None:
     except (zipfile.BadZipFile, ValueError):
         return  # calamine names the damage better
     if unpacked > MAX_UNPACKED_BYTES:
-        raise RosterError(
-            f"{path.name} unpacks to {unpacked / 1e6:.0f} MB; a roster unpacks to a few tens "
-            "of MB, so a cell or sheet in it is far too large: check the file with the school"
+        raise RosterError.of(
+            "roster.error.unpacks_too_big", file=path.name, mb=f"{unpacked / 1e6:.0f}"
         )
 
 
@@ -273,7 +267,7 @@ def _read_csv(path: Path, data: bytes) -> Table:
         except UnicodeDecodeError:
             continue
     else:  # pragma: no cover - gb18030 decodes nearly anything
-        raise RosterError(f"{path.name}: unknown text encoding; save it as UTF-8 CSV")
+        raise RosterError.of("roster.error.encoding", file=path.name)
     try:
         dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
     except csv.Error:
@@ -284,21 +278,24 @@ def _read_csv(path: Path, data: bytes) -> Table:
         for i, row in enumerate(reader):
             rows.append((i + 1, list(row)))
     except csv.Error:
-        raise RosterError(
-            f"{path.name}: line {reader.line_num} has a cell of more than "
-            f"{csv.field_size_limit():,} characters (or an unclosed quote); no roster cell is "
-            "that long: check that line in the school's file and save it again"
+        raise RosterError.of(
+            "roster.error.csv_long_cell",
+            file=path.name,
+            line=reader.line_num,
+            limit=f"{csv.field_size_limit():,}",
         ) from None
     for number, row in rows:
         for value in row:
             if len(value) > MAX_CELL_CHARS:
-                raise RosterError(
-                    f"{path.name}: row {number} has a cell of {len(value):,} characters; no "
-                    f"roster cell is longer than {MAX_CELL_CHARS:,}: check that row in the "
-                    "school's file and save it again"
+                raise RosterError.of(
+                    "roster.error.long_cell",
+                    file=path.name,
+                    row=number,
+                    chars=f"{len(value):,}",
+                    limit=f"{MAX_CELL_CHARS:,}",
                 )
     if not any(any(_present(v) for v in r) for _, r in rows):
-        raise RosterError(f"{path.name} has no data")
+        raise RosterError.of("roster.error.no_data", file=path.name)
     return Table(name=path.name, rows=rows)
 
 

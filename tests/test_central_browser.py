@@ -32,6 +32,7 @@ if not (CHROMIUM and DRIVER):  # pragma: no cover - install.sh --dev installs bo
     )
 
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -89,6 +90,22 @@ def log_in(driver: webdriver.Chrome, office: Office, name: str) -> None:
     driver.find_element(By.NAME, "password").send_keys(office.passwords[name])
     driver.find_element(By.CSS_SELECTOR, "form button").click()
     WebDriverWait(driver, 30).until(lambda d: not d.current_url.endswith("/login"))
+
+
+def after_post(browser, element_id: str, text: str) -> bool:
+    """Whether the page after a form's POST and redirect shows ``text`` in the
+    element: a click on a submit button returns before the next page has loaded
+    (and the page before may hold an element of the same id), so wait for it."""
+
+    def shown(driver) -> bool:
+        found = driver.find_elements(By.ID, element_id)
+        return bool(found) and text in found[0].text
+
+    try:
+        WebDriverWait(browser, 30).until(shown)
+    except TimeoutException:
+        return False
+    return True
 
 
 def test_office_overview_numbers_match_the_database(office, browser):
@@ -159,7 +176,7 @@ def test_registrar_marks_retake_and_erratum_then_export_and_kiosk_see_them(
     card.find_element(By.XPATH, ".//summary[text()='重拍']").click()
     Select(card.find_element(By.NAME, "reason")).select_by_visible_text("闭眼")
     card.find_element(By.XPATH, ".//button[text()='要求重拍']").click()
-    assert browser.find_element(By.ID, "message").text == "已标记重拍"
+    assert after_post(browser, "message", "已标记重拍")
     card = browser.find_element(By.CSS_SELECTOR, f'.card[data-student-number="{retake[3]}"]')
     assert "已要求重拍" in card.text
     screenshot(browser, "central-review")
@@ -170,9 +187,9 @@ def test_registrar_marks_retake_and_erratum_then_export_and_kiosk_see_them(
     Select(card.find_element(By.NAME, "field")).select_by_visible_text("姓名")
     card.find_element(By.NAME, "value").send_keys("欧阳正名")
     card.find_element(By.XPATH, ".//button[text()='提交更正']").click()
-    assert browser.find_element(By.ID, "message").text == "已记录信息更正"
+    assert after_post(browser, "message", "已记录信息更正")
     browser.find_element(By.ID, "finish").click()
-    assert "审核已完成" in browser.find_element(By.ID, "finished").text
+    assert after_post(browser, "finished", "审核已完成")
 
     done = central(office.data, "export", "--school", SCHOOL_A, "--out", str(tmp_path))
     assert done.returncode == 1, done.stderr
@@ -189,7 +206,7 @@ def test_registrar_marks_retake_and_erratum_then_export_and_kiosk_see_them(
         (erratum[6], "姓名", "欧阳正名")
     ]
     pulled = office.kiosk("kiosk-01", "roster", "pull", "--school", SCHOOL_A)
-    assert pulled.returncode == 0 and "1 retake requests" in pulled.stdout
+    assert pulled.returncode == 0 and "重拍要求 1 个" in pulled.stdout
     kiosk_db = sqlite3.connect(office.root / "kiosk-01" / "kiosk.db")
     assert kiosk_db.execute("SELECT id_number FROM retake_requests").fetchall() == [(retake[6],)]
 

@@ -121,7 +121,7 @@ def test_a_crashed_kiosk_rebuilt_from_scratch_never_reuses_a_number(office, tmp_
 
     shutil.rmtree(office.root / "kiosk-03")  # the SD card is lost
     pulled = office.kiosk("kiosk-03", "roster", "pull", "--school", SCHOOL_A)
-    assert pulled.returncode == 0 and "next 拍摄序号 300002" in pulled.stdout, pulled.stdout
+    assert pulled.returncode == 0 and "下一个拍摄序号 300002" in pulled.stdout, pulled.stdout
 
 
 def test_station_walk_ins_and_corrections_are_proposals_in_the_export(office, tmp_path):
@@ -205,7 +205,7 @@ def test_review_feeds_export_and_kiosks_photograph_again_without_override(office
     assert sheet_rows(tmp_path / "after" / SCHOOL_A / "retakes.xlsx") == []
     # The request is answered: the next pull brings none.
     pulled = office.kiosk("kiosk-02", "roster", "pull", "--school", SCHOOL_A)
-    assert "0 retake requests" in pulled.stdout
+    assert "重拍要求 0 个" in pulled.stdout
 
 
 def test_package_zip_is_the_export(office, tmp_path):
@@ -354,7 +354,7 @@ def test_central_roster_import_has_the_kiosks_rules_report_and_exit_codes(tmp_pa
     assert kiosk_run.returncode == central_run.returncode == 1
 
     def strip(text: str) -> str:
-        return re.sub(r"\[[0-9.]+ s\]", "", text)
+        return re.sub(r"\[[0-9.]+ (s|秒)\]", "", text)
 
     assert strip(kiosk_run.stdout) == strip(central_run.stdout)
     assert json.loads((tmp_path / "r.json").read_text())["rejected"][0]["row"] == 4
@@ -386,7 +386,7 @@ def test_pull_errors_leave_the_kiosk_as_it_was(tmp_path, backend):
     finally:
         office.receiver.stop()
     offline = office.kiosk("kiosk-01", "roster", "pull", "--school", SCHOOL_A)
-    assert offline.returncode == 1 and "offline" in offline.stderr
+    assert offline.returncode == 1 and "连不上办公室" in offline.stderr
 
 
 def test_behind_a_tls_proxy_session_cookies_are_secure_and_logout_ends_the_session(tmp_path):
@@ -433,9 +433,9 @@ def test_a_roster_reimported_at_the_office_reaches_a_kiosk_at_its_next_pull(offi
     rows[-1] = ",".join(last)
     fixed.write_text("\n".join(rows) + "\n", encoding="utf-8-sig")
     imported = central(office.data, "roster", "import", str(fixed))
-    assert imported.returncode == 0 and "(0 new, 1 updated, 5 unchanged)" in imported.stdout
+    assert imported.returncode == 0 and "（新增 0，更新 1，未变 5）" in imported.stdout
     pulled = office.kiosk("kiosk-02", "roster", "pull", "--school", SCHOOL_B)
-    assert pulled.returncode == 0 and "(0 new, 1 updated, 5 unchanged)" in pulled.stdout
+    assert pulled.returncode == 0 and "（新增 0，更新 1，未变 5）" in pulled.stdout
     kiosk_db = sqlite3.connect(office.root / "kiosk-02" / "kiosk.db")
     assert kiosk_db.execute(
         "SELECT name FROM students WHERE id_number = ?", (last[6],)

@@ -462,11 +462,12 @@ def test_every_school_gets_its_own_folder_and_sessions_narrow_the_group(tmp_path
         )
         packages = from_store.packages(store)
         assert [p.folder for p in packages] == ["10732", "19999"]
-        # 拍摄序号 1 in both sessions: the whole-school index tells them apart
+        # 拍摄序号 runs on across the kiosk's sessions in one school (unique in the
+        # package); the index's 拍摄场次 column still says which session took each
         index = sheets.index_rows(packages[1].photos)
         assert sorted((r[0], str(r[11]).split("（")[0]) for r in index) == [
             (1, f"第 {session.id} 场"),
-            (1, f"第 {later.id} 场"),
+            (2, f"第 {later.id} 场"),
         ]
         assert packages[0].school_name == "另一大学"
         assert [m.student.key for m in packages[0].missing] == [f"{other:012d}"]

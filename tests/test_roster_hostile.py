@@ -68,7 +68,7 @@ def test_a_csv_cell_over_the_csv_modules_limit(tmp_path, kiosk_with_roster):
     rows = sample.sample_rows(5, seed=3)
     rows[2][sample.HEADERS.index("专业名称")] = "计" * 200_000
     result = import_roster(kiosk_with_roster, csv_roster(tmp_path / "long.csv", rows))
-    refused_cleanly(result, "line 4", "characters")
+    refused_cleanly(result, "第 4 行", "字符")
     assert students(kiosk_with_roster) == before
 
 
@@ -76,7 +76,7 @@ def test_a_long_cell_under_the_csv_limit_names_its_row(tmp_path, kiosk_with_rost
     rows = sample.sample_rows(5, seed=3)
     rows[1][sample.HEADERS.index("姓名")] = "A" * 100_000
     result = import_roster(kiosk_with_roster, csv_roster(tmp_path / "long.csv", rows))
-    refused_cleanly(result, "row 3", "100,000 characters")
+    refused_cleanly(result, "第 3 行", "100,000 个字符")
 
 
 # Runs the import and records its own peak memory (VmHWM belongs to the
@@ -119,7 +119,7 @@ def test_a_200_mb_cell_is_refused_without_reading_it(tmp_path, kiosk_with_roster
         for _ in range(200):
             file.write(block)
         file.write('",男,11010519491231002X,本科,计算机,信息学院,普通生\n')
-    refused_cleanly(import_roster(kiosk_with_roster, big), "210 MB", "not the school's roster")
+    refused_cleanly(import_roster(kiosk_with_roster, big), "210 MB", "这不是学校的名单")
 
     # The same cell inside a workbook: 200 MB that zip squeezes to ~200 KB.
     book = tmp_path / "huge.xlsx"
@@ -132,7 +132,7 @@ def test_a_200_mb_cell_is_refused_without_reading_it(tmp_path, kiosk_with_roster
             member.write(b"</t></si></sst>")
     assert book.stat().st_size < 2_000_000
     code, stderr, peak_mb = import_measured(kiosk_with_roster, book, tmp_path)
-    assert code == 2 and "unpacks to" in stderr and "Traceback" not in stderr, stderr
+    assert code == 2 and "解压后有" in stderr and "Traceback" not in stderr, stderr
     assert peak_mb < 300, peak_mb  # reading it all took 1.8 GB
     assert students(kiosk_with_roster) == before
 
@@ -146,7 +146,7 @@ def test_a_full_disk_during_the_import_changes_nothing(tmp_path, kiosk_with_rost
         resource.setrlimit(resource.RLIMIT_FSIZE, (size + 64 * 1024, resource.RLIM_INFINITY))
 
     result = import_roster(kiosk_with_roster, bigger, preexec_fn=small_disk)
-    refused_cleanly(result, "nothing changed", "free space")
+    refused_cleanly(result, "没有做任何改动", "清理 SD 卡空间")
     assert students(kiosk_with_roster) == before
     db = sqlite3.connect(kiosk_with_roster / "kiosk.db")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -160,4 +160,4 @@ def test_a_password_protected_workbook_is_named_as_such(tmp_path, kiosk_with_ros
     locked = tmp_path / "locked.xlsx"
     with plain.open("rb") as source, locked.open("wb") as target:
         OOXMLFile(source).encrypt("学校密码", target)
-    refused_cleanly(import_roster(kiosk_with_roster, locked), "protected by a password")
+    refused_cleanly(import_roster(kiosk_with_roster, locked), "设置了密码")
