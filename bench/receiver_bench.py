@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.sync_bench import make_shots, run_sync  # noqa: E402
-from central.local import open_storage  # noqa: E402
+from central.backends import sqlite_database  # noqa: E402
+from central.local import SqlMetadata  # noqa: E402
 from tests.sync_support import (  # noqa: E402
     BIN,
     add_token,
@@ -75,7 +76,7 @@ def main() -> None:
             token = add_token(root / "c", "kiosk-01")
             config = write_config(root / "k.toml", url, token)
             run_sync(config, root / "k")
-            _, metadata = open_storage(root / "c")
+            metadata = SqlMetadata(sqlite_database(root / "c" / "central.db"))
             [session] = metadata.status()
             headers = {"Authorization": f"Bearer {token}"}
             summary_url = f"{url}/v1/sessions/{session.session}/summary"

@@ -313,7 +313,7 @@ class ReviewState:
 
 def group_progress(rows: Iterable[GroupProgress]) -> list[GroupProgress]:
     """In the package's order: 类型 (普通生, 成人生, 研究生, others), then 院系."""
-    from kiosk.export.package import category_rank
+    from kiosk.student import category_rank
 
     return sorted(rows, key=lambda g: (category_rank(g.category), g.department))
 

@@ -556,10 +556,3 @@ def _shot(row: Any) -> Shot:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def open_storage(data_dir: Path) -> tuple[FolderPhotoStore, SqlMetadata]:
-    """The embedded default in one folder (the tests' faulty twin uses it directly)."""
-    from central.backends import sqlite_database
-
-    return FolderPhotoStore(data_dir), SqlMetadata(sqlite_database(data_dir / "central.db"))

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from kiosk.export.package import category_rank
+from kiosk.student import category_rank
 
 Level = Literal["school", "category", "department", "code"]
 SCHOOL_CODE_DIGITS = 5

@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING, Any
 from kiosk import idnumber
 from kiosk.lang import Said
 from kiosk.store import Store, now
-from kiosk.student import COMPARED_FIELDS, DESCRIPTION_FIELDS, ROSTER_FIELDS, Student
+from kiosk.student import (
+    CATEGORIES,
+    COMPARED_FIELDS,
+    DESCRIPTION_FIELDS,
+    ROSTER_FIELDS,
+    Student,
+)
 
 if TYPE_CHECKING:
     from kiosk.chooser import ScopeCount
@@ -74,7 +80,6 @@ REQUIRED = ("school_name", "school_code", "student_number", "name", "id_number",
 # 院系 and 类型 are optional extras.
 REQUIRED_COLUMNS = NOTICE_FIELDS[1:]
 
-CATEGORIES = ("普通生", "成人生", "研究生")
 
 # Problem codes (stable strings, in the report JSON).
 MISSING_VALUE = "missing_value"

@@ -61,3 +61,13 @@ STUDENT_FIELDS = tuple(f.name for f in fields(Student))
 # Every fact about the student, without the kiosk's own database id: what a
 # sync record carries so the receiver's copy is complete on its own.
 DESCRIPTION_FIELDS = tuple(f for f in STUDENT_FIELDS if f != "id")
+
+# The notice's three 类型, in the order schools, proofs and the chooser list them.
+CATEGORIES = ("普通生", "成人生", "研究生")
+
+
+def category_rank(category: str) -> tuple[int, str]:
+    """Sort key: the notice's 类型 first, in its order, then any other by name."""
+    if category in CATEGORIES:
+        return (CATEGORIES.index(category), category)
+    return (len(CATEGORIES), category)

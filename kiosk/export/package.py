@@ -29,9 +29,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk.student import Student
+from kiosk.student import Student, category_rank
 
-CATEGORY_ORDER = ("普通生", "成人生", "研究生")
 DELIVERED = ("accepted", "flagged")
 # ``requested``: the school asked for a retake on its review page (central export).
 RETAKE = ("refused", "flagged", "requested")
@@ -127,12 +126,6 @@ class Package:
         except (TypeError, ValueError):
             return str(iso_utc or "")
         return f"{(moment.astimezone(dt.UTC) + self.utc_offset):%Y-%m-%d %H:%M}"
-
-
-def category_rank(category: str) -> tuple[int, str]:
-    if category in CATEGORY_ORDER:
-        return (CATEGORY_ORDER.index(category), category)
-    return (len(CATEGORY_ORDER), category)
 
 
 def group_key(student: Person) -> tuple[tuple[int, str], str]:
