@@ -8,6 +8,7 @@ queries; the web pages and the CLI only show what these types hold.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -301,6 +302,22 @@ def mask_id_number(value: str | None) -> str:
     if len(value) <= 10:
         return value[:2] + "*" * max(0, len(value) - 2)
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def local_time(iso_utc: str | None, utc_offset_hours: float) -> str:
+    """A stored UTC stamp as the office reads it: local "MM-DD HH:MM", "" for none.
+
+    Text that is not an ISO stamp is shown as it is rather than hidden."""
+    if not iso_utc:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(iso_utc)
+    except ValueError:
+        return iso_utc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(dt.UTC) + dt.timedelta(hours=utc_offset_hours)
+    return f"{local:%m-%d %H:%M}"
 
 
 @dataclass

@@ -35,9 +35,11 @@ from central.campaign import (
     FIELD_LABELS,
     RETAKE_REASONS,
     Decision,
+    local_time,
     mask_id_number,
 )
 from central.storage import AccountStore, CampaignStore, PhotoStore
+from kiosk.config import Config
 from kiosk.sync import protocol
 
 SESSION_COOKIE = "office_session"
@@ -71,6 +73,9 @@ def web_routes(
         loader=PackageLoader("central", "templates"), autoescape=select_autoescape(["html"])
     )
     templates.filters["masked"] = mask_id_number
+    # Stamps are stored in UTC; the office reads its own clock (the export's offset).
+    offset_hours = Config().export.utc_offset_hours
+    templates.filters["local_time"] = lambda iso: local_time(iso, offset_hours)
     thumbs = data_dir / "thumbs"
     # One package build at a time: each is tens of seconds of CPU for a big school,
     # and a registrar pressing "download" twice must not start a second one.
@@ -407,7 +412,6 @@ def _package_zip(campaign: CampaignStore, photos: PhotoStore, code: str, work: P
     """The same package as ``central export --school``, zipped for the registrar
     (in a temporary file: a school's package is hundreds of MB)."""
     from central.export import school_package
-    from kiosk.config import Config
     from kiosk.export import writer
 
     settings = Config().export

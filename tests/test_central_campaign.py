@@ -97,3 +97,12 @@ def test_passwords_are_argon2id_and_an_unknown_name_is_checked_all_the_same():
     assert not verify_password(None, "anything")
     # An argon2 check (tens of ms), not an instant "no such user".
     assert time.perf_counter() - started > 0.005
+
+
+def test_stamps_show_in_the_offices_local_time():
+    from central.campaign import local_time
+
+    assert local_time("2026-11-30T13:54:27.061+00:00", 8.0) == "11-30 21:54"
+    assert local_time("2026-12-31T20:00:00", 8.0) == "01-01 04:00"  # naive = UTC
+    assert local_time(None, 8.0) == ""
+    assert local_time("yesterday", 8.0) == "yesterday"
