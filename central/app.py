@@ -203,6 +203,9 @@ def create_app(
             metadata.commit_batch, kiosk, manifest, digest, photos.size
         )
         receipt = dict(result.receipt, repeated=result.repeated)
+        if campaign is not None:
+            # A kiosk that never pulled (its roster from a USB stick) learns its number here.
+            receipt["kiosk_number"] = await run_in_threadpool(campaign.kiosk_number, kiosk)
         return JSONResponse(receipt, status_code=200 if result.repeated else 201)
 
     async def session_summary(request: Request) -> Response:

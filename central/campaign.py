@@ -190,12 +190,43 @@ class SchoolProgress:
     retakes: int
     flagged: int
     review_finished: bool = False
+    collisions: int = 0  # 拍摄序号 two kiosks both gave in this school (SeqCollision)
 
     @property
     def percent_done(self) -> float:
         """Against the roster, or (采集码 mode, no roster) the expected headcount."""
         base = self.roster or self.expected or 0
         return 0.0 if base == 0 else min(100.0, 100.0 * self.photographed / base)
+
+
+@dataclass(frozen=True, slots=True)
+class SeqCollision:
+    """One 拍摄序号 that records from different kiosks of one school both carry.
+
+    The rule (kiosk/shot_number.py) leaves none, unless a kiosk's numbering
+    is not its own: a data folder copied onto another kiosk, a kiosk
+    re-registered under a new id. The package cannot print it twice.
+    """
+
+    school_code: str
+    seq: int
+    holders: tuple[tuple[str, str], ...]  # (kiosk id, record uuid), oldest first
+
+    def describe(self) -> str:
+        kiosks = sorted({k for k, _ in self.holders})
+        return (
+            f"{self.school_code}: 拍摄序号 {self.seq} was given by {' and '.join(kiosks)} "
+            f"(records {', '.join(u[:8] for _, u in self.holders)})"
+        )
+
+
+# What the office does about a collision (central export refuses, verify lists it).
+COLLISION_ADVICE = (
+    "one of these kiosks numbers with another kiosk's number (its data folder was copied "
+    "or it was re-registered): run `kiosk roster pull` on it so it takes its own number, "
+    "then photograph one of the students again there (the newer photo, with a new "
+    "拍摄序号, is delivered) and export again"
+)
 
 
 def missing_count(

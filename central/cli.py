@@ -270,13 +270,16 @@ def status(where: Locations, as_json: bool) -> None:
     """Progress per school (against the roster and the schedule), kiosks, sessions.
 
     --json: {"schools": [{code, name, expected, roster, photographed, missing,
-    retakes, flagged}], "kiosks": [{id, last_sync, shots_today}], "sessions": [...]}.
+    retakes, flagged, collisions: [{seq, kiosks}]}], "kiosks": [{id, last_sync,
+    shots_today}], "sessions": [...]}. A collision is a 拍摄序号 two kiosks both
+    gave in one school (central export refuses to write it).
     """
     storage = _open(where)
     try:
         sessions = storage.metadata.status()
         schools = storage.campaign.progress()
         kiosks = storage.campaign.kiosk_activity()
+        collisions = storage.campaign.seq_collisions()
     finally:
         storage.close()
     if as_json:
@@ -293,6 +296,11 @@ def status(where: Locations, as_json: bool) -> None:
                             "missing": p.missing,
                             "retakes": p.retakes,
                             "flagged": p.flagged,
+                            "collisions": [
+                                {"seq": c.seq, "kiosks": sorted({k for k, _ in c.holders})}
+                                for c in collisions
+                                if c.school_code == p.code
+                            ],
                         }
                         for p in schools
                     ],
@@ -312,6 +320,8 @@ def status(where: Locations, as_json: bool) -> None:
             f"roster {p.roster}, photographed {p.photographed}, missing {p.missing}, "
             f"retakes {p.retakes}, flagged {p.flagged}"
         )
+    for collision in collisions:
+        click.echo(f"collision: {collision.describe()}")
     for k in kiosks:
         click.echo(f"kiosk {k.kiosk}: last sync {k.last_sync or '-'}, {k.shots_today} shots today")
     if not sessions:
@@ -416,7 +426,8 @@ def export_command(school_code: str, out_dir: Path | None, where: Locations) -> 
     Exit 0: written, nobody left; 1: written, with students missing or due
     for a retake; 2: nothing written.
     """
-    from central.export import school_package
+    from central.campaign import COLLISION_ADVICE
+    from central.export import repeated_numbers, school_package
     from kiosk.config import Config
     from kiosk.export import writer
 
@@ -432,8 +443,21 @@ def export_command(school_code: str, out_dir: Path | None, where: Locations) -> 
         package = school_package(
             campaign, storage.photos.path, school_code, utc_offset_hours=settings.utc_offset_hours
         )
+        repeated = repeated_numbers(package)
+        collisions = campaign.seq_collisions(school_code) if repeated else []
     finally:
         storage.close()
+    if repeated:
+        # The school checks proofs by 拍摄序号: a package that prints one twice is not written.
+        click.echo(
+            f"error: {school_code}: 拍摄序号 {', '.join(map(str, repeated))} would be printed "
+            "for more than one photo; nothing written",
+            err=True,
+        )
+        for collision in collisions:
+            click.echo(f"  {collision.describe()}", err=True)
+        click.echo(f"  what to do: {COLLISION_ADVICE}", err=True)
+        sys.exit(2)
     try:
         result = writer.write_package(package, out_dir or where.data_dir / "export", settings)
     except writer.ExportError as exc:
@@ -499,6 +523,7 @@ def verify(where: Locations, as_json: bool, collect: bool, grace_days: float) ->
     The receiver's counterpart of `kiosk verify`. Exit 0 all good, 1 problems
     (each listed), 2 the data folder cannot be used.
     """
+    from central.campaign import COLLISION_ADVICE
     from central.verify import verify_receiver
 
     storage = _open(where)
@@ -506,6 +531,7 @@ def verify(where: Locations, as_json: bool, collect: bool, grace_days: float) ->
         report = verify_receiver(
             storage.photos, storage.metadata, collect=collect, grace_seconds=grace_days * 86400
         )
+        report.problems += [f"collision: {c.describe()}" for c in storage.campaign.seq_collisions()]
     except storage.database.failure as exc:
         click.echo(
             f"error: {where.describe()}: the database is damaged or unreachable ({exc}); "
@@ -532,6 +558,8 @@ def verify(where: Locations, as_json: bool, collect: bool, grace_days: float) ->
                 "`kiosk sync --reconcile`; restore the others from backup.",
                 err=True,
             )
+        if any(p.startswith("collision: ") for p in report.problems):
+            click.echo(f"Collisions: {COLLISION_ADVICE}", err=True)
     sys.exit(0 if report.ok else 1)
 
 

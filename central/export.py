@@ -20,6 +20,7 @@ export of unchanged data is byte-identical.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,12 @@ def school_package(
         scope="全校",
         utc_offset=offset,
     )
+
+
+def repeated_numbers(package: Package) -> list[int]:
+    """拍摄序号 the package would print for more than one photo (it must not)."""
+    counts = Counter(p.take.seq for p in package.photos if p.take.seq is not None)
+    return sorted(seq for seq, n in counts.items() if n > 1)
 
 
 def _requested(decision: Decision) -> Take:

@@ -24,6 +24,7 @@ from central.campaign import (
     ReviewState,
     ScheduleEntry,
     SchoolProgress,
+    SeqCollision,
     StudentState,
     StudentView,
     group_progress,
@@ -33,6 +34,7 @@ from central.campaign import (
 from central.database import FOLD_LOCK, Connection, Database, retried
 from kiosk.durable import now
 from kiosk.roster import IMPORT_LOG_INSERT, UPSERTED, CheckedRoster, ImportReport
+from kiosk.shot_number import package_seq
 from kiosk.student import COMPARED_FIELDS
 
 DELIVERED_SQL = "('accepted', 'flagged')"
@@ -130,7 +132,21 @@ CREATE TABLE IF NOT EXISTS progress_mark (
     last_record   INTEGER NOT NULL    -- records.id folded in so far
 );
 CREATE INDEX IF NOT EXISTS records_kiosk_taken ON records(kiosk_id, taken_at);
+-- Each record's 拍摄序号 as the package prints it (kiosk/shot_number.py), folded in
+-- by catch_up; collides marks a number records from two kiosks of one school share.
+CREATE TABLE IF NOT EXISTS seq_holders (
+    record_id     INTEGER PRIMARY KEY,     -- records.id
+    school_code   TEXT NOT NULL,
+    seq           INTEGER,
+    kiosk_id      TEXT NOT NULL,
+    collides      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS seq_holders_seq ON seq_holders(school_code, seq);
+CREATE INDEX IF NOT EXISTS seq_holders_collides ON seq_holders(school_code) WHERE collides = 1;
 """
+
+# The campaign tables added after the first release (PostgreSQL's migration 2).
+SCHEMA_2 = SCHEMA[SCHEMA.index("-- Each record's 拍摄序号") :]
 
 _ROSTER_UPSERT = f"""
 INSERT INTO roster ({", ".join(UPSERTED)}, source_file, source_row, imported_at, updated_at)
@@ -247,32 +263,47 @@ class SqlCampaign:
 
     # -- kiosks ------------------------------------------------------------------------
 
-    @retried
     def kiosk_number(self, kiosk_id: str) -> int:
-        """The kiosk's number (1, 2, ...), handed out once and never reused."""
-        with self.db.write() as conn:
+        """The kiosk's number (1, 2, ...), handed out once and never reused.
+
+        Asked at every pull and every batch: a read, and a write only the first time.
+        """
+        with self.db.read() as conn:
             row = conn.execute(
                 "SELECT number FROM kiosk_numbers WHERE kiosk_id = ?", (kiosk_id,)
             ).fetchone()
-            if row is not None:
-                return int(row[0])
-            number = int(
-                conn.execute("SELECT coalesce(max(number), 0) + 1 FROM kiosk_numbers").fetchone()[0]
-            )
-            conn.execute(
-                "INSERT INTO kiosk_numbers (kiosk_id, number, at) VALUES (?, ?, ?)",
-                (kiosk_id, number, now()),
-            )
-        return number
+        if row is not None:
+            return int(row[0])
+        return self._number_kiosks([kiosk_id])[kiosk_id]
+
+    @retried
+    def _number_kiosks(self, kiosk_ids: list[str]) -> dict[str, int]:
+        with self.db.write() as conn:
+            return _numbers(conn, kiosk_ids)
 
     def highest_seq(self, kiosk_id: str, school_code: str) -> int:
-        """The highest 拍摄序号 this kiosk has sent for the school (a rebuilt kiosk continues after it)."""
+        """The highest 拍摄序号 the package holds from this kiosk in the school (a
+        rebuilt kiosk continues after it): numbers it gave before it had its own
+        kiosk number count as the office reads them (kiosk/shot_number.py)."""
+        self.catch_up()
         with self.db.read() as conn:
             row = conn.execute(
-                "SELECT coalesce(max(seq), 0) FROM records WHERE kiosk_id = ? AND school_code = ?",
-                (kiosk_id, school_code),
+                "SELECT coalesce(max(seq), 0) FROM seq_holders WHERE school_code = ? "
+                "AND kiosk_id = ?",
+                (school_code, kiosk_id),
             ).fetchone()
         return int(row[0])
+
+    def seq_collisions(self, school_code: str | None = None) -> list[SeqCollision]:
+        """拍摄序号 that delivered photos from different kiosks of one school share.
+
+        Only photos the package delivers count (each student's newest): a
+        collision is resolved by photographing one of the students again at a
+        kiosk numbering on its own number (COLLISION_ADVICE).
+        """
+        self.catch_up()
+        with self.db.read() as conn:
+            return _collisions(conn, school_code)
 
     def retake_requests(self, school_code: str) -> list[Decision]:
         """The school's retake requests not yet answered by a newer delivered photo."""
@@ -314,6 +345,7 @@ class SqlCampaign:
         fold runs alone (``FOLD_LOCK``): no batch is half-committed meanwhile.
         """
         with self.db.serial(FOLD_LOCK) as conn:
+            _fold_numbers(conn)
             row = conn.execute("SELECT last_record FROM progress_mark").fetchone()
             mark = int(row[0]) if row else 0
             # A student is their ID number, or (采集码 mode, no ID number) their code.
@@ -422,6 +454,9 @@ class SqlCampaign:
             rows = conn.execute(
                 _PROGRESS_SQL + where + " ORDER BY code", {"code": school_code}
             ).fetchall()
+            colliding: dict[str, int] = {}
+            for collision in _collisions(conn, school_code):
+                colliding[collision.school_code] = colliding.get(collision.school_code, 0) + 1
         result = []
         for r in rows:
             result.append(
@@ -438,6 +473,7 @@ class SqlCampaign:
                     retakes=r["retakes"],
                     flagged=r["flagged"],
                     review_finished=bool(r["finished"]),
+                    collisions=colliding.get(r["code"], 0),
                 )
             )
         if school_code is None:
@@ -519,8 +555,10 @@ class SqlCampaign:
                 marks = ", ".join("?" for _ in shown)
                 # Oldest first, so the newest delivered record of each student wins.
                 for d in conn.execute(
-                    f"SELECT id_number, uuid, status, seq FROM records WHERE id_number IN ({marks}) "
-                    f"AND status IN {DELIVERED_SQL} ORDER BY taken_at, id",
+                    "SELECT r.id_number, r.uuid, r.status, h.seq FROM records r "
+                    "LEFT JOIN seq_holders h ON h.record_id = r.id "
+                    f"WHERE r.id_number IN ({marks}) AND r.status IN {DELIVERED_SQL} "
+                    "ORDER BY r.taken_at, r.id",
                     shown,
                 ):
                     delivered[d["id_number"]] = d
@@ -687,7 +725,11 @@ class SqlCampaign:
     def export_rows(
         self, school_code: str
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Decision]]:
-        """(roster rows, received records with their student, live decisions) in one snapshot."""
+        """(roster rows, received records with their student, live decisions) in one snapshot.
+
+        A record's ``seq`` is the package's 拍摄序号 (kiosk/shot_number.py).
+        """
+        self.catch_up()
         with self.db.read() as conn:
             roster = [
                 dict(r)
@@ -697,9 +739,10 @@ class SqlCampaign:
             ]
             records = []
             for r in conn.execute(
-                "SELECT r.uuid, r.kiosk_id, r.session_uuid, r.seq, r.sha256, r.status, "
+                "SELECT r.uuid, r.kiosk_id, r.session_uuid, h.seq, r.sha256, r.status, "
                 "r.taken_at, r.received_at, r.id_number, r.body, se.opened_at AS session_opened "
                 "FROM records r JOIN sessions se ON se.uuid = r.session_uuid "
+                "JOIN seq_holders h ON h.record_id = r.id "
                 "WHERE r.school_code = ? ORDER BY r.id",
                 (school_code,),
             ):
@@ -721,6 +764,89 @@ class SqlCampaign:
         return hashlib.sha256(
             json.dumps(rows, ensure_ascii=False, sort_keys=True).encode("utf-8")
         ).hexdigest()[:16]
+
+
+def _numbers(conn: Connection, kiosk_ids: list[str]) -> dict[str, int]:
+    """These kiosks' numbers, handing out the next ones (in the order given) to those
+    without: a kiosk that never pulled gets its number at its first sync."""
+    numbers: dict[str, int] = {}
+    for kiosk_id in kiosk_ids:
+        row = conn.execute(
+            "SELECT number FROM kiosk_numbers WHERE kiosk_id = ?", (kiosk_id,)
+        ).fetchone()
+        if row is None:
+            number = int(
+                conn.execute("SELECT coalesce(max(number), 0) + 1 FROM kiosk_numbers").fetchone()[0]
+            )
+            conn.execute(
+                "INSERT INTO kiosk_numbers (kiosk_id, number, at) VALUES (?, ?, ?)",
+                (kiosk_id, number, now()),
+            )
+            row = (number,)
+        numbers[kiosk_id] = int(row[0])
+    return numbers
+
+
+def _fold_numbers(conn: Connection) -> None:
+    """Records received since the last fold into seq_holders, collisions marked.
+
+    Its own watermark (the highest record folded), so a database from before
+    this table catches up on its first fold.
+    """
+    mark = int(conn.execute("SELECT coalesce(max(record_id), 0) FROM seq_holders").fetchone()[0])
+    new = conn.execute(
+        "SELECT id, school_code, kiosk_id, seq FROM records WHERE id > ? ORDER BY id", (mark,)
+    ).fetchall()
+    if not new:
+        return
+    numbers = _numbers(conn, list(dict.fromkeys(r["kiosk_id"] for r in new)))
+    conn.executemany(
+        "INSERT INTO seq_holders (record_id, school_code, seq, kiosk_id) VALUES (?, ?, ?, ?)",
+        [
+            (
+                r["id"],
+                r["school_code"],
+                package_seq(r["seq"], numbers[r["kiosk_id"]]),
+                r["kiosk_id"],
+            )
+            for r in new
+        ],
+    )
+    shared = conn.execute(
+        "SELECT DISTINCT n.school_code, n.seq FROM seq_holders n JOIN seq_holders o "
+        "ON o.school_code = n.school_code AND o.seq = n.seq AND o.kiosk_id != n.kiosk_id "
+        "WHERE n.record_id > ?",
+        (mark,),
+    ).fetchall()
+    conn.executemany(
+        "UPDATE seq_holders SET collides = 1 WHERE school_code = ? AND seq = ?",
+        [(r[0], r[1]) for r in shared],
+    )
+
+
+def _collisions(conn: Connection, school_code: str | None) -> list[SeqCollision]:
+    """Shared numbers among the photos each student's package delivers (few rows: only
+    marked ones are read)."""
+    where = "" if school_code is None else " AND h.school_code = :code"
+    rows = conn.execute(
+        "SELECT h.school_code, h.seq, h.kiosk_id, r.uuid, r.taken_at, s.delivered_at "
+        "FROM seq_holders h JOIN records r ON r.id = h.record_id "
+        "LEFT JOIN student_state s ON s.school_code = h.school_code "
+        "AND s.id_number = coalesce(r.id_number, 'code:' || r.collection_code) "
+        f"WHERE h.collides = 1{where} AND r.status IN {DELIVERED_SQL} "
+        "ORDER BY h.school_code, h.seq, r.taken_at, r.id",
+        {"code": school_code},
+    ).fetchall()
+    groups: dict[tuple[str, int], list[tuple[str, str]]] = {}
+    for r in rows:
+        # A student's older photo (a later one replaced it) is history, not in the package.
+        if r["delivered_at"] is None or r["taken_at"] == r["delivered_at"]:
+            groups.setdefault((r["school_code"], r["seq"]), []).append((r["kiosk_id"], r["uuid"]))
+    return [
+        SeqCollision(code, seq, tuple(holders))
+        for (code, seq), holders in groups.items()
+        if len({k for k, _ in holders}) > 1
+    ]
 
 
 def _station_value(db: Database, field: str) -> str:

@@ -28,6 +28,7 @@ from central.campaign import (
     ReviewState,
     ScheduleEntry,
     SchoolProgress,
+    SeqCollision,
     StudentView,
 )
 from kiosk.roster import CheckedRoster, ImportReport
@@ -216,6 +217,8 @@ class CampaignStore(Protocol):
     def kiosk_number(self, kiosk_id: str) -> int: ...
 
     def highest_seq(self, kiosk_id: str, school_code: str) -> int: ...
+
+    def seq_collisions(self, school_code: str | None = None) -> list[SeqCollision]: ...
 
     def retake_requests(self, school_code: str) -> list[Decision]: ...
 

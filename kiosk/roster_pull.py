@@ -62,12 +62,7 @@ def apply_pull(store: Store, answer: dict[str, Any], server: str) -> PullResult:
     )
     # One transaction: the roster, the number, the counter floor and the requests, or nothing.
     with store.transaction() as conn:
-        conn.execute(
-            "INSERT INTO station_identity (id, kiosk_number, at) VALUES (1, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET kiosk_number = excluded.kiosk_number, at = excluded.at "
-            "WHERE kiosk_number != excluded.kiosk_number",
-            (number, now()),
-        )
+        store.adopt_kiosk_number(conn, number, replace=True)
         # Never back: the larger of what this kiosk counted and what the office holds.
         floor = max(number * SEQ_SPAN, highest) + 1
         conn.execute(

@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from kiosk import durable
 from kiosk.durable import now, write_durably
+from kiosk.shot_number import SEQ_SPAN, adopted_counter
 
 # Each entry is one schema version; index 0 takes a new database to version 1.
 MIGRATIONS: list[str] = [
@@ -212,9 +213,6 @@ MIGRATIONS: list[str] = [
     );
     """,
 ]
-
-# 拍摄序号 = kiosk number x SEQ_SPAN + the kiosk's count in that school.
-SEQ_SPAN = 100_000
 
 
 class StoreError(RuntimeError):
@@ -497,6 +495,35 @@ class Store:
         """The first 拍摄序号 of this kiosk in any school (0 + 1 before the office numbered it)."""
         row = self.conn.execute("SELECT kiosk_number FROM station_identity").fetchone()
         return int(row[0]) * SEQ_SPAN if row else 0
+
+    def adopt_kiosk_number(
+        self, conn: sqlite3.Connection, number: int, *, replace: bool = False
+    ) -> bool:
+        """Take the office's number for this kiosk, inside the caller's transaction.
+
+        A kiosk without one (a roster from a USB stick, never synced) moves each
+        school's counter to number x SEQ_SPAN + its count so far + 1 in the same
+        transaction, so the numbers it gave before (which the office reads as
+        number x SEQ_SPAN + n) and after never meet. ``replace`` (the roster
+        pull) also takes a number that differs from the one held; the sync's
+        receipt never changes a number once held. True when anything changed.
+        """
+        row = conn.execute("SELECT kiosk_number FROM station_identity").fetchone()
+        if row is not None and (int(row[0]) == number or not replace):
+            return False
+        conn.execute(
+            "INSERT INTO station_identity (id, kiosk_number, at) VALUES (1, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET kiosk_number = excluded.kiosk_number, at = excluded.at",
+            (number, now()),
+        )
+        if row is None:
+            counters = conn.execute("SELECT school_code, next_seq FROM school_counters").fetchall()
+            conn.executemany(
+                "UPDATE school_counters SET next_seq = ? WHERE school_code = ?",
+                [(adopted_counter(int(c[1]), number), c[0]) for c in counters],
+            )
+            self.log_event("kiosk_number", f"kiosk number {number}", detail={"number": number})
+        return True
 
     def _next_seq(self, conn: sqlite3.Connection, school_code: str) -> int:
         conn.execute(

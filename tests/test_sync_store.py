@@ -12,6 +12,7 @@ import time
 
 import sqlite_utils
 
+from kiosk.shot_number import SEQ_SPAN, package_seq
 from kiosk.store import Store
 from kiosk.sync import outbox, protocol
 from tests.sync_support import BIN, REPO, SOAK, make_kiosk
@@ -213,3 +214,36 @@ def test_saving_a_shot_uuid_twice_keeps_the_first_photo(tmp_path):
         )
     assert (tmp_path / shot["file"]).read_bytes() == before
     assert store.verify().ok
+
+
+def test_numbers_stay_unique_when_the_kiosk_number_arrives_mid_shooting_and_crashes(tmp_path):
+    """A USB-roster kiosk counts from 1; its first receipt brings its number while the
+    station saves shots; SIGKILLs land anywhere. The package's numbers never repeat."""
+    store = make_kiosk(tmp_path, shots=0, students=2)
+    session = store.conn.execute("SELECT id FROM sessions").fetchone()[0]
+    student = store.conn.execute("SELECT id FROM students").fetchone()[0]
+    rng = random.Random(5)
+    for round_ in range(4):
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(tmp_path / "kiosk.db"), str(session), str(student)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        child.stdout.readline()
+        time.sleep(rng.uniform(0.0, 0.2))
+        if round_ == 2:  # the receipt is applied while the station is saving
+            outbox.apply_receipt(store, "no-batch", (), {}, kiosk_number=7)
+            time.sleep(rng.uniform(0.0, 0.2))
+        child.send_signal(signal.SIGKILL)
+        child.communicate()
+    seqs = [
+        r[0] for r in store.conn.execute("SELECT seq FROM shots WHERE seq IS NOT NULL ORDER BY id")
+    ]
+    numbers = [package_seq(s, 7) for s in seqs]
+    assert any(s < SEQ_SPAN for s in seqs) and any(s > 7 * SEQ_SPAN for s in seqs)
+    assert numbers == sorted(set(numbers)) and len(numbers) == len(seqs)  # rising, none twice
+    # A second receipt with another number changes nothing (only the pull replaces one).
+    outbox.apply_receipt(store, "no-batch", (), {}, kiosk_number=9)
+    assert store.seq_base() == 7 * SEQ_SPAN
+    store.close()

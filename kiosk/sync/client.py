@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from kiosk.config import Config
+from kiosk.shot_number import MAX_KIOSK_NUMBER
 from kiosk.sync import protocol
 
 
@@ -56,6 +57,7 @@ class Receipt:
     held: tuple[str, ...]
     conflicts: dict[str, str]
     repeated: bool  # the receiver had committed this batch before
+    kiosk_number: int | None = None  # the office's number for this kiosk (base of its 拍摄序号)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +216,7 @@ class ReceiverClient:
             held=tuple(str(u) for u in held),
             conflicts={c["uuid"]: str(c.get("message", c.get("error", ""))) for c in conflicts},
             repeated=bool(answer.get("repeated")),
+            kiosk_number=_kiosk_number(answer.get("kiosk_number")),
         )
 
     def session_summary(self, session_uuid: str) -> RemoteSummary:
@@ -295,3 +298,10 @@ class ReceiverClient:
         if outcome == "retry":
             raise Offline(message, retry_after)
         raise Refused(message, response.status_code, error)
+
+
+def _kiosk_number(value: object) -> int | None:
+    """A receipt's kiosk number, if it is one (an older receiver sends none)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_KIOSK_NUMBER:
+        return value
+    return None

@@ -188,12 +188,18 @@ def batch_photos(store: Store, batch_uuid: str) -> list[Photo]:
 
 
 def apply_receipt(
-    store: Store, batch_uuid: str, held: Iterable[str], conflicts: dict[str, str]
+    store: Store,
+    batch_uuid: str,
+    held: Iterable[str],
+    conflicts: dict[str, str],
+    kiosk_number: int | None = None,
 ) -> tuple[int, int]:
     """Mark synced exactly the records the receipt names; returns (synced, quarantined).
 
     Conflicts are quarantined with the receiver's reason. Records of the
     batch the receipt names neither way go back to pending for a new batch.
+    A kiosk that has no number yet adopts the receipt's in the same
+    transaction (:meth:`Store.adopt_kiosk_number`).
     """
     held = set(held)
     at = now()
@@ -229,6 +235,8 @@ def apply_receipt(
             "UPDATE batches SET state = 'done', done_at = ?, last_error = NULL WHERE uuid = ?",
             (at, batch_uuid),
         )
+        if kiosk_number is not None:
+            store.adopt_kiosk_number(conn, kiosk_number)
         if quarantined:
             store.log_event(
                 "sync_quarantined",

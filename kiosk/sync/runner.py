@@ -224,7 +224,9 @@ class Syncer:
         members = set(batch.record_uuids())
         if not set(receipt.held) <= members or not set(receipt.conflicts) <= members:
             raise Offline("receipt names records that are not in this batch")
-        return outbox.apply_receipt(self.store, batch.uuid, receipt.held, receipt.conflicts)
+        return outbox.apply_receipt(
+            self.store, batch.uuid, receipt.held, receipt.conflicts, receipt.kiosk_number
+        )
 
     def _upload(self, photos: list[outbox.Photo], report: RunReport) -> None:
         if not photos:
