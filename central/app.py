@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from central.storage import CampaignStore, Metadata, PhotoStore, Refusal
 from central.verify import unproven
+from kiosk.student import key_code
 from kiosk.sync import protocol
 
 log = logging.getLogger("central")
@@ -236,7 +237,9 @@ def create_app(
         def answer() -> dict[str, Any]:
             assert campaign is not None
             students = campaign.roster(school)
-            if not students:
+            # A school in 采集码 mode has no roster, but its kiosks still pull its number
+            # and retake requests; a school the office does not know at all is a 404.
+            if not students and campaign.school_name(school) is None:
                 raise Refusal(
                     404,
                     protocol.ERR_NOT_FOUND,
@@ -251,7 +254,13 @@ def create_app(
                 "highest_seq": campaign.highest_seq(kiosk, school),
                 "students": students,
                 "retakes": [
-                    {"id_number": d.id_number, "reason": d.reason, "requested_at": d.at}
+                    # A 采集码 student (no ID number) is named by their code.
+                    {
+                        "id_number": None if key_code(d.id_number) else d.id_number,
+                        "collection_code": key_code(d.id_number),
+                        "reason": d.reason,
+                        "requested_at": d.at,
+                    }
                     for d in campaign.retake_requests(school)
                 ],
             }

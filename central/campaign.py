@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.roster import RosterError, Table, header_key, read_table
+from kiosk.student import CODE_KEY
 
 # The notice's planning figure: one crew photographs about 100 students an hour.
 CREW_RATE_PER_HOUR = 100
@@ -262,7 +263,7 @@ class GroupProgress:
 class StudentView:
     """A student on a school's pages: roster values, their delivered photo, the decisions."""
 
-    key: str  # the ID number (or a walk-in's record key); never shown in a URL
+    key: str  # student_key: the ID number, or code:<采集码>; never shown in a URL
     name: str
     student_number: str
     id_number: str
@@ -276,6 +277,7 @@ class StudentView:
     seq: int | None
     retake_requested: bool = False
     corrected: tuple[str, ...] = ()
+    collection_code: str = ""  # 采集码 students (no ID number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +317,11 @@ def proposals(
 
     A student the roster lacks (or added at the station) is one ``walk_in``;
     otherwise one (field, roster value, station value) per differing field.
+    A student photographed from a 学信网 图像采集码 (no ID number) is no walk-in:
+    in that mode there is no roster to be missing from.
     """
+    if roster_row is None and station.get("origin") == "collection_code":
+        return []
     if roster_row is None or station.get("origin") == "walk_in":
         return [("walk_in", "", str(station.get("name") or ""))]
     changes = []
@@ -326,6 +332,15 @@ def proposals(
     return changes
 
 
+def records_of(key_column: str, records: str = "r") -> str:
+    """SQL: the records of the student whose key is ``key_column`` (both indexes usable)."""
+    return (
+        f"({records}.id_number = {key_column} OR ({records}.id_number IS NULL AND "
+        f"{records}.collection_code = CASE WHEN {key_column} LIKE '{CODE_KEY}%' "
+        f"THEN substr({key_column}, {len(CODE_KEY) + 1}) END))"
+    )
+
+
 def mask_id_number(value: str | None) -> str:
     """On screen an ID number shows its first 6 and last 4 characters only."""
     if not value:
@@ -333,6 +348,14 @@ def mask_id_number(value: str | None) -> str:
     if len(value) <= 10:
         return value[:2] + "*" * max(0, len(value) - 2)
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_code(value: str | None) -> str:
+    """A 采集码 on screen: like an ID number, its first 6 and last 4 characters only
+    (a code is 40 characters or a whole URL: the stars are not counted out)."""
+    if not value:
+        return ""
+    return mask_id_number(value) if len(value) <= 18 else value[:6] + "*" * 8 + value[-4:]
 
 
 def local_time(iso_utc: str | None, utc_offset_hours: float) -> str:

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -419,8 +419,16 @@ def schedule_import(file: Path, where: Locations) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the package (default: <data>/export).",
 )
+@click.option(
+    "--file-name",
+    "file_name",
+    help="Photo file names, as the kiosk's export.file_name (default {身份证号}.jpg). "
+    "A school in 采集码 mode has no ID numbers: e.g. {拍摄序号}.jpg.",
+)
 @storage_options
-def export_command(school_code: str, out_dir: Path | None, where: Locations) -> None:
+def export_command(
+    school_code: str, out_dir: Path | None, file_name: str | None, where: Locations
+) -> None:
     """Write the school's delivery package from every kiosk, session and phase.
 
     Exit 0: written, nobody left; 1: written, with students missing or due
@@ -432,6 +440,8 @@ def export_command(school_code: str, out_dir: Path | None, where: Locations) -> 
     from kiosk.export import writer
 
     settings = Config().export
+    if file_name is not None:
+        settings = replace(settings, file_name=file_name)
     storage = _open(where)
     campaign = storage.campaign
     try:

@@ -19,6 +19,7 @@ export of unchanged data is byte-identical.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from typing import Any
 from central.campaign import RETAKE_REASONS, Decision, proposals
 from central.storage import CampaignStore
 from kiosk.export.package import Erratum, Package, Person, Take, assemble
+from kiosk.student import key_code, student_key
 
 # A student received without an ID number (a 采集码 shot) is keyed by its code.
 _NO_ID = "~"
@@ -37,7 +39,7 @@ def _student_key(id_number: str | None, student: dict[str, Any], record_uuid: st
     if id_number:
         return id_number
     code = student.get("collection_code")
-    return f"{_NO_ID}code:{code}" if code else f"{_NO_ID}record:{record_uuid}"
+    return f"{_NO_ID}{student_key(None, code)}" if code else f"{_NO_ID}record:{record_uuid}"
 
 
 def _person(key: str, values: dict[str, Any], origin: str) -> Person:
@@ -100,6 +102,9 @@ def school_package(
                 collection_code=body.get("collection_code") or student.get("collection_code"),
             )
         )
+    # A decision names its student by key (central.campaign.student_key): a 采集码
+    # student's is "code:<采集码>", here behind _NO_ID like their takes.
+    decisions = [dataclasses.replace(d, id_number=_decision_key(d.id_number)) for d in decisions]
     takes += [_requested(d) for d in decisions if d.kind == "retake" and d.id_number in people]
     errata: list[Erratum] = []
     for key, (student, record) in sorted(latest_student.items()):
@@ -126,6 +131,10 @@ def school_package(
         scope="全校",
         utc_offset=offset,
     )
+
+
+def _decision_key(key: str) -> str:
+    return _NO_ID + key if key_code(key) is not None else key
 
 
 def repeated_numbers(package: Package) -> list[int]:

@@ -30,14 +30,22 @@ from central.campaign import (
     group_progress,
     missing_count,
     proposals,
+    records_of,
 )
 from central.database import FOLD_LOCK, Connection, Database, retried
 from kiosk.durable import now
 from kiosk.roster import IMPORT_LOG_INSERT, UPSERTED, CheckedRoster, ImportReport
 from kiosk.shot_number import package_seq
-from kiosk.student import COMPARED_FIELDS
+from kiosk.student import CODE_KEY, COMPARED_FIELDS, key_code
 
 DELIVERED_SQL = "('accepted', 'flagged')"
+
+
+def key_sql(records: str = "records") -> str:
+    """A record's student (central.campaign.student_key), in SQL."""
+    return f"coalesce({records}.id_number, '{CODE_KEY}' || {records}.collection_code)"
+
+
 SCHEDULE_COLUMNS = tuple(f.name for f in dataclasses.fields(ScheduleEntry))
 
 SCHEMA = """
@@ -143,6 +151,8 @@ CREATE TABLE IF NOT EXISTS seq_holders (
 );
 CREATE INDEX IF NOT EXISTS seq_holders_seq ON seq_holders(school_code, seq);
 CREATE INDEX IF NOT EXISTS seq_holders_collides ON seq_holders(school_code) WHERE collides = 1;
+-- 采集码 students (no ID number) are found by their code.
+CREATE INDEX IF NOT EXISTS records_collection_code ON records(collection_code);
 """
 
 # The campaign tables added after the first release (PostgreSQL's migration 2).
@@ -350,8 +360,7 @@ class SqlCampaign:
             mark = int(row[0]) if row else 0
             # A student is their ID number, or (采集码 mode, no ID number) their code.
             new = conn.execute(
-                "SELECT id, school_code, status, taken_at, "
-                "coalesce(id_number, 'code:' || collection_code) AS id_number FROM records "
+                f"SELECT id, school_code, status, taken_at, {key_sql()} AS id_number FROM records "
                 "WHERE id > ? ORDER BY id",
                 (mark,),
             ).fetchall()
@@ -513,8 +522,20 @@ class SqlCampaign:
                 "WHERE ro.school_code = :code GROUP BY ro.category, ro.department",
                 {"code": school_code},
             ).fetchall()
+            # Students not on the roster (walk-ins; everyone in 采集码 mode) count too.
+            off = conn.execute(
+                f"SELECT s.category, s.department, count(*) AS done FROM ({_off_roster_sql(self.db)}) s "
+                "GROUP BY s.category, s.department",
+                {"code": school_code},
+            ).fetchall()
+        counts: dict[tuple[str, str], list[int]] = {}
+        for r in rows:
+            counts[(r["category"] or "", r["department"] or "")] = [r["roster"], r["done"]]
+        for r in off:
+            counts.setdefault((r["category"] or "", r["department"] or ""), [0, 0])[1] += r["done"]
         return group_progress(
-            GroupProgress(r["category"], r["department"], r["roster"], r["done"]) for r in rows
+            GroupProgress(category, department, roster, done)
+            for (category, department), (roster, done) in counts.items()
         )
 
     def students(
@@ -532,7 +553,8 @@ class SqlCampaign:
         params: dict[str, Any] = {"code": school_code, "limit": limit, "offset": offset}
         if query:
             conditions.append(
-                "(s.name LIKE :like OR s.student_number LIKE :prefix OR s.id_number = upper(:q))"
+                "(s.name LIKE :like OR s.student_number LIKE :prefix OR s.id_number = upper(:q) "
+                "OR s.collection_code = :q)"
             )
             params.update(like=f"%{query}%", prefix=f"{query}%", q=query)
         if department is not None:
@@ -545,23 +567,28 @@ class SqlCampaign:
             ).fetchone()[0]
             rows = conn.execute(
                 f"SELECT s.* FROM ({_students_sql(self.db)}) s WHERE {where} "
-                "ORDER BY s.category, s.department, s.student_number, s.id_number "
+                "ORDER BY s.category, s.department, s.student_number, s.key "
                 "LIMIT :limit OFFSET :offset",
                 params,
             ).fetchall()
-            shown = [r["id_number"] for r in rows]
             delivered: dict[str, Any] = {}
-            if shown:
+            for column, shown in (
+                ("r.id_number", [r["id_number"] for r in rows if r["id_number"]]),
+                ("r.collection_code", [c for r in rows if (c := key_code(r["key"]))]),
+            ):
+                if not shown:
+                    continue
                 marks = ", ".join("?" for _ in shown)
                 # Oldest first, so the newest delivered record of each student wins.
                 for d in conn.execute(
-                    "SELECT r.id_number, r.uuid, r.status, h.seq FROM records r "
+                    f"SELECT {key_sql('r')} AS key, "
+                    "r.uuid, r.status, h.seq FROM records r "
                     "LEFT JOIN seq_holders h ON h.record_id = r.id "
-                    f"WHERE r.id_number IN ({marks}) AND r.status IN {DELIVERED_SQL} "
+                    f"WHERE {column} IN ({marks}) AND r.status IN {DELIVERED_SQL} "
                     "ORDER BY r.taken_at, r.id",
                     shown,
                 ):
-                    delivered[d["id_number"]] = d
+                    delivered[d["key"]] = d
             decided = {
                 (d["id_number"], d["field"])
                 for d in conn.execute(
@@ -573,13 +600,14 @@ class SqlCampaign:
             pending = {d.id_number for d in self._pending_retakes(conn, school_code)}
         views = []
         for r in rows:
-            d = delivered.get(r["id_number"])
+            d = delivered.get(r["key"])
             views.append(
                 StudentView(
-                    key=r["id_number"],
-                    name=r["name"],
+                    key=r["key"],
+                    name=r["name"] or "",
                     student_number=r["student_number"] or "",
-                    id_number=r["id_number"],
+                    id_number=r["id_number"] or "",
+                    collection_code=r["collection_code"] or "",
                     sex=r["sex"] or "",
                     department=r["department"] or "",
                     major=r["major"] or "",
@@ -588,8 +616,8 @@ class SqlCampaign:
                     record=d["uuid"] if d else None,
                     status=d["status"] if d else None,
                     seq=d["seq"] if d else None,
-                    retake_requested=r["id_number"] in pending,
-                    corrected=tuple(sorted(f for (i, f) in decided if i == r["id_number"])),
+                    retake_requested=r["key"] in pending,
+                    corrected=tuple(sorted(f for (i, f) in decided if i == r["key"])),
                 )
             )
         return views, int(total)
@@ -598,7 +626,7 @@ class SqlCampaign:
         rows = conn.execute(
             "SELECT d.* FROM decisions d WHERE d.school_code = ? AND d.kind = 'retake' "
             "AND d.withdrawn_at IS NULL AND NOT EXISTS (SELECT 1 FROM records r "
-            f"WHERE r.id_number = d.id_number AND r.status IN {DELIVERED_SQL} "
+            f"WHERE {records_of('d.id_number')} AND r.status IN {DELIVERED_SQL} "
             "AND r.taken_at > d.at) ORDER BY d.id",
             (school_code,),
         ).fetchall()
@@ -612,12 +640,13 @@ class SqlCampaign:
             ).fetchone()
         return (row[0], row[1]) if row else None
 
-    def student_school(self, id_number: str) -> str | None:
+    def student_school(self, key: str) -> str | None:
+        """The school of a student (their key: ID number, or code:<采集码>)."""
         with self.db.read() as conn:
             row = conn.execute(
-                "SELECT school_code FROM roster WHERE id_number = ? "
-                "UNION ALL SELECT school_code FROM records WHERE id_number = ? LIMIT 1",
-                (id_number, id_number),
+                "SELECT school_code FROM roster WHERE id_number = :key "
+                f"UNION ALL SELECT school_code FROM records r WHERE {records_of(':key')} LIMIT 1",
+                {"key": key},
             ).fetchone()
         return row[0] if row else None
 
@@ -832,7 +861,7 @@ def _collisions(conn: Connection, school_code: str | None) -> list[SeqCollision]
         "SELECT h.school_code, h.seq, h.kiosk_id, r.uuid, r.taken_at, s.delivered_at "
         "FROM seq_holders h JOIN records r ON r.id = h.record_id "
         "LEFT JOIN student_state s ON s.school_code = h.school_code "
-        "AND s.id_number = coalesce(r.id_number, 'code:' || r.collection_code) "
+        f"AND s.id_number = {key_sql('r')} "
         f"WHERE h.collides = 1{where} AND r.status IN {DELIVERED_SQL} "
         "ORDER BY h.school_code, h.seq, r.taken_at, r.id",
         {"code": school_code},
@@ -865,15 +894,33 @@ def _decision(row: Any) -> Decision:
 
 # Every (school, student) that counts: roster rows, and anyone received who is not on one.
 def _students_sql(db: Database) -> str:
-    """The school's roster rows, and its walk-ins (received, not on its roster: few)."""
+    """The school's roster rows, then everyone received who is not on it."""
     return (
-        "SELECT id_number, name, student_number, sex, department, major, category, degree "
-        "FROM roster WHERE school_code = :code UNION ALL "
-        f"SELECT r.id_number, {_station_value(db, 'name')}, r.student_number, "
-        f"{_station_value(db, 'sex')}, r.department, r.major, r.category, "
-        f"{_station_value(db, 'degree')} FROM student_state w JOIN records r "
+        "SELECT id_number AS key, id_number, CAST(NULL AS TEXT) AS collection_code, name, "
+        "student_number, sex, department, major, category, degree "
+        "FROM roster WHERE school_code = :code UNION ALL " + _off_roster_sql(db)
+    )
+
+
+def _off_roster_sql(db: Database) -> str:
+    """Walk-ins (an ID number not on the roster: few) and 采集码 students (no ID number;
+    a whole school in 采集码 mode), each with their latest record's values."""
+    values = (
+        f"{_station_value(db, 'name')} AS name, r.student_number, "
+        f"{_station_value(db, 'sex')} AS sex, coalesce(r.department, '') AS department, "
+        "r.major, coalesce(r.category, '') AS category, "
+        f"{_station_value(db, 'degree')} AS degree"
+    )
+    return (
+        f"SELECT w.id_number AS key, r.id_number, r.collection_code, {values} "
+        "FROM student_state w JOIN records r "
         "ON r.id = (SELECT max(r2.id) FROM records r2 WHERE r2.id_number = w.id_number) "
-        "WHERE w.school_code = :code AND w.on_roster = 0"
+        "WHERE w.school_code = :code AND w.on_roster = 0 UNION ALL "
+        f"SELECT w.id_number AS key, r.id_number, r.collection_code, {values} "
+        "FROM student_state w JOIN records r "
+        "ON r.id = (SELECT max(r2.id) FROM records r2 WHERE r2.id_number IS NULL "
+        f"AND r2.collection_code = substr(w.id_number, {len(CODE_KEY) + 1})) "
+        f"WHERE w.school_code = :code AND w.on_roster = 0 AND w.id_number LIKE '{CODE_KEY}%'"
     )
 
 
@@ -883,7 +930,7 @@ _PROGRESS_SQL = f"""
 WITH requested AS (
     SELECT DISTINCT d.school_code, d.id_number FROM decisions d
     WHERE d.kind = 'retake' AND d.withdrawn_at IS NULL AND NOT EXISTS (
-        SELECT 1 FROM records r WHERE r.id_number = d.id_number
+        SELECT 1 FROM records r WHERE {records_of("d.id_number")}
         AND r.status IN {DELIVERED_SQL} AND r.taken_at > d.at)
 ),
 extra AS (  -- requests for students the crews' verdict does not already list

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
+import re
 import shutil
 import tempfile
 import threading
@@ -36,16 +38,22 @@ from central.campaign import (
     RETAKE_REASONS,
     Decision,
     local_time,
+    mask_code,
     mask_id_number,
 )
 from central.storage import AccountStore, CampaignStore, PhotoStore
 from kiosk.config import Config
+from kiosk.export.writer import ExportError
+from kiosk.student import key_code
 from kiosk.sync import protocol
+
+log = logging.getLogger("central")
 
 SESSION_COOKIE = "office_session"
 LOGIN_COOKIE = "office_login"  # CSRF token of the login form (double submit)
 THUMB_SIZE = (120, 160)
 PAGE_SIZE = 60
+MAX_QUERY = 300  # a 采集码 may be a whole chsi.com.cn URL
 
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
@@ -73,6 +81,8 @@ def web_routes(
         loader=PackageLoader("central", "templates"), autoescape=select_autoescape(["html"])
     )
     templates.filters["masked"] = mask_id_number
+    templates.filters["masked_code"] = mask_code
+    collection_code = re.compile(Config().scanner.collection_code_pattern)
     # Stamps are stored in UTC; the office reads its own clock (the export's offset).
     offset_hours = Config().export.utc_offset_hours
     templates.filters["local_time"] = lambda iso: local_time(iso, offset_hours)
@@ -227,9 +237,9 @@ def web_routes(
         code = school_access(request, account)
         # Searched by POST: an ID number typed in the box stays out of URLs and access logs.
         if request.method == "POST":
-            query = (await form_with_csrf(request, csrf)).get("q", "").strip()[:40]
+            query = (await form_with_csrf(request, csrf)).get("q", "").strip()[:MAX_QUERY]
         else:
-            query = request.query_params.get("q", "").strip()[:40]
+            query = request.query_params.get("q", "").strip()[:MAX_QUERY]
 
         def read() -> dict[str, Any]:
             progress = campaign.progress(code)
@@ -246,7 +256,12 @@ def web_routes(
             }
 
         values = await run_in_threadpool(read)
-        shown = mask_id_number(query) if len(query) >= 15 and query[:6].isdigit() else query
+        if collection_code.fullmatch(query):
+            shown = mask_code(query)
+        elif len(query) >= 15 and query[:6].isdigit():
+            shown = mask_id_number(query)
+        else:
+            shown = query
         return page("school.html", account=account, csrf=csrf, code=code, query=shown, **values)
 
     async def review(request: Request, account: acc.Account, csrf: str) -> Response:
@@ -309,7 +324,8 @@ def web_routes(
             field, value = form.get("field", ""), form.get("value", "").strip()
             if field not in CORRECTABLE or not value or len(value) > 100:
                 return "请选择要更正的项目并填写正确的值"
-            current = {s.key: s for s in campaign.students(code, query=id_number, limit=5)[0]}
+            search = key_code(id_number) or id_number
+            current = {s.key: s for s in campaign.students(code, query=search, limit=5)[0]}
             old = getattr(current[id_number], field) if id_number in current else ""
             campaign.decide(
                 Decision(
@@ -363,7 +379,19 @@ def web_routes(
             with building:
                 return _package_zip(campaign, photos, code, data_dir / "tmp-web")
 
-        path = await run_in_threadpool(build)
+        try:
+            path = await run_in_threadpool(build)
+        except ExportError as exc:
+            # The office sees why in its log and in `central export`; the registrar is told
+            # plainly (the reason names paths and kiosks, not for a school's screen).
+            log.warning("package %s not built: %s", code, str(exc).splitlines()[0])
+            return page(
+                "error.html",
+                409,
+                account=account,
+                csrf=csrf,
+                message="数据包暂时无法生成，请联系采集办公室（他们运行 central export 可看到原因）。",
+            )
         return FileResponse(
             path,
             media_type="application/zip",
@@ -411,13 +439,16 @@ def _thumbnail(photos: PhotoStore, folder: Path, sha256: str) -> bytes:
 def _package_zip(campaign: CampaignStore, photos: PhotoStore, code: str, work: Path) -> Path:
     """The same package as ``central export --school``, zipped for the registrar
     (in a temporary file: a school's package is hundreds of MB)."""
-    from central.export import school_package
+    from central.export import repeated_numbers, school_package
     from kiosk.export import writer
 
     settings = Config().export
     package = school_package(
         campaign, photos.path, code, utc_offset_hours=settings.utc_offset_hours
     )
+    repeated = repeated_numbers(package)
+    if repeated:
+        raise ExportError(f"拍摄序号 {', '.join(map(str, repeated))} would be printed twice")
     work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="package-", dir=work) as temp:
         result = writer.write_package(package, Path(temp), settings)

@@ -17,7 +17,7 @@ from typing import Any
 from kiosk.durable import now
 from kiosk.roster import CheckedRoster, CheckedRow, ImportReport, store_checked
 from kiosk.store import SEQ_SPAN, Store
-from kiosk.student import DESCRIPTION_FIELDS, Student
+from kiosk.student import DESCRIPTION_FIELDS, Student, student_key
 
 _STUDENT_FIELDS = set(DESCRIPTION_FIELDS)
 
@@ -75,9 +75,12 @@ def apply_pull(store: Store, answer: dict[str, Any], server: str) -> PullResult:
             "INSERT OR REPLACE INTO retake_requests (id_number, school_code, reason, requested_at) "
             "VALUES (?, ?, ?, ?)",
             [
-                (str(r["id_number"]), school_code, str(r.get("reason", "")), str(r["requested_at"]))
+                (key, school_code, str(r.get("reason", "")), str(r["requested_at"]))
                 for r in retakes
-                if isinstance(r, dict) and r.get("id_number") and r.get("requested_at")
+                if isinstance(r, dict)
+                and r.get("requested_at")
+                # A 采集码 student (no ID number) is keyed by code (kiosk.student.student_key).
+                and (key := student_key(r.get("id_number"), r.get("collection_code")))
             ],
         )
         conn.execute(

@@ -34,6 +34,7 @@ from typing import Any, Literal
 from kiosk import durable
 from kiosk.durable import now, write_durably
 from kiosk.shot_number import SEQ_SPAN, adopted_counter
+from kiosk.student import CODE_KEY
 
 # Each entry is one schema version; index 0 takes a new database to version 1.
 MIGRATIONS: list[str] = [
@@ -555,10 +556,11 @@ class Store:
         shot = self.last_delivered_shot(student_id)
         if shot is None:
             return None
+        # Keyed by ID number, or a 采集码 student's code (kiosk.student.student_key).
         requested = self.conn.execute(
             "SELECT rr.requested_at FROM retake_requests rr JOIN students s "
-            "ON s.id_number = rr.id_number WHERE s.id = ?",
-            (student_id,),
+            "ON rr.id_number = coalesce(s.id_number, ? || s.collection_code) WHERE s.id = ?",
+            (CODE_KEY, student_id),
         ).fetchone()
         return None if requested and requested[0] > shot.taken_at else shot
 

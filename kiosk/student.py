@@ -71,3 +71,19 @@ def category_rank(category: str) -> tuple[int, str]:
     if category in CATEGORIES:
         return (CATEGORIES.index(category), category)
     return (len(CATEGORIES), category)
+
+
+# A student is their ID number, or (photographed from a 学信网 图像采集码, no ID
+# number) their code behind this prefix: how the office keys its per-student
+# state and the school's decisions, and how a kiosk keys the retake requests
+# it pulls.
+CODE_KEY = "code:"
+
+
+def student_key(id_number: str | None, collection_code: str | None) -> str:
+    return id_number or (CODE_KEY + collection_code if collection_code else "")
+
+
+def key_code(key: str) -> str | None:
+    """The 采集码 of a 采集码 student's key (None for an ID number)."""
+    return key[len(CODE_KEY) :] if key.startswith(CODE_KEY) else None

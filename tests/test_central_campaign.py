@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from central.accounts import Account, check_account
-from central.campaign import StudentState, mask_id_number, missing_count, proposals
+from central.campaign import StudentState, mask_code, mask_id_number, missing_count, proposals
 
 takes = st.lists(
     st.tuples(
@@ -58,12 +58,16 @@ def test_station_changes_become_proposals():
     assert proposals(roster, {**roster, "name": "张叁", "major": ""}) == [("name", "张三", "张叁")]
     assert proposals(None, {"name": "李四"}) == [("walk_in", "", "李四")]
     assert proposals(roster, {**roster, "origin": "walk_in"}) == [("walk_in", "", "张三")]
+    # 采集码 mode has no roster: a student photographed from their code is no walk-in.
+    assert proposals(None, {"name": "王五", "origin": "collection_code"}) == []
 
 
 def test_id_numbers_are_masked_on_screen():
     assert mask_id_number("62010220030101123X") == "620102********123X"
     assert mask_id_number("") == ""
     assert "1234" not in mask_id_number("H1234567")
+    code = "https://xz.chsi.com.cn/c/ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    assert mask_code(code) == "https:********6789"  # a 采集码: as short, however long the code
 
 
 def test_accounts_see_their_own_school_only():

@@ -32,6 +32,9 @@ def office(tmp_path_factory, module_backend):  # on both back ends (tests/backen
     made = Office(root, Receiver(data))
     for kiosk_id in ("usb-1", "usb-2", "usb-3"):
         made.tokens[kiosk_id] = add_token(data, kiosk_id)
+    added = central(data, "user", "add", "office1", "--role", "office")
+    assert added.returncode == 0, added.stderr
+    made.passwords["office1"] = added.stdout.strip().splitlines()[-1]
     made.receiver.start()
     for kiosk_id in ("usb-1", "usb-2"):
         done = made.kiosk(kiosk_id, "roster", "import", str(stick))
@@ -122,12 +125,15 @@ def test_a_copied_data_folder_is_a_collision_the_export_refuses_until_resolved(o
     assert "usb-1 and usb-3" in err and "kiosk roster pull" in err
     verify = central(office.data, "verify")
     assert verify.returncode == 1 and f"拍摄序号 {clash}" in verify.stdout, verify.stdout
+    web = office.login("office1")
+    assert "拍摄序号重复" in web.get("/office").text
+    assert web.get(f"/school/{SCHOOL_A}/package.zip").status_code == 409  # nor as a zip
     # The advice: the copied kiosk takes its own number, the student is photographed again.
     pulled = office.kiosk("usb-3", "roster", "pull", "--school", SCHOOL_A)
     assert pulled.returncode == 0, pulled.stderr
     demo(office, "usb-3", 7, 1)
     sync(office, "usb-3")
     assert kiosk_seqs(office, "usb-3")[-1] // SEQ_SPAN == kiosk_number(office, "usb-3") != 1
-    assert collisions(office) == []
+    assert collisions(office) == [] and "拍摄序号重复" not in web.get("/office").text
     code, numbers, err = export(office, tmp_path / "resolved")
     assert code == 1 and len(numbers) == 8 and len(set(numbers)) == 8, err

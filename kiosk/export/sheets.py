@@ -41,11 +41,11 @@ MISSING_HEADERS = (
 )  # fmt: skip
 RETAKE_HEADERS = (
     "拍摄序号", "院校名称", "院校代码", "学号", "姓名", "性别", "身份证号", "专业名称", "院系", "类型",
-    "最近一次", "原因", "最近拍摄时间", "已交付照片",
+    "最近一次", "原因", "最近拍摄时间", "已交付照片", "采集码",
 )  # fmt: skip
 ERRATA_HEADERS = (
     "序号", "院校名称", "院校代码", "学号", "姓名", "身份证号", "勘误项目", "原内容", "更正内容", "备注",
-    "更正时间",
+    "更正时间", "采集码",
 )  # fmt: skip
 
 STATUS_ZH = {
@@ -152,6 +152,7 @@ def retake_rows(package: Package) -> list[list[Cell]]:
                 reason_text(r.latest.reasons, r.latest.status),
                 package.local_text(r.latest.taken_at),
                 "是" if r.delivered is not None else "否",
+                s.collection_code or "",  # a 学信网 图像采集码 student has no ID number
             ]
         )
     return rows
@@ -205,6 +206,7 @@ def errata_rows(package: Package) -> list[list[Cell]]:
                 new,
                 e.note,
                 package.local_text(e.at),
+                s.collection_code or "",
             ]
         )
     return rows
