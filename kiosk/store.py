@@ -492,10 +492,14 @@ class Store:
             supersedes=supersedes,
         )
 
+    def kiosk_number(self) -> int | None:
+        """The office's number for this kiosk (None until a pull or a sync brought it)."""
+        row = self.conn.execute("SELECT kiosk_number FROM station_identity").fetchone()
+        return int(row[0]) if row else None
+
     def seq_base(self) -> int:
         """The first 拍摄序号 of this kiosk in any school (0 + 1 before the office numbered it)."""
-        row = self.conn.execute("SELECT kiosk_number FROM station_identity").fetchone()
-        return int(row[0]) * SEQ_SPAN if row else 0
+        return (self.kiosk_number() or 0) * SEQ_SPAN
 
     def adopt_kiosk_number(
         self, conn: sqlite3.Connection, number: int, *, replace: bool = False

@@ -12,6 +12,7 @@ import time
 
 import sqlite_utils
 
+from kiosk.export import from_store
 from kiosk.shot_number import SEQ_SPAN, package_seq
 from kiosk.store import Store
 from kiosk.sync import outbox, protocol
@@ -246,4 +247,21 @@ def test_numbers_stay_unique_when_the_kiosk_number_arrives_mid_shooting_and_cras
     # A second receipt with another number changes nothing (only the pull replaces one).
     outbox.apply_receipt(store, "no-batch", (), {}, kiosk_number=9)
     assert store.seq_base() == 7 * SEQ_SPAN
+    store.close()
+
+
+def test_a_kiosks_own_export_prints_earlier_numbers_as_the_office_does(tmp_path):
+    store = make_kiosk(tmp_path, shots=3, students=4)  # a USB roster: numbered 1, 2, 3
+    outbox.apply_receipt(store, "no-batch", (), {}, kiosk_number=4)
+    session = store.conn.execute("SELECT id FROM sessions").fetchone()[0]
+    student = store.conn.execute("SELECT id FROM students ORDER BY id LIMIT 1 OFFSET 3").fetchone()
+    shot = store.save_shot(
+        student_id=student[0],
+        session_id=session,
+        jpeg=b"\xff\xd8" + os.urandom(900),
+        status="accepted",
+    )
+    assert shot.seq == 4 * SEQ_SPAN + 4
+    [package] = from_store.packages(store)
+    assert sorted(p.take.seq for p in package.photos) == [4 * SEQ_SPAN + n for n in (1, 2, 3, 4)]
     store.close()

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from kiosk.export.package import Erratum, Package, Person, Take, assemble
 from kiosk.lang import Said
+from kiosk.shot_number import package_seq
 from kiosk.store import Store
 from kiosk.student import DESCRIPTION_FIELDS
 
@@ -148,8 +149,9 @@ def _package(
             f"SELECT * FROM students WHERE id IN ({scope_sql}) ORDER BY id", params
         )
     ]
+    number = store.kiosk_number()
     takes = [
-        _take(r, store.data_dir, offset)
+        _take(r, store.data_dir, offset, number)
         for r in conn.execute(
             "SELECT sh.*, se.uuid AS session_uuid, se.opened_at AS session_opened "
             "FROM shots sh JOIN sessions se ON se.id = sh.session_id "
@@ -203,7 +205,7 @@ def _person(row: sqlite3.Row) -> Person:
     return Person(key=_key(row["id"]), **values)
 
 
-def _take(row: sqlite3.Row, data_dir: Path, offset: dt.timedelta) -> Take:
+def _take(row: sqlite3.Row, data_dir: Path, offset: dt.timedelta, kiosk_number: int | None) -> Take:
     opened = dt.datetime.fromisoformat(row["session_opened"])
     if opened.tzinfo is None:
         opened = opened.replace(tzinfo=dt.UTC)
@@ -212,7 +214,8 @@ def _take(row: sqlite3.Row, data_dir: Path, offset: dt.timedelta) -> Take:
         student_key=_key(row["student_id"]),
         status=row["status"],
         taken_at=row["taken_at"],
-        seq=row["seq"],
+        # Numbers given before the kiosk had its number print as the office prints them.
+        seq=package_seq(row["seq"], kiosk_number),
         session_key=row["session_uuid"],
         session_date=(opened + offset).date().isoformat(),
         session_label=f"第 {row['session_id']} 场",
