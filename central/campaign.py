@@ -261,6 +261,9 @@ class Decision:
     user: str = ""
     at: str = ""
     id: int = 0
+    # Withdrawn by the school (or replaced by a newer correction): kept, not applied.
+    withdrawn_at: str | None = None
+    withdrawn_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +329,7 @@ class ReviewState:
     decisions: list[Decision] = field(default_factory=list)
     finished_at: str | None = None
     finished_by: str = ""
+    withdrawn: list[Decision] = field(default_factory=list)  # newest first, for the history
 
 
 def group_progress(rows: Iterable[GroupProgress]) -> list[GroupProgress]:

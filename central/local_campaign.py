@@ -628,13 +628,20 @@ class SqlCampaign:
     @retried
     def decide(self, decision: Decision) -> int:
         with self.db.write() as conn:
-            if decision.kind == "erratum":
-                # A second correction of the same field replaces the first.
-                conn.execute(
-                    "UPDATE decisions SET withdrawn_at = ? WHERE school_code = ? AND id_number = ? "
-                    "AND kind = 'erratum' AND field = ? AND withdrawn_at IS NULL",
-                    (now(), decision.school_code, decision.id_number, decision.field),
-                )
+            # A second correction of the same field, or a second retake request (another
+            # reason), replaces the first: one live mark of each to show and withdraw.
+            conn.execute(
+                "UPDATE decisions SET withdrawn_at = ?, withdrawn_by = ? WHERE school_code = ? "
+                "AND id_number = ? AND kind = ? AND field = ? AND withdrawn_at IS NULL",
+                (
+                    now(),
+                    decision.user,
+                    decision.school_code,
+                    decision.id_number,
+                    decision.kind,
+                    decision.field,
+                ),
+            )
             cursor = conn.execute(
                 "INSERT INTO decisions (school_code, id_number, kind, reason, field, old_value, "
                 'new_value, "user", at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
@@ -666,20 +673,47 @@ class SqlCampaign:
                 (school_code, user, now()),
             )
 
+    @retried
+    def withdraw(self, school_code: str, decision_id: int, user: str) -> str:
+        """Take back one of the school's live decisions: ``withdrawn``, or ``finished``
+        (the review is marked finished: reopen it first), or ``unknown`` (no such live
+        decision of this school). The row stays, with who withdrew it and when."""
+        with self.db.write() as conn:
+            if conn.execute(
+                "SELECT 1 FROM reviews_finished WHERE school_code = ?", (school_code,)
+            ).fetchone():
+                return "finished"
+            found = conn.execute(
+                "UPDATE decisions SET withdrawn_at = ?, withdrawn_by = ? WHERE id = ? "
+                "AND school_code = ? AND withdrawn_at IS NULL RETURNING id",
+                (now(), user, decision_id, school_code),
+            ).fetchone()
+        return "withdrawn" if found else "unknown"
+
+    @retried
+    def reopen_review(self, school_code: str) -> None:
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM reviews_finished WHERE school_code = ?", (school_code,))
+
     def review(self, school_code: str) -> ReviewState:
         with self.db.read() as conn:
             rows = conn.execute(
-                "SELECT * FROM decisions WHERE school_code = ? AND withdrawn_at IS NULL ORDER BY id",
-                (school_code,),
+                "SELECT * FROM decisions WHERE school_code = ? ORDER BY id", (school_code,)
             ).fetchall()
             done = conn.execute(
                 'SELECT "user", at FROM reviews_finished WHERE school_code = ?', (school_code,)
             ).fetchone()
+        decisions = [_decision(r) for r in rows]
         return ReviewState(
             school_code,
-            [_decision(r) for r in rows],
+            [d for d in decisions if d.withdrawn_at is None],
             done["at"] if done else None,
             done["user"] if done else "",
+            sorted(
+                (d for d in decisions if d.withdrawn_at is not None),
+                key=lambda d: (d.withdrawn_at or "", d.id),
+                reverse=True,
+            ),
         )
 
     # -- the export's records ----------------------------------------------------------
