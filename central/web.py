@@ -30,6 +30,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from central import accounts as acc
+from central import forms
 from central.campaign import (
     CORRECTABLE,
     CREW_RATE_PER_HOUR,
@@ -47,6 +48,7 @@ SESSION_COOKIE = "office_session"
 LOGIN_COOKIE = "office_login"  # CSRF token of the login form (double submit)
 THUMB_SIZE = (120, 160)
 PAGE_SIZE = 60
+MAX_CORRECTION_CHARS = 100  # the longest value a roster column holds (a major's name)
 
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
@@ -95,11 +97,17 @@ def web_routes(
         return await run_in_threadpool(accounts.session, acc.token_digest(token), acc.iso(clock()))
 
     async def form_with_csrf(request: Request, expected: str) -> dict[str, str]:
-        form = await request.form()
+        """The posted fields (central/forms.py says what is refused), if the token matches."""
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > forms.MAX_FORM_BYTES:
+                raise forms.TOO_LARGE  # read no further
+        form = forms.parse_form(request.headers.get("content-type", ""), bytes(body))
         sent = form.get("csrf")
-        if not isinstance(sent, str) or not expected or not acc.same_token(sent, expected):
+        if sent is None or not expected or not acc.same_token(sent, expected):
             raise Denied("csrf")
-        return {k: v for k, v in form.items() if isinstance(v, str)}
+        return form
 
     def guarded(
         handler: Callable[[Request, acc.Account, str], Awaitable[Response]],
@@ -112,12 +120,30 @@ def web_routes(
         async def endpoint(request: Request) -> Response:
             who = await signed_in(request)
             if who is None:
+                if request.method == "POST":  # a form from an ended session: say so, save nothing
+                    return page(
+                        "error.html",
+                        401,
+                        account=None,
+                        message="您已退出登录（或登录已过期、账号已停用），刚才的操作没有保存。"
+                        "请重新登录后再试。",
+                        back="/login",
+                    )
                 return RedirectResponse("/login", status_code=303, headers=_HEADERS)
             account, csrf = who
             if account.must_change_password and not before_new_password:
                 return RedirectResponse("/password", status_code=303, headers=_HEADERS)
             try:
                 return await handler(request, account, csrf)
+            except forms.FormProblem as exc:
+                return page(
+                    "error.html",
+                    exc.status,
+                    account=account,
+                    csrf=csrf,
+                    message=exc.message,
+                    back=_same_site_referer(request),
+                )
             except Denied as exc:
                 return page(
                     "error.html",
@@ -155,10 +181,15 @@ def web_routes(
             form = await form_with_csrf(request, request.cookies.get(LOGIN_COOKIE, ""))
         except Denied:
             return await login_form(request, "页面已过期，请重新登录。", 403)
+        except forms.FormProblem as exc:
+            return await login_form(request, exc.message, exc.status)
         name, password = form.get("name", "").strip(), form.get("password", "")
         at = clock()
 
         def check() -> tuple[str, acc.Account | None]:
+            if not acc.NAME_RE.fullmatch(name) or len(password) > acc.MAX_PASSWORD_LENGTH:
+                acc.verify_password(None, password[: acc.MAX_PASSWORD_LENGTH])  # same time
+                return "wrong", None  # no such account can exist: nothing to count or lock
             since = acc.iso(at - acc.FAILURE_WINDOW)
             if accounts.failures_since(name, since) >= acc.MAX_FAILURES:
                 return "locked", None
@@ -377,14 +408,20 @@ def web_routes(
             if kind == "retake":
                 reason = form.get("reason", "")
                 if reason not in RETAKE_REASONS:
-                    return "请选择重拍原因"
+                    raise forms.FormProblem(
+                        400, "请选择重拍原因（闭眼、表情不自然、非本人或其他）。"
+                    )
                 campaign.decide(
                     Decision(code, id_number, "retake", reason=reason, user=account.name)
                 )
                 return "已标记重拍"
             field, value = form.get("field", ""), form.get("value", "").strip()
-            if field not in CORRECTABLE or not value or len(value) > 100:
-                return "请选择要更正的项目并填写正确的值"
+            if field not in CORRECTABLE:
+                raise forms.FormProblem(400, "请选择要更正的项目（姓名、性别、学号等）。")
+            if not value or len(value) > MAX_CORRECTION_CHARS:
+                raise forms.FormProblem(
+                    400, f"请填写正确的值（1 到 {MAX_CORRECTION_CHARS} 个字），更正没有保存。"
+                )
             current = {s.key: s for s in campaign.students(code, query=id_number, limit=5)[0]}
             old = getattr(current[id_number], field) if id_number in current else ""
             campaign.decide(
@@ -513,6 +550,14 @@ def web_routes(
 
 def _home(account: acc.Account) -> str:
     return "/office" if account.role == "office" else f"/school/{account.school_code}"
+
+
+def _same_site_referer(request: Request) -> str | None:
+    """The page the form was on (to go back to), if it is one of ours."""
+    referer = urllib.parse.urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/"):
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 def _review_url(code: str, department: str) -> str:

@@ -134,12 +134,12 @@ def test_a_disabled_account_cannot_log_in_and_its_sessions_end_at_once(office):
     done = central(office.data, "user", "disable", "leaver")
     assert done.returncode == 0 and "已停用" in done.stdout, done.stderr
     assert signed_out(client)
-    # The cookie of the ended session posts nothing.
+    # The cookie of the ended session posts nothing, and the page says why.
     answer = client.post(
         f"/school/{SCHOOL_A}/review/retake",
         data={"csrf": csrf, "student": STUDENTS[0], "reason": "other"},
     )
-    assert answer.status_code == 303 and answer.headers["location"] == "/login"
+    assert answer.status_code == 401 and "账号已停用" in answer.text
     again = office.login("leaver")
     assert again.last_status == 403 and signed_out(again)
     assert users(office)["leaver"]["disabled"] is True
@@ -289,3 +289,106 @@ def users_of(data) -> dict[str, dict]:
     done = central(data, "user", "list", "--json")
     assert done.returncode == 0, done.stderr
     return {u["name"]: u for u in json.loads(done.stdout)}
+
+
+# -- hostile forms ---------------------------------------------------------------------
+
+
+def test_forms_parse_only_short_clean_urlencoded_fields():
+    from central.forms import FormProblem, parse_form
+
+    form = "application/x-www-form-urlencoded"
+    assert parse_form(form + "; charset=utf-8", b"csrf=t&value=%E8%BD%AF%E4%BB%B6") == {
+        "csrf": "t",
+        "value": "软件",
+    }
+    for content_type, body, status in (
+        ("multipart/form-data; boundary=x", b"csrf=t", 415),
+        (form, b"value=" + b"x" * 20_000, 413),
+        (form, b"value=" + b"x" * 1_001, 413),
+        (form, b"value=a%00b", 400),
+        (form, b"value=a%1Bb", 400),
+        (form, b"value=a%E2%80%A8b", 400),  # U+2028, a line separator
+        (form, b"value=%FF%FE", 400),  # not UTF-8
+        (form, b"a=1&a=2", 400),
+        (form, b"&".join(b"f%d=1" % i for i in range(30)), 400),
+    ):
+        with pytest.raises(FormProblem) as refused:
+            parse_form(content_type, body)
+        assert refused.value.status == status, body[:40]
+
+
+def snapshot(office: Office) -> list:
+    db = central_db(office.data)
+    return [
+        db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+        for table in ("decisions", "reviews_finished", "users", "web_sessions")
+    ]
+
+
+def test_every_form_refuses_hostile_input_with_a_clear_page_and_changes_nothing(office):
+    """Overlong fields, control characters, another school's code, a forged token and a
+    disabled account's cookie, on every form route: a 4xx page that says what happened."""
+    password = add_user(office, "hostile", "--role", "school", "--school", SCHOOL_B)
+    add_user(office, "gone", "--role", "school", "--school", SCHOOL_B)
+    client, gone = office.login("hostile"), office.login("gone")
+    csrf = csrf_of(client.get(f"/school/{SCHOOL_B}/review").text)
+    gone_csrf = csrf_of(gone.get(f"/school/{SCHOOL_B}/review").text)
+    assert central(office.data, "user", "disable", "gone").returncode == 0
+    student = sample.sample_rows(2, seed=99)[0][6]
+    forms = {
+        "/school/{code}": {"q": "2021"},
+        "/school/{code}/review/retake": {"student": student, "reason": "other"},
+        "/school/{code}/review/erratum": {"student": student, "field": "name", "value": "新名"},
+        "/school/{code}/review/finish": {},
+        "/school/{code}/review/reopen": {},
+        "/school/{code}/review/withdraw": {"decision": "1"},
+        "/password": {"old": password, "new": "new-password-1", "repeat": "new-password-1"},
+        "/logout": {},
+    }
+    before = snapshot(office)
+    attempts = 0
+    for route, fields in forms.items():
+        own, other = route.format(code=SCHOOL_B), route.format(code=SCHOOL_A)
+        hostile = [
+            (own, {**fields, "csrf": "forged"}, 403, "表单已过期"),
+            (own, {**fields, "csrf": csrf, "extra": "x" * 20_000}, 413, "太长"),
+            (own, {**fields, "csrf": csrf, "department": "x" * 1_001}, 413, "太长"),
+            (own, {**fields, "csrf": csrf, "department": "信息\x00学院"}, 400, "控制字符"),
+            (own, {**fields, "csrf": csrf, "department": "信息\x1b[2J"}, 400, "控制字符"),
+        ]
+        if own != other:
+            hostile.append((other, {**fields, "csrf": csrf}, 403, "无权访问"))
+        for url, data, status, words in hostile:
+            answer = client.post(url, data=data)
+            assert (answer.status_code, words in answer.text) == (status, True), (url, status)
+            assert 'class="err"' in answer.text
+            attempts += 1
+        ended = gone.post(own, data={**fields, "csrf": gone_csrf})
+        assert ended.status_code == 401 and "请重新登录" in ended.text, own
+    for kind, fields in (
+        ("retake", {"reason": "bogus"}),
+        ("erratum", {"field": "password_hash", "value": "x"}),
+        ("erratum", {"field": "name", "value": "x" * 101}),
+        ("erratum", {"field": "name", "value": "   "}),
+    ):
+        url = f"/school/{SCHOOL_B}/review/{kind}"
+        answer = client.post(url, data={"csrf": csrf, "student": student, **fields})
+        assert answer.status_code == 400 and "请" in answer.text and 'class="err"' in answer.text
+    assert client.post(f"/school/{SCHOOL_B}/review/bogus", data={"csrf": csrf}).status_code == 403
+    # The login form too: an overlong name, a control character, no token.
+    import httpx
+
+    fresh = httpx.Client(base_url=office.url)
+    login_token = csrf_of(fresh.get("/login").text)
+    for data, status in (
+        ({"name": "x" * 5_000, "password": "p", "csrf": login_token}, 413),
+        ({"name": "hostile\x00", "password": password, "csrf": login_token}, 400),
+        ({"name": "hostile", "password": password, "csrf": "forged"}, 403),
+    ):
+        answer = fresh.post("/login", data=data)
+        assert answer.status_code == status and 'class="err"' in answer.text
+        assert "office_session" not in answer.cookies
+    assert attempts >= 40
+    assert snapshot(office) == before
+    assert client.get(f"/school/{SCHOOL_B}").status_code == 200  # still signed in
