@@ -146,6 +146,8 @@ class SqliteDatabase:
             self._upgrade(upgrades)
 
     def _upgrade(self, upgrades: Sequence[str]) -> None:
+        if int(self.conn.execute("PRAGMA user_version").fetchone()[0]) == len(upgrades):
+            return  # up to date: no write lock taken
         with durable.transaction(self.conn) as conn:  # one writer: two processes wait
             done = int(conn.execute("PRAGMA user_version").fetchone()[0])
             if done > len(upgrades):
