@@ -196,6 +196,12 @@ def roster_pull(app: App, school_code: str, server: str | None, token: str | Non
             seconds=elapsed,
         )
     )
+    if result.expected is not None:
+        click.echo(app.words("roster.pull.expected", school=school_code, expected=result.expected))
+    else:
+        click.echo(app.words("roster.pull.expected_unknown", school=school_code))
+    if result.report.rows == 0:
+        click.echo(app.words("roster.pull.collection_codes", school=school_code))
 
 
 @roster.command("find")
@@ -381,6 +387,13 @@ def run(
             if not collection_codes:
                 fail(app.words("run.no_roster", school=school))
             click.echo(app.words("run.collection_codes", school=school))
+            plan = next(
+                (p for p in Roster(app.store).school_plans() if p.school_code == school), None
+            )
+            if plan is not None and plan.expected is not None:
+                click.echo(app.words("roster.pull.expected", school=school, expected=plan.expected))
+            else:
+                click.echo(app.words("run.expected_unknown", school=school))
         elif not scope_students(scopes, school, category, department):
             fail(
                 app.words(

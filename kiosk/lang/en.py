@@ -53,6 +53,9 @@ TEXTS: dict[str, str] = {
     "roster.pull.offline": "offline: {detail}; the kiosk keeps its current roster, try again later",
     "roster.pull.unstorable": "the office's roster cannot be stored ({detail}); nothing changed",
     "roster.pull.done": "roster {school} (version {version}): {imported} students ({new} new, {updated} updated, {unchanged} unchanged); kiosk number {kiosk}, next 拍摄序号 {seq}; {retakes} retake requests  [{seconds:.2f} s]",
+    "roster.pull.expected": "office schedule: {school} expects {expected} students",
+    "roster.pull.expected_unknown": "the office schedule gives no expected headcount for {school}",
+    "roster.pull.collection_codes": "the office has no roster for {school}: shoot it in collection-code mode (type the 院校代码 on the session chooser and confirm)",
     "roster.error.no_header": "{file}: no header row with 身份证号 and 姓名 in the first 20 rows; the first row reads: {first}",
     "problem.missing_value": "{column} is empty; fill it in",
     "problem.school_code_format": "院校代码 must be exactly 5 digits (the Ministry's school code)",
@@ -124,7 +127,7 @@ TEXTS: dict[str, str] = {
     "sync.mismatch.photos": "the receiver lacks or holds damaged photos of {missing} records (`central verify` on the receiver lists them)",
     # -- the crew screen (kiosk/display/crew.py)
     "crew.title": "Queue",
-    "crew.no_session": "No session: press {session} to open one",
+    "crew.no_session": "No session: press {session} or tap the screen to open one",
     "crew.session": "{school} {category} {department}",
     "crew.department": "Department",
     "crew.done": "done",
@@ -160,6 +163,9 @@ TEXTS: dict[str, str] = {
     "crew.time_left": "about {hours} h {minutes} min left",
     "crew.time_left_minutes": "about {minutes} min left",
     "crew.time_left_unknown": "time left: no rate yet",
+    "crew.time_left_no_headcount": "time left: expected headcount unknown",
+    "crew.total_codes": "Collection-code mode · {expected} expected by the office schedule",
+    "crew.total_codes_unknown": "Collection-code mode · expected headcount unknown (kiosk roster pull fetches it)",
     "crew.all_done": "everyone done",
     "crew.refusal": "Refused: {name} — {reasons}",
     "crew.refusal_error": "Refused: {name} — no crop possible ({error})",
@@ -176,6 +182,13 @@ TEXTS: dict[str, str] = {
         "No roster student has 院校代码 {school}. Shoot in collection-code mode "
         "(students scan their 学信网 图像采集码)?"
     ),
+    "crew.chooser_expected": "Office schedule: {expected} students expected",
+    "crew.chooser_expected_unknown": "Expected headcount unknown: the office's schedule gives none (kiosk roster pull fetches it)",
+    "crew.chooser_line_codes": "{label}  (collection codes · {expected} expected)",
+    "crew.chooser_line_codes_unknown": "{label}  (collection codes · headcount unknown)",
+    "crew.pad_delete": "Del",
+    "crew.pad_accept": "OK",
+    "crew.pad_back": "Back",
     "crew.chooser_code_keys": "{accept} confirm collection-code mode · {quit} back",
     "crew.chooser_keys": "↑↓ choose · {accept} accept · {quit} back · digits: type a 院校代码 · or tap a line",
     "crew.chooser.no_roster": "no roster in the database: import one (kiosk roster import) or type a 院校代码 for collection-code mode",
@@ -339,6 +352,7 @@ TEXTS: dict[str, str] = {
         "(kiosk roster import), or confirm collection-code mode with --collection-codes"
     ),
     "run.collection_codes": "院校代码 {school} has no roster: collection-code mode, students scan their 学信网 图像采集码",
+    "run.expected_unknown": "expected headcount of {school} unknown: progress counts only who was photographed (kiosk roster pull --school {school} fetches it from the office)",
     "run.empty_scope": "the roster of {school} has no '{category} {department}' students: check --category and --department (or choose on the crew screen)",
     "run.no_display": "no usable display: {problem}",
     # -- general

@@ -63,6 +63,9 @@ TEXTS: dict[str, str] = {
     "roster.pull.offline": "连不上办公室：{detail}；本机继续使用现有名单，请稍后再试",
     "roster.pull.unstorable": "办公室发来的名单无法保存（{detail}），没有做任何改动",
     "roster.pull.done": "名单 {school}（版本 {version}）：{imported} 名学生（新增 {new}，更新 {updated}，未变 {unchanged}）；本机编号 {kiosk}，下一个拍摄序号 {seq}；重拍要求 {retakes} 个  [{seconds:.2f} 秒]",
+    "roster.pull.expected": "办公室日程：{school} 预计 {expected} 人",
+    "roster.pull.expected_unknown": "办公室日程没有给出 {school} 的预计人数",
+    "roster.pull.collection_codes": "办公室没有 {school} 的名单：这所学校用采集码模式拍摄（在选择场次时输入院校代码并确认）",
     "roster.error.no_header": "{file}：前 20 行里没有含“身份证号”和“姓名”的表头行；第一行是：{first}",
     "problem.missing_value": "{column} 为空：请填写",
     "problem.school_code_format": "院校代码必须正好是 5 位数字（教育部院校代码）",
@@ -117,7 +120,7 @@ TEXTS: dict[str, str] = {
     "sync.mismatch.photos": "服务器缺少或损坏了 {missing} 条记录的照片（在服务器上运行 `central verify` 可列出）",
     # -- 工作人员屏幕 (kiosk/display/crew.py)
     "crew.title": "拍摄队列",
-    "crew.no_session": "未开场：按 {session} 开始拍摄",
+    "crew.no_session": "未开场：按 {session} 或轻触屏幕开始拍摄",
     "crew.session": "{school} {category} {department}",
     "crew.department": "院系",
     "crew.done": "已拍",
@@ -153,6 +156,9 @@ TEXTS: dict[str, str] = {
     "crew.time_left": "剩余约 {hours} 小时 {minutes} 分",
     "crew.time_left_minutes": "剩余约 {minutes} 分钟",
     "crew.time_left_unknown": "剩余时间：尚无速度",
+    "crew.time_left_no_headcount": "剩余时间：预计人数未知",
+    "crew.total_codes": "采集码模式 · 办公室日程预计 {expected} 人",
+    "crew.total_codes_unknown": "采集码模式 · 预计人数未知（kiosk roster pull 可从办公室取得）",
     "crew.all_done": "全部拍完",
     "crew.refusal": "未通过：{name} — {reasons}",
     "crew.refusal_error": "未通过：{name} — 无法裁切（{error}）",
@@ -168,6 +174,13 @@ TEXTS: dict[str, str] = {
     "crew.chooser_code": (
         "名单中没有院校代码 {school} 的学生。以采集码模式拍摄（学生扫学信网图像采集码）？"
     ),
+    "crew.chooser_expected": "办公室日程：预计 {expected} 人",
+    "crew.chooser_expected_unknown": "预计人数未知：办公室的日程没有给出（kiosk roster pull 可取得）",
+    "crew.chooser_line_codes": "{label} · 采集码 预计 {expected} 人",
+    "crew.chooser_line_codes_unknown": "{label} · 采集码 人数未知",
+    "crew.pad_delete": "删除",
+    "crew.pad_accept": "确认",
+    "crew.pad_back": "返回",
     "crew.chooser_code_keys": "{accept} 确认采集码模式 · {quit} 返回",
     "crew.chooser_keys": "↑↓ 选择 · {accept} 确认 · {quit} 返回 · 数字键 输入院校代码 · 也可直接点选",
     "crew.chooser.no_roster": "数据库里没有名单：先导入（kiosk roster import），或输入院校代码用采集码模式",
@@ -303,6 +316,7 @@ TEXTS: dict[str, str] = {
         "或确认用采集码模式拍摄（加 --collection-codes）"
     ),
     "run.collection_codes": "院校代码 {school} 没有名单：以采集码模式拍摄，学生扫学信网图像采集码",
+    "run.expected_unknown": "{school} 的预计人数未知：拍摄进度只计已拍人数（kiosk roster pull --school {school} 可从办公室取得）",
     "run.empty_scope": "名单里 {school} 没有“{category} {department}”的学生：检查 --category 和 --department（或在拍摄屏幕上选择）",
     "run.no_display": "没有可用的屏幕：{problem}",
     # -- 通用
