@@ -224,9 +224,9 @@ TEXTS: dict[str, str] = {
         "(students scan their 学信网 图像采集码)?"
     ),
     "crew.chooser_expected": "Office schedule: {expected} students expected",
-    "crew.chooser_expected_unknown": "Expected headcount unknown: the office's schedule gives none (kiosk roster pull fetches it)",
-    "crew.chooser_line_codes": "{label}  (collection codes · {expected} expected)",
-    "crew.chooser_line_codes_unknown": "{label}  (collection codes · headcount unknown)",
+    "crew.chooser_expected_unknown": "Headcount unknown (not pulled from the office, or not on its schedule)",
+    "crew.chooser_line_codes": "{label} · codes, {expected} expected",
+    "crew.chooser_line_codes_unknown": "{label} · codes, no count",
     "crew.pad_delete": "Del",
     "crew.pad_accept": "OK",
     "crew.pad_back": "Back",

@@ -216,7 +216,7 @@ TEXTS: dict[str, str] = {
         "名单中没有院校代码 {school} 的学生。以采集码模式拍摄（学生扫学信网图像采集码）？"
     ),
     "crew.chooser_expected": "办公室日程：预计 {expected} 人",
-    "crew.chooser_expected_unknown": "预计人数未知：办公室的日程没有给出（kiosk roster pull 可取得）",
+    "crew.chooser_expected_unknown": "预计人数未知（未从办公室取得，或日程中没有）",
     "crew.chooser_line_codes": "{label} · 采集码 预计 {expected} 人",
     "crew.chooser_line_codes_unknown": "{label} · 采集码 人数未知",
     "crew.pad_delete": "删除",
