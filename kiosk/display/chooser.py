@@ -62,12 +62,17 @@ def button_side(sizes: Sizes) -> int:
 
 
 def pad_width(size: tuple[int, int]) -> int:
-    """The buttons' column, at the right (0 on no step: every step has back)."""
+    """The buttons' column at the right, on every step (each step has back)."""
     sizes = Sizes.of(size)
     gap = sizes.margin
     return max(
         PAD_COLUMNS * button_side(sizes) + (PAD_COLUMNS - 1) * gap, round(size[0] * PAD_SHARE)
     )
+
+
+def pad_left(size: tuple[int, int]) -> int:
+    """Where the buttons' column starts; the list and the texts end a margin before."""
+    return size[0] - Sizes.of(size).margin - pad_width(size)
 
 
 def button_boxes(size: tuple[int, int], chooser: choosing.Chooser) -> list[tuple[str, Box]]:
@@ -77,7 +82,7 @@ def button_boxes(size: tuple[int, int], chooser: choosing.Chooser) -> list[tuple
     gap = sizes.margin
     side = button_side(sizes)
     width = pad_width(size)
-    left = size[0] - sizes.margin - width
+    left = pad_left(size)
     cell = (width - (PAD_COLUMNS - 1) * gap) // PAD_COLUMNS
     y = list_top(sizes)
     boxes: list[tuple[str, Box]] = []
@@ -111,7 +116,7 @@ def line_at(
     sizes = Sizes.of(size)
     row = row_height(sizes)
     top = list_top(sizes)
-    if y < top or x >= size[0] - sizes.margin - pad_width(size) - sizes.margin:
+    if y < top or x >= pad_left(size) - sizes.margin:
         return None
     count = len(choosing.options(chooser))
     per_page = rows_per_page(size, sizes)
@@ -136,7 +141,7 @@ def draw_chooser(
 ) -> None:
     w, h = surface.get_size()
     x = sizes.margin * 2
-    width = w - 2 * x - pad_width((w, h)) - sizes.margin
+    width = pad_left((w, h)) - 2 * sizes.margin - x  # clear of the buttons
     small = sizes.small
     step = round(small * 1.3)
 
