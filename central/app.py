@@ -233,7 +233,9 @@ def create_app(
         def answer() -> dict[str, Any]:
             assert campaign is not None
             students = campaign.roster(school)
-            if not students:
+            planned = campaign.planned(school)
+            if not students and planned is None:
+                # A scheduled school without a roster is a 采集码 school: 0 students.
                 raise Refusal(
                     404,
                     protocol.ERR_NOT_FOUND,
@@ -242,6 +244,7 @@ def create_app(
             return {
                 "school_code": school,
                 "school_name": campaign.school_name(school) or "",
+                "expected": None if planned is None else planned.expected,
                 "version": campaign.roster_version(school),
                 "kiosk": kiosk,
                 "kiosk_number": campaign.kiosk_number(kiosk),

@@ -55,6 +55,15 @@ class ScheduleError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedSchool:
+    """A school on the schedule. ``expected``: the headcount summed over its 类型
+    rows (None when the sheet gives none). A scheduled school without a roster
+    is shot in 采集码 mode; the kiosk counts against this headcount."""
+
+    expected: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class ScheduleEntry:
     """One row of the notice's 时间安排表: a school and one 类型."""
 

@@ -20,6 +20,7 @@ from central.campaign import (
     Decision,
     GroupProgress,
     KioskActivity,
+    PlannedSchool,
     Proposal,
     ReviewState,
     ScheduleEntry,
@@ -235,6 +236,17 @@ class SqlCampaign:
                 if row is not None:
                     return str(row[0])
         return None
+
+    def planned(self, school_code: str) -> PlannedSchool | None:
+        """The school as the schedule plans it (None: not on the schedule)."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT count(*), sum(expected) FROM schedule WHERE school_code = ?",
+                (school_code,),
+            ).fetchone()
+        if not row[0]:
+            return None
+        return PlannedSchool(None if row[1] is None else int(row[1]))
 
     def school_codes(self) -> list[str]:
         with self.db.read() as conn:

@@ -24,6 +24,7 @@ from central.campaign import (
     Decision,
     GroupProgress,
     KioskActivity,
+    PlannedSchool,
     Proposal,
     ReviewState,
     ScheduleEntry,
@@ -210,6 +211,8 @@ class CampaignStore(Protocol):
     def roster_version(self, school_code: str) -> str: ...
 
     def school_name(self, school_code: str) -> str | None: ...
+
+    def planned(self, school_code: str) -> PlannedSchool | None: ...
 
     def school_codes(self) -> list[str]: ...
 
