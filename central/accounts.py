@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from kiosk.lang import Said
+
 MAX_FAILURES = 5
+# A typed password: long enough not to be guessed inside the login limit's
+# windows, short enough that hashing it costs nothing unusual.
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 128
 FAILURE_WINDOW = dt.timedelta(minutes=15)
 SESSION_LIFETIME = dt.timedelta(hours=12)
 NAME_RE = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
@@ -34,6 +40,8 @@ class Account:
     name: str
     role: str  # office | school
     school_code: str = ""  # a school account's one school
+    # Set by `central user reset`: every page is the change-password page until it is.
+    must_change_password: bool = False
 
     def may_see(self, school_code: str) -> bool:
         """The office sees every school; a school account only its own."""
@@ -43,16 +51,44 @@ class Account:
 def check_account(name: str, role: str, school_code: str | None) -> Account:
     """An account from the command line's values, or ValueError saying what to fix."""
     if not NAME_RE.fullmatch(name):
-        raise ValueError(f"{name!r}: a user name is 2-64 letters, digits or . _ @ -")
+        raise ValueError(Said.of("account.bad_name", name=name))
     if role == "office":
         if school_code:
-            raise ValueError("an office account sees every school; leave out --school")
+            raise ValueError(Said.of("account.office_no_school"))
         return Account(name, "office")
     if role == "school":
         if not school_code or not SCHOOL_CODE_RE.fullmatch(school_code):
-            raise ValueError("a school account needs --school CODE (the 5-digit 院校代码)")
+            raise ValueError(Said.of("account.needs_school"))
         return Account(name, "school", school_code)
-    raise ValueError(f"role {role!r}: use office or school")
+    raise ValueError(Said.of("account.bad_role", role=role))
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSummary:
+    """What `central user list` shows of an account (never its hash)."""
+
+    name: str
+    role: str
+    school_code: str
+    disabled: bool
+    must_change_password: bool
+    created_at: str
+    last_login_at: str | None
+
+
+def password_problem(new: str, repeated: str, old: str) -> str | None:
+    """Why ``new`` cannot be the account's password (said to the user), or None."""
+    if new != repeated:
+        return "两次输入的新密码不一致，请重新输入。"
+    if len(new) < MIN_PASSWORD_LENGTH:
+        return f"新密码太短：至少 {MIN_PASSWORD_LENGTH} 个字符（可以用几个词或一句话）。"
+    if len(new) > MAX_PASSWORD_LENGTH:
+        return f"新密码太长：最多 {MAX_PASSWORD_LENGTH} 个字符。"
+    if any(ord(c) < 32 or ord(c) == 127 for c in new):
+        return "新密码不能包含控制字符（如换行、制表符）。"
+    if new == old:
+        return "新密码不能与原密码相同。"
+    return None
 
 
 def new_password() -> str:

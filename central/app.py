@@ -237,9 +237,9 @@ def create_app(
         def answer() -> dict[str, Any]:
             assert campaign is not None
             students = campaign.roster(school)
-            # A school in 采集码 mode has no roster, but its kiosks still pull its number
-            # and retake requests; a school the office does not know at all is a 404.
-            if not students and campaign.school_name(school) is None:
+            planned = campaign.planned(school)
+            if not students and planned is None:
+                # A scheduled school without a roster is a 采集码 school: 0 students.
                 raise Refusal(
                     404,
                     protocol.ERR_NOT_FOUND,
@@ -248,6 +248,7 @@ def create_app(
             return {
                 "school_code": school,
                 "school_name": campaign.school_name(school) or "",
+                "expected": None if planned is None else planned.expected,
                 "version": campaign.roster_version(school),
                 "kiosk": kiosk,
                 "kiosk_number": campaign.kiosk_number(kiosk),

@@ -56,6 +56,15 @@ class ScheduleError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedSchool:
+    """A school on the schedule. ``expected``: the headcount summed over its 类型
+    rows (None when the sheet gives none). A scheduled school without a roster
+    is shot in 采集码 mode; the kiosk counts against this headcount."""
+
+    expected: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class ScheduleEntry:
     """One row of the notice's 时间安排表: a school and one 类型."""
 
@@ -294,6 +303,9 @@ class Decision:
     user: str = ""
     at: str = ""
     id: int = 0
+    # Withdrawn by the school (or replaced by a newer correction): kept, not applied.
+    withdrawn_at: str | None = None
+    withdrawn_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,6 +392,7 @@ class ReviewState:
     decisions: list[Decision] = field(default_factory=list)
     finished_at: str | None = None
     finished_by: str = ""
+    withdrawn: list[Decision] = field(default_factory=list)  # newest first, for the history
 
 
 def group_progress(rows: Iterable[GroupProgress]) -> list[GroupProgress]:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -501,20 +501,129 @@ def user_add(name: str, role: str, school_code: str | None, where: Locations) ->
     try:
         account = accounts_module.check_account(name, role, school_code)
     except ValueError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        _fail(exc)
     password = accounts_module.new_password()
     storage = _open(where, create=True)
     try:
         storage.accounts.add_user(account, accounts_module.hash_password(password))
     except ValueError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        _fail(exc)
     finally:
         storage.close()
-    school = f" for school {account.school_code}" if account.school_code else ""
-    click.echo(f"{account.role} account {account.name}{school}; initial password (shown once):")
+    school = OFFICE_WORDS("account.for_school", school=account.school_code)
+    click.echo(
+        OFFICE_WORDS(
+            "account.added",
+            role=OFFICE_WORDS(f"account.role.{account.role}"),
+            name=account.name,
+            school=school if account.school_code else "",
+        )
+    )
     click.echo(password)
+
+
+@user.command("reset")
+@click.argument("name")
+@storage_options
+def user_reset(name: str, where: Locations) -> None:
+    """A new initial password (the last line of output); the old one and every session
+    of the account end, and the user must choose their own at the next login."""
+    from central import accounts as accounts_module
+
+    password = accounts_module.new_password()
+    storage = _open(where)
+    try:
+        found = storage.accounts.replace_password(
+            name, accounts_module.hash_password(password), must_change=True
+        )
+    finally:
+        storage.close()
+    if not found:
+        _fail(OFFICE_WORDS("account.unknown", name=name))
+    click.echo(OFFICE_WORDS("account.reset", name=name))
+    click.echo(password)
+
+
+@user.command("disable")
+@click.argument("name")
+@storage_options
+def user_disable(name: str, where: Locations) -> None:
+    """The account can no longer log in; its open sessions end at once."""
+    _set_disabled(name, True, where)
+
+
+@user.command("enable")
+@click.argument("name")
+@storage_options
+def user_enable(name: str, where: Locations) -> None:
+    """A disabled account may log in again (with its password)."""
+    _set_disabled(name, False, where)
+
+
+def _set_disabled(name: str, disabled: bool, where: Locations) -> None:
+    storage = _open(where)
+    try:
+        found = storage.accounts.set_disabled(name, disabled)
+    finally:
+        storage.close()
+    if not found:
+        _fail(OFFICE_WORDS("account.unknown", name=name))
+    click.echo(OFFICE_WORDS("account.disabled" if disabled else "account.enabled", name=name))
+
+
+@user.command("list")
+@storage_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def user_list(where: Locations, as_json: bool) -> None:
+    """Every account: name, role, school, disabled, last login (never a password hash).
+
+    --json: [{name, role, school, disabled, must_change_password, created_at,
+    last_login}], stamps in UTC.
+    """
+    from central.campaign import local_time
+    from kiosk.config import Config
+
+    storage = _open(where)
+    try:
+        users = storage.accounts.users()
+    finally:
+        storage.close()
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "name": u.name,
+                        "role": u.role,
+                        "school": u.school_code or None,
+                        "disabled": u.disabled,
+                        "must_change_password": u.must_change_password,
+                        "created_at": u.created_at,
+                        "last_login": u.last_login_at,
+                    }
+                    for u in users
+                ],
+                ensure_ascii=False,
+            )
+        )
+        return
+    if not users:
+        click.echo(OFFICE_WORDS("account.list.none"))
+        return
+    offset = Config().export.utc_offset_hours
+    click.echo(OFFICE_WORDS("account.list.header"))
+    for u in users:
+        state = OFFICE_WORDS("account.list.disabled" if u.disabled else "account.list.active")
+        if u.must_change_password:
+            state += "，" + OFFICE_WORDS("account.list.must_change")
+        last = local_time(u.last_login_at, offset) or OFFICE_WORDS("account.list.never")
+        role = OFFICE_WORDS(f"account.role.{u.role}")
+        click.echo(f"{u.name}\t{role}\t{u.school_code or '-'}\t{state}\t{last}")
+
+
+def _fail(problem: object) -> NoReturn:
+    click.echo(OFFICE_WORDS("cli.error", text=OFFICE_WORDS.text(problem)), err=True)
+    sys.exit(2)
 
 
 @main.command()

@@ -116,13 +116,20 @@ def retried(method: F) -> F:
 
 
 class SqliteDatabase:
-    """central.db: WAL, synchronous=FULL, foreign keys on; one writer at a time."""
+    """central.db: WAL, synchronous=FULL, foreign keys on; one writer at a time.
+
+    ``schema`` is the first version (``CREATE ... IF NOT EXISTS``, so a file
+    made by any earlier receiver opens); ``upgrades`` are the changes made
+    since, in SQL both databases read, applied once (in one transaction)
+    and counted in ``PRAGMA user_version`` (PostgreSQL runs the
+    same texts as its numbered migrations 2, 3, ...).
+    """
 
     transient: tuple[type[BaseException], ...] = ()
     integrity: tuple[type[BaseException], ...] = (sqlite3.IntegrityError,)
     failure: type[Exception] = sqlite3.Error
 
-    def __init__(self, path: Path, schema: str) -> None:
+    def __init__(self, path: Path, schema: str, upgrades: Sequence[str] = ()) -> None:
         make_dirs_durably(path.parent)
         self.url = f"sqlite:///{path}"
         self.path = path
@@ -136,6 +143,22 @@ class SqliteDatabase:
         self.conn.execute("PRAGMA foreign_keys=ON")
         with self.lock:
             self.conn.executescript(schema)
+            self._upgrade(upgrades)
+
+    def _upgrade(self, upgrades: Sequence[str]) -> None:
+        if int(self.conn.execute("PRAGMA user_version").fetchone()[0]) == len(upgrades):
+            return  # up to date: no write lock taken
+        with durable.transaction(self.conn) as conn:  # one writer: two processes wait
+            done = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if done > len(upgrades):
+                raise ValueError(
+                    f"{self.path} is at schema {done + 1}, newer than this software "
+                    f"({len(upgrades) + 1}); update the receiver"
+                )
+            for number in range(done, len(upgrades)):
+                for statement in _statements(upgrades[number]):
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {len(upgrades)}")
 
     def close(self) -> None:
         self.conn.close()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from central.accounts import Account
+from typing import Any
+
+from central.accounts import Account, AccountSummary
 from central.database import Database, retried
 from kiosk.durable import now
+from kiosk.lang import Said
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -52,17 +55,75 @@ class SqlAccounts:
                 (user.name, user.role, user.school_code, password_hash, now()),
             ).fetchone()
         if added is None:
-            raise ValueError(f"user {user.name!r} exists already")
+            raise ValueError(Said.of("account.exists", name=user.name))
 
     def user(self, name: str) -> tuple[Account, str] | None:
         with self.db.read() as conn:
             row = conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
         if row is None:
             return None
-        return Account(row["name"], row["role"], row["school_code"]), row["password_hash"]
+        return _account(row), row["password_hash"]
+
+    def disabled(self, name: str) -> bool:
+        with self.db.read() as conn:
+            row = conn.execute("SELECT disabled_at FROM users WHERE name = ?", (name,)).fetchone()
+        return row is not None and row["disabled_at"] is not None
+
+    def users(self) -> list[AccountSummary]:
+        with self.db.read() as conn:
+            rows = conn.execute("SELECT * FROM users ORDER BY role, school_code, name").fetchall()
+        return [
+            AccountSummary(
+                r["name"],
+                r["role"],
+                r["school_code"],
+                r["disabled_at"] is not None,
+                bool(r["must_change_password"]),
+                r["created_at"],
+                r["last_login_at"],
+            )
+            for r in rows
+        ]
 
     def set_password_hash(self, name: str, password_hash: str) -> None:
         self._write("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name))
+
+    @retried
+    def replace_password(
+        self, name: str, password_hash: str, *, must_change: bool, keep_session: str = ""
+    ) -> bool:
+        """A new password; every session of the account but ``keep_session`` ends with the
+        old one, and so does a lock from failed logins. False: no such account."""
+        with self.db.write() as conn:
+            found = conn.execute(
+                "UPDATE users SET password_hash = ?, must_change_password = ? WHERE name = ? "
+                "RETURNING name",
+                (password_hash, 1 if must_change else 0, name),
+            ).fetchone()
+            if found is None:
+                return False
+            conn.execute(
+                "DELETE FROM web_sessions WHERE name = ? AND token_sha256 != ?",
+                (name, keep_session),
+            )
+            conn.execute("DELETE FROM login_failures WHERE name = ?", (name,))
+        return True
+
+    @retried
+    def set_disabled(self, name: str, disabled: bool) -> bool:
+        """Disabling ends the account's sessions at once. False: no such account."""
+        with self.db.write() as conn:
+            found = conn.execute(
+                "UPDATE users SET disabled_at = CASE WHEN ? THEN coalesce(disabled_at, ?) END "
+                "WHERE name = ? RETURNING name",
+                (disabled, now(), name),
+            ).fetchone()
+            if found is not None and disabled:
+                conn.execute("DELETE FROM web_sessions WHERE name = ?", (name,))
+        return found is not None
+
+    def record_login(self, name: str, at: str) -> None:
+        self._write("UPDATE users SET last_login_at = ? WHERE name = ?", (at, name))
 
     def add_session(self, token_sha256: str, name: str, csrf: str, expires_at: str) -> None:
         self._write(
@@ -73,13 +134,14 @@ class SqlAccounts:
     def session(self, token_sha256: str, at: str) -> tuple[Account, str] | None:
         with self.db.read() as conn:
             row = conn.execute(
-                "SELECT u.name, u.role, u.school_code, s.csrf FROM web_sessions s "
-                "JOIN users u ON u.name = s.name WHERE s.token_sha256 = ? AND s.expires_at > ?",
+                "SELECT u.name, u.role, u.school_code, u.must_change_password, s.csrf "
+                "FROM web_sessions s JOIN users u ON u.name = s.name "
+                "WHERE s.token_sha256 = ? AND s.expires_at > ? AND u.disabled_at IS NULL",
                 (token_sha256, at),
             ).fetchone()
         if row is None:
             return None
-        return Account(row["name"], row["role"], row["school_code"]), row["csrf"]
+        return _account(row), row["csrf"]
 
     def end_session(self, token_sha256: str) -> None:
         self._write("DELETE FROM web_sessions WHERE token_sha256 = ?", (token_sha256,))
@@ -93,3 +155,7 @@ class SqlAccounts:
                 "SELECT count(*) FROM login_failures WHERE name = ? AND at > ?", (name, since)
             ).fetchone()
         return int(row[0])
+
+
+def _account(row: Any) -> Account:
+    return Account(row["name"], row["role"], row["school_code"], bool(row["must_change_password"]))

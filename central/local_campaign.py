@@ -20,6 +20,7 @@ from central.campaign import (
     Decision,
     GroupProgress,
     KioskActivity,
+    PlannedSchool,
     Proposal,
     ReviewState,
     ScheduleEntry,
@@ -140,8 +141,13 @@ CREATE TABLE IF NOT EXISTS progress_mark (
     last_record   INTEGER NOT NULL    -- records.id folded in so far
 );
 CREATE INDEX IF NOT EXISTS records_kiosk_taken ON records(kiosk_id, taken_at);
--- Each record's 拍摄序号 as the package prints it (kiosk/shot_number.py), folded in
--- by catch_up; collides marks a number records from two kiosks of one school share.
+"""
+
+# Upgrade 3 (central/backends.py UPGRADES): each record's 拍摄序号 as the package
+# prints it (kiosk/shot_number.py), folded in by catch_up; collides marks a number
+# records from two kiosks of one school share. 采集码 students (no ID number) are
+# found by their code.
+SEQ_UPGRADE = """
 CREATE TABLE IF NOT EXISTS seq_holders (
     record_id     INTEGER PRIMARY KEY,     -- records.id
     school_code   TEXT NOT NULL,
@@ -154,9 +160,6 @@ CREATE INDEX IF NOT EXISTS seq_holders_collides ON seq_holders(school_code) WHER
 -- 采集码 students (no ID number) are found by their code.
 CREATE INDEX IF NOT EXISTS records_collection_code ON records(collection_code);
 """
-
-# The campaign tables added after the first release (PostgreSQL's migration 2).
-SCHEMA_2 = SCHEMA[SCHEMA.index("-- Each record's 拍摄序号") :]
 
 _ROSTER_UPSERT = f"""
 INSERT INTO roster ({", ".join(UPSERTED)}, source_file, source_row, imported_at, updated_at)
@@ -261,6 +264,17 @@ class SqlCampaign:
                 if row is not None:
                     return str(row[0])
         return None
+
+    def planned(self, school_code: str) -> PlannedSchool | None:
+        """The school as the schedule plans it (None: not on the schedule)."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT count(*), sum(expected) FROM schedule WHERE school_code = ?",
+                (school_code,),
+            ).fetchone()
+        if not row[0]:
+            return None
+        return PlannedSchool(None if row[1] is None else int(row[1]))
 
     def school_codes(self) -> list[str]:
         with self.db.read() as conn:
@@ -695,13 +709,20 @@ class SqlCampaign:
     @retried
     def decide(self, decision: Decision) -> int:
         with self.db.write() as conn:
-            if decision.kind == "erratum":
-                # A second correction of the same field replaces the first.
-                conn.execute(
-                    "UPDATE decisions SET withdrawn_at = ? WHERE school_code = ? AND id_number = ? "
-                    "AND kind = 'erratum' AND field = ? AND withdrawn_at IS NULL",
-                    (now(), decision.school_code, decision.id_number, decision.field),
-                )
+            # A second correction of the same field, or a second retake request (another
+            # reason), replaces the first: one live mark of each to show and withdraw.
+            conn.execute(
+                "UPDATE decisions SET withdrawn_at = ?, withdrawn_by = ? WHERE school_code = ? "
+                "AND id_number = ? AND kind = ? AND field = ? AND withdrawn_at IS NULL",
+                (
+                    now(),
+                    decision.user,
+                    decision.school_code,
+                    decision.id_number,
+                    decision.kind,
+                    decision.field,
+                ),
+            )
             cursor = conn.execute(
                 "INSERT INTO decisions (school_code, id_number, kind, reason, field, old_value, "
                 'new_value, "user", at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
@@ -733,20 +754,47 @@ class SqlCampaign:
                 (school_code, user, now()),
             )
 
+    @retried
+    def withdraw(self, school_code: str, decision_id: int, user: str) -> str:
+        """Take back one of the school's live decisions: ``withdrawn``, or ``finished``
+        (the review is marked finished: reopen it first), or ``unknown`` (no such live
+        decision of this school). The row stays, with who withdrew it and when."""
+        with self.db.write() as conn:
+            if conn.execute(
+                "SELECT 1 FROM reviews_finished WHERE school_code = ?", (school_code,)
+            ).fetchone():
+                return "finished"
+            found = conn.execute(
+                "UPDATE decisions SET withdrawn_at = ?, withdrawn_by = ? WHERE id = ? "
+                "AND school_code = ? AND withdrawn_at IS NULL RETURNING id",
+                (now(), user, decision_id, school_code),
+            ).fetchone()
+        return "withdrawn" if found else "unknown"
+
+    @retried
+    def reopen_review(self, school_code: str) -> None:
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM reviews_finished WHERE school_code = ?", (school_code,))
+
     def review(self, school_code: str) -> ReviewState:
         with self.db.read() as conn:
             rows = conn.execute(
-                "SELECT * FROM decisions WHERE school_code = ? AND withdrawn_at IS NULL ORDER BY id",
-                (school_code,),
+                "SELECT * FROM decisions WHERE school_code = ? ORDER BY id", (school_code,)
             ).fetchall()
             done = conn.execute(
                 'SELECT "user", at FROM reviews_finished WHERE school_code = ?', (school_code,)
             ).fetchone()
+        decisions = [_decision(r) for r in rows]
         return ReviewState(
             school_code,
-            [_decision(r) for r in rows],
+            [d for d in decisions if d.withdrawn_at is None],
             done["at"] if done else None,
             done["user"] if done else "",
+            sorted(
+                (d for d in decisions if d.withdrawn_at is not None),
+                key=lambda d: (d.withdrawn_at or "", d.id),
+                reverse=True,
+            ),
         )
 
     # -- the export's records ----------------------------------------------------------

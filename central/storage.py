@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from central.accounts import Account
+from central.accounts import Account, AccountSummary
 from central.campaign import (
     Decision,
     GroupProgress,
     KioskActivity,
+    PlannedSchool,
     Proposal,
     ReviewState,
     ScheduleEntry,
@@ -212,6 +213,8 @@ class CampaignStore(Protocol):
 
     def school_name(self, school_code: str) -> str | None: ...
 
+    def planned(self, school_code: str) -> PlannedSchool | None: ...
+
     def school_codes(self) -> list[str]: ...
 
     def kiosk_number(self, kiosk_id: str) -> int: ...
@@ -248,6 +251,12 @@ class CampaignStore(Protocol):
 
     def finish_review(self, school_code: str, user: str) -> None: ...
 
+    def withdraw(self, school_code: str, decision_id: int, user: str) -> str:
+        """``withdrawn``, ``finished`` (reopen the review first) or ``unknown``."""
+        ...
+
+    def reopen_review(self, school_code: str) -> None: ...
+
     def review(self, school_code: str) -> ReviewState: ...
 
     def export_rows(
@@ -266,7 +275,23 @@ class AccountStore(Protocol):
         """The account and its password hash."""
         ...
 
+    def disabled(self, name: str) -> bool: ...
+
+    def users(self) -> list[AccountSummary]: ...
+
     def set_password_hash(self, name: str, password_hash: str) -> None: ...
+
+    def replace_password(
+        self, name: str, password_hash: str, *, must_change: bool, keep_session: str = ""
+    ) -> bool:
+        """False: no such account."""
+        ...
+
+    def set_disabled(self, name: str, disabled: bool) -> bool:
+        """False: no such account."""
+        ...
+
+    def record_login(self, name: str, at: str) -> None: ...
 
     def add_session(self, token_sha256: str, name: str, csrf: str, expires_at: str) -> None: ...
 

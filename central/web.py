@@ -17,6 +17,7 @@ import re
 import shutil
 import tempfile
 import threading
+import urllib.parse
 import zipfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -31,6 +32,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from central import accounts as acc
+from central import forms
 from central.campaign import (
     CORRECTABLE,
     CREW_RATE_PER_HOUR,
@@ -54,6 +56,7 @@ LOGIN_COOKIE = "office_login"  # CSRF token of the login form (double submit)
 THUMB_SIZE = (120, 160)
 PAGE_SIZE = 60
 MAX_QUERY = 300  # a 采集码 may be a whole chsi.com.cn URL
+MAX_CORRECTION_CHARS = 100  # the longest value a roster column holds (a major's name)
 
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
@@ -104,22 +107,53 @@ def web_routes(
         return await run_in_threadpool(accounts.session, acc.token_digest(token), acc.iso(clock()))
 
     async def form_with_csrf(request: Request, expected: str) -> dict[str, str]:
-        form = await request.form()
+        """The posted fields (central/forms.py says what is refused), if the token matches."""
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > forms.MAX_FORM_BYTES:
+                raise forms.TOO_LARGE  # read no further
+        form = forms.parse_form(request.headers.get("content-type", ""), bytes(body))
         sent = form.get("csrf")
-        if not isinstance(sent, str) or not expected or not acc.same_token(sent, expected):
+        if sent is None or not expected or not acc.same_token(sent, expected):
             raise Denied("csrf")
-        return {k: v for k, v in form.items() if isinstance(v, str)}
+        return form
 
     def guarded(
         handler: Callable[[Request, acc.Account, str], Awaitable[Response]],
+        *,
+        before_new_password: bool = False,
     ) -> Callable[[Request], Awaitable[Response]]:
+        """Signed in, or to the login page; an account whose password was reset sees only
+        the change-password page (and may sign out) until it has chosen its own."""
+
         async def endpoint(request: Request) -> Response:
             who = await signed_in(request)
             if who is None:
+                if request.method == "POST":  # a form from an ended session: say so, save nothing
+                    return page(
+                        "error.html",
+                        401,
+                        account=None,
+                        message="您已退出登录（或登录已过期、账号已停用），刚才的操作没有保存。"
+                        "请重新登录后再试。",
+                        back="/login",
+                    )
                 return RedirectResponse("/login", status_code=303, headers=_HEADERS)
             account, csrf = who
+            if account.must_change_password and not before_new_password:
+                return RedirectResponse("/password", status_code=303, headers=_HEADERS)
             try:
                 return await handler(request, account, csrf)
+            except forms.FormProblem as exc:
+                return page(
+                    "error.html",
+                    exc.status,
+                    account=account,
+                    csrf=csrf,
+                    message=exc.message,
+                    back=_same_site_referer(request),
+                )
             except Denied as exc:
                 return page(
                     "error.html",
@@ -157,10 +191,15 @@ def web_routes(
             form = await form_with_csrf(request, request.cookies.get(LOGIN_COOKIE, ""))
         except Denied:
             return await login_form(request, "页面已过期，请重新登录。", 403)
+        except forms.FormProblem as exc:
+            return await login_form(request, exc.message, exc.status)
         name, password = form.get("name", "").strip(), form.get("password", "")
         at = clock()
 
         def check() -> tuple[str, acc.Account | None]:
+            if not acc.NAME_RE.fullmatch(name) or len(password) > acc.MAX_PASSWORD_LENGTH:
+                acc.verify_password(None, password[: acc.MAX_PASSWORD_LENGTH])  # same time
+                return "wrong", None  # no such account can exist: nothing to count or lock
             since = acc.iso(at - acc.FAILURE_WINDOW)
             if accounts.failures_since(name, since) >= acc.MAX_FAILURES:
                 return "locked", None
@@ -168,14 +207,21 @@ def web_routes(
             if not acc.verify_password(found[1] if found else None, password) or not found:
                 accounts.record_failure(name, acc.iso(at))
                 return "wrong", None
+            if accounts.disabled(name):  # said only to whoever knows the password
+                return "disabled", None
             if acc.needs_rehash(found[1]):
                 accounts.set_password_hash(name, acc.hash_password(password))
+            accounts.record_login(name, acc.iso(at))
             return "ok", found[0]
 
         outcome, account = await run_in_threadpool(check)
         if outcome == "locked":
             minutes = int(acc.FAILURE_WINDOW.total_seconds() // 60)
             return await login_form(request, f"登录失败次数过多，请 {minutes} 分钟后再试。", 429)
+        if outcome == "disabled":
+            return await login_form(
+                request, "此账号已停用，无法登录。如需继续使用，请联系省教育厅重新启用。", 403
+            )
         if account is None:
             return await login_form(request, "用户名或密码错误。", 401)
         token, csrf = acc.new_token(), acc.new_token()
@@ -186,7 +232,7 @@ def web_routes(
             csrf,
             acc.iso(at + acc.SESSION_LIFETIME),
         )
-        target = "/office" if account.role == "office" else f"/school/{account.school_code}"
+        target = "/password" if account.must_change_password else _home(account)
         response = RedirectResponse(target, status_code=303, headers=_HEADERS)
         response.set_cookie(
             SESSION_COOKIE,
@@ -208,8 +254,60 @@ def web_routes(
         return response
 
     async def home(request: Request, account: acc.Account, csrf: str) -> Response:
-        target = "/office" if account.role == "office" else f"/school/{account.school_code}"
-        return RedirectResponse(target, status_code=303, headers=_HEADERS)
+        return RedirectResponse(_home(account), status_code=303, headers=_HEADERS)
+
+    # -- the account's own password ----------------------------------------------------
+
+    def password_page(
+        account: acc.Account, csrf: str, message: str = "", status: int = 200, done: bool = False
+    ) -> HTMLResponse:
+        return page(
+            "password.html",
+            status,
+            account=account,
+            csrf=csrf,
+            message=message,
+            done=done,
+            home=_home(account),
+            min_length=acc.MIN_PASSWORD_LENGTH,
+            max_length=acc.MAX_PASSWORD_LENGTH,
+        )
+
+    async def password_get(request: Request, account: acc.Account, csrf: str) -> Response:
+        return password_page(account, csrf, done=request.query_params.get("done") == "1")
+
+    async def password_post(request: Request, account: acc.Account, csrf: str) -> Response:
+        form = await form_with_csrf(request, csrf)
+        old, new, repeated = form.get("old", ""), form.get("new", ""), form.get("repeat", "")
+        session = acc.token_digest(request.cookies.get(SESSION_COOKIE, ""))
+        at = clock()
+
+        def change() -> tuple[int, str]:
+            # A wrong old password counts against the login limit: a left-open
+            # session is no way round it.
+            if accounts.failures_since(account.name, acc.iso(at - acc.FAILURE_WINDOW)) >= (
+                acc.MAX_FAILURES
+            ):
+                minutes = int(acc.FAILURE_WINDOW.total_seconds() // 60)
+                return 429, f"原密码输错次数过多，请 {minutes} 分钟后再试。"
+            found = accounts.user(account.name)
+            if len(old) > acc.MAX_PASSWORD_LENGTH or not acc.verify_password(
+                found[1] if found else None, old
+            ):
+                accounts.record_failure(account.name, acc.iso(at))
+                return 400, "原密码不正确，请重新输入（重置后的密码见省教育厅给您的纸条）。"
+            problem = acc.password_problem(new, repeated, old)
+            if problem:
+                return 400, problem
+            accounts.replace_password(
+                account.name, acc.hash_password(new), must_change=False, keep_session=session
+            )
+            return 303, ""
+
+        status, message = await run_in_threadpool(change)
+        if status != 303:
+            return password_page(account, csrf, message, status)
+        return RedirectResponse("/password?done=1", status_code=303, headers=_HEADERS)
 
     # -- pages -----------------------------------------------------------------------
 
@@ -281,7 +379,14 @@ def web_routes(
                 code, department=chosen, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
             )
             state = campaign.review(code)
+            # Each student's live marks, to withdraw: the retake, and one per corrected field.
+            marks: dict[str, dict[str, int]] = {}
+            for d in state.decisions:
+                marks.setdefault(d.id_number, {})[d.field if d.kind == "erratum" else "retake"] = (
+                    d.id
+                )
             return {
+                "marks": marks,
                 "groups": groups,
                 "department": chosen,
                 "students": students,
@@ -308,7 +413,9 @@ def web_routes(
         form = await form_with_csrf(request, csrf)
         id_number = form.get("student", "")
         kind = request.path_params["kind"]
-        back = f"/school/{code}/review?department={form.get('department', '')}"
+        if kind not in ("retake", "erratum"):
+            raise Denied("kind")
+        back = _review_url(code, form.get("department", ""))
 
         def store() -> str:
             if campaign.student_school(id_number) != code:
@@ -316,15 +423,21 @@ def web_routes(
             if kind == "retake":
                 reason = form.get("reason", "")
                 if reason not in RETAKE_REASONS:
-                    return "请选择重拍原因"
+                    raise forms.FormProblem(
+                        400, "请选择重拍原因（闭眼、表情不自然、非本人或其他）。"
+                    )
                 campaign.decide(
                     Decision(code, id_number, "retake", reason=reason, user=account.name)
                 )
                 return "已标记重拍"
             field, value = form.get("field", ""), form.get("value", "").strip()
-            if field not in CORRECTABLE or not value or len(value) > 100:
-                return "请选择要更正的项目并填写正确的值"
-            search = key_code(id_number) or id_number
+            if field not in CORRECTABLE:
+                raise forms.FormProblem(400, "请选择要更正的项目（姓名、性别、学号等）。")
+            if not value or len(value) > MAX_CORRECTION_CHARS:
+                raise forms.FormProblem(
+                    400, f"请填写正确的值（1 到 {MAX_CORRECTION_CHARS} 个字），更正没有保存。"
+                )
+            search = key_code(id_number) or id_number  # a 采集码 student is found by code
             current = {s.key: s for s in campaign.students(code, query=search, limit=5)[0]}
             old = getattr(current[id_number], field) if id_number in current else ""
             campaign.decide(
@@ -341,7 +454,51 @@ def web_routes(
             return "已记录信息更正"
 
         message = await run_in_threadpool(store)
-        return RedirectResponse(f"{back}&done={message}", status_code=303, headers=_HEADERS)
+        return RedirectResponse(_with_message(back, message), status_code=303, headers=_HEADERS)
+
+    async def withdraw(request: Request, account: acc.Account, csrf: str) -> Response:
+        """Take back a 重拍 or 信息有误 mark: not once the review is marked finished (the
+        office may already be delivering on it) unless the registrar reopens it."""
+        code = school_access(request, account)
+        form = await form_with_csrf(request, csrf)
+        back = _review_url(code, form.get("department", ""))
+        number = form.get("decision", "")
+        if not number.isascii() or not number.isdigit() or len(number) > 18:
+            outcome = "unknown"
+        else:
+            outcome = await run_in_threadpool(campaign.withdraw, code, int(number), account.name)
+        if outcome == "finished":
+            return page(
+                "error.html",
+                409,
+                account=account,
+                csrf=csrf,
+                message="本校审核已标记完成，不能撤销标记。如需撤销，请先在审核页点击"
+                "“重新打开审核”，撤销后再点“全部审核完成”。",
+                back=back,
+            )
+        if outcome == "unknown":
+            return page(
+                "error.html",
+                404,
+                account=account,
+                csrf=csrf,
+                message="没有找到这项标记：它可能已被撤销或被新的更正替换。请返回审核页刷新后再看。",
+                back=back,
+            )
+        return RedirectResponse(
+            _with_message(back, "已撤销标记"), status_code=303, headers=_HEADERS
+        )
+
+    async def reopen(request: Request, account: acc.Account, csrf: str) -> Response:
+        code = school_access(request, account)
+        await form_with_csrf(request, csrf)
+        await run_in_threadpool(campaign.reopen_review, code)
+        return RedirectResponse(
+            _with_message(_review_url(code, ""), "审核已重新打开，可以撤销或修改标记"),
+            status_code=303,
+            headers=_HEADERS,
+        )
 
     async def finish(request: Request, account: acc.Account, csrf: str) -> Response:
         code = school_access(request, account)
@@ -404,15 +561,39 @@ def web_routes(
         Route("/", guarded(home), methods=["GET"]),
         Route("/login", login_get, methods=["GET"]),
         Route("/login", login_post, methods=["POST"]),
-        Route("/logout", guarded(logout), methods=["POST"]),
+        Route("/logout", guarded(logout, before_new_password=True), methods=["POST"]),
+        Route("/password", guarded(password_get, before_new_password=True), methods=["GET"]),
+        Route("/password", guarded(password_post, before_new_password=True), methods=["POST"]),
         Route("/office", guarded(office), methods=["GET"]),
         Route("/school/{code}", guarded(school), methods=["GET", "POST"]),
         Route("/school/{code}/review", guarded(review), methods=["GET"]),
         Route("/school/{code}/review/finish", guarded(finish), methods=["POST"]),
+        Route("/school/{code}/review/reopen", guarded(reopen), methods=["POST"]),
+        Route("/school/{code}/review/withdraw", guarded(withdraw), methods=["POST"]),
         Route("/school/{code}/review/{kind:str}", guarded(decide), methods=["POST"]),
         Route("/school/{code}/package.zip", guarded(package), methods=["GET"]),
         Route("/photos/{record}.jpg", guarded(photo), methods=["GET"]),
     ]
+
+
+def _home(account: acc.Account) -> str:
+    return "/office" if account.role == "office" else f"/school/{account.school_code}"
+
+
+def _same_site_referer(request: Request) -> str | None:
+    """The page the form was on (to go back to), if it is one of ours."""
+    referer = urllib.parse.urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/"):
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
+def _review_url(code: str, department: str) -> str:
+    return f"/school/{code}/review?" + urllib.parse.urlencode({"department": department[:100]})
+
+
+def _with_message(url: str, message: str) -> str:
+    return f"{url}&" + urllib.parse.urlencode({"done": message})
 
 
 def _thumbnail(photos: PhotoStore, folder: Path, sha256: str) -> bytes:

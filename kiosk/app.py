@@ -295,15 +295,27 @@ class StationApp:
             self._tap(pygame, event, now)
 
     def _tap(self, pygame: Any, event: Any, now: float) -> None:
-        """A tap on the session chooser (touch screen, or a mouse on a desk)."""
-        chooser = self.state.chooser
-        if chooser is None or not self.screen.chooser_on_main():
+        """A tap on the session chooser (touch screen, or a mouse on a desk); on a
+        closed station's screen, a tap opens the chooser (a crew without keys)."""
+        if not self.screen.chooser_on_main():
             return
-        from kiosk.display.chooser import line_at
+        chooser = self.state.chooser
+        if chooser is None:
+            if self.state.phase is st.Phase.CLOSED:
+                self._apply(st.Pressed(st.OPEN, now=now))
+            return
+        from kiosk.display.chooser import button_at, line_at
 
         size = self.screen.surface.get_size()
-        y = event.y * size[1] if event.type == pygame.FINGERDOWN else event.pos[1]
-        index = line_at(size, chooser, y)
+        if event.type == pygame.FINGERDOWN:
+            x, y = event.x * size[0], event.y * size[1]
+        else:
+            x, y = event.pos
+        button = button_at(size, chooser, x, y)
+        if button is not None:
+            self._apply(st.Pressed(button, now=now))
+            return
+        index = line_at(size, chooser, y, x)
         if index is not None:
             self._apply(st.Touched(index, now=now))
 

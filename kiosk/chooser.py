@@ -9,8 +9,14 @@ decided here without I/O; the records thread reads the counts
 (kiosk/display/chooser.py), and the station opens the session chosen.
 
 A school with no roster rows is refused, except in 采集码 mode: the crew types
-the school's 院校代码 and confirms that students will scan their 学信网
-图像采集码 instead of a roster card.
+the school's 院校代码 (or picks a school the office's schedule lists, see
+:class:`SchoolPlan`) and confirms that students will scan their 学信网
+图像采集码 instead of a roster card; the schedule's expected headcount is
+shown when the kiosk knows it.
+
+A crew with a touchscreen and no keyboard uses on-screen buttons
+(:data:`PAD`: digits, delete, accept, back); :func:`press` decides what each
+does, the same rules the keys follow.
 """
 
 from __future__ import annotations
@@ -26,6 +32,10 @@ Level = Literal["school", "category", "department", "code"]
 SCHOOL_CODE_DIGITS = 5
 ALL = ""  # the option "全部" (every 院系 / every 类型)
 
+# The touch buttons: digits, then delete / accept / back (the keys' meanings).
+DELETE, ACCEPT, BACK = "delete", "accept", "back"
+PAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", DELETE, "0", ACCEPT)
+
 
 @dataclass(frozen=True)
 class ScopeCount:
@@ -39,12 +49,24 @@ class ScopeCount:
 
 
 @dataclass(frozen=True)
+class SchoolPlan:
+    """What the office's schedule says of a school (``kiosk roster pull``):
+    its name and expected headcount (None: the schedule gives none)."""
+
+    school_code: str
+    school_name: str
+    expected: int | None
+
+
+@dataclass(frozen=True)
 class Option:
-    """One line of the chooser: the value it picks, its label and its students."""
+    """One line of the chooser: the value it picks, its label and its students.
+    ``collection``: a scheduled school without roster rows (采集码 mode)."""
 
     value: str
     label: str
     students: int
+    collection: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +89,11 @@ class Chooser:
     category: str = ALL
     typed: str = ""  # digits of a 院校代码 being typed at the school level
     refused: str = ""  # why the last pick was refused (a catalogue key), shown once
+    plans: tuple[SchoolPlan, ...] = ()  # the schools the office's schedule names
+
+
+def plan_of(chooser: Chooser, school_code: str) -> SchoolPlan | None:
+    return next((p for p in chooser.plans if p.school_code == school_code), None)
 
 
 def _sum(scopes: Sequence[ScopeCount]) -> int:
@@ -80,14 +107,21 @@ def options(chooser: Chooser) -> list[Option]:
         schools: dict[str, list[ScopeCount]] = {}
         for s in scopes:
             schools.setdefault(s.school_code, []).append(s)
-        return [
+        listed = [
             Option(
                 code,
                 f"{code} {next((s.school_name for s in rows if s.school_name), '')}".strip(),
                 _sum(rows),
             )
-            for code, rows in sorted(schools.items())
+            for code, rows in schools.items()
         ]
+        # Scheduled schools the roster lacks: 采集码 schools, confirmed on picking.
+        listed += [
+            Option(p.school_code, f"{p.school_code} {p.school_name}".strip(), 0, collection=True)
+            for p in chooser.plans
+            if p.school_code not in schools
+        ]
+        return sorted(listed, key=lambda o: o.value)
     mine = [s for s in scopes if s.school_code == chooser.school]
     if chooser.level == "category":
         categories = sorted({s.category for s in mine}, key=category_rank)
@@ -142,6 +176,8 @@ def pick(chooser: Chooser, index: int | None = None) -> Chooser | Choice:
     if not 0 <= at < len(lines):
         return chooser
     option = lines[at]
+    if option.collection:
+        return dataclasses.replace(chooser, level="code", school=option.value, cursor=0, typed="")
     if option.students == 0:
         return dataclasses.replace(chooser, refused="chooser.empty")
     if chooser.level == "school":
@@ -149,6 +185,40 @@ def pick(chooser: Chooser, index: int | None = None) -> Chooser | Choice:
     if chooser.level == "category":
         return _descend(dataclasses.replace(chooser, category=option.value), "department")
     return Choice(chooser.school, chooser.category, option.value)
+
+
+def delete_digit(chooser: Chooser) -> Chooser:
+    """The last typed digit of the 院校代码 off (the touch pad's delete)."""
+    return dataclasses.replace(chooser, typed=chooser.typed[:-1], refused="")
+
+
+def buttons(chooser: Chooser) -> tuple[str, ...]:
+    """The touch buttons of this step: the digit pad where a 院校代码 is typed,
+    accept where the crew confirms, back everywhere (a tap on a line picks it)."""
+    if chooser.level == "school":
+        return (*PAD, BACK)
+    if chooser.level == "code":
+        return (ACCEPT, BACK)
+    return (BACK,)
+
+
+def press(chooser: Chooser, button: str) -> Chooser | Choice | None:
+    """A touch button, with the meaning of the matching key."""
+    if button not in buttons(chooser):
+        return chooser
+    if button.isdigit():
+        return type_digit(chooser, button)
+    if button == DELETE:
+        return delete_digit(chooser)
+    if button == ACCEPT:
+        return pick(chooser)
+    return back(chooser)
+
+
+def expected_students(chooser: Chooser) -> int | None:
+    """The schedule's headcount of the school being confirmed (None: not known)."""
+    plan = plan_of(chooser, chooser.school)
+    return None if plan is None else plan.expected
 
 
 def _descend(chooser: Chooser, level: Level) -> Chooser | Choice:

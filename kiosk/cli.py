@@ -22,7 +22,7 @@ from kiosk import config as config_module
 from kiosk import geometry as geometry_module
 from kiosk import roster_cli
 from kiosk.config import Config, ConfigError
-from kiosk.lang import Words
+from kiosk.lang import Said, Words
 from kiosk.store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ def roster_pull(app: App, school_code: str, server: str | None, token: str | Non
     try:
         answer = client.roster(school_code)
     except SetupProblem as exc:
-        fail(str(exc))
+        fail(app.words.text(exc))
     except Refused as exc:
         fail(app.words("roster.pull.refused", detail=exc))
     except Offline as exc:
@@ -196,6 +196,12 @@ def roster_pull(app: App, school_code: str, server: str | None, token: str | Non
             seconds=elapsed,
         )
     )
+    if result.expected is not None:
+        click.echo(app.words("roster.pull.expected", school=school_code, expected=result.expected))
+    else:
+        click.echo(app.words("roster.pull.expected_unknown", school=school_code))
+    if result.report.rows == 0:
+        click.echo(app.words("roster.pull.collection_codes", school=school_code))
 
 
 @roster.command("find")
@@ -381,6 +387,13 @@ def run(
             if not collection_codes:
                 fail(app.words("run.no_roster", school=school))
             click.echo(app.words("run.collection_codes", school=school))
+            plan = next(
+                (p for p in Roster(app.store).school_plans() if p.school_code == school), None
+            )
+            if plan is not None and plan.expected is not None:
+                click.echo(app.words("roster.pull.expected", school=school, expected=plan.expected))
+            else:
+                click.echo(app.words("run.expected_unknown", school=school))
         elif not scope_students(scopes, school, category, department):
             fail(
                 app.words(
@@ -550,17 +563,17 @@ def _sync_client(app: App, server: str | None, token: str | None) -> ReceiverCli
     try:
         return client_for(app.config, server, token)
     except SyncProblem as exc:
-        fail(str(exc))
+        fail(app.words.text(exc))
 
 
-def _hold_sync_lock(store: Store, what: str) -> None:
+def _hold_sync_lock(app: App, what: str) -> None:
     """Exit 1 when another sync or purge holds this data folder; held until exit."""
     from kiosk.sync.lock import SyncLock, SyncLockHeld
 
     try:
-        SyncLock(store.data_dir).acquire(what)  # released by the kernel at exit
+        SyncLock(app.store.data_dir).acquire(what)  # released by the kernel at exit
     except SyncLockHeld as exc:
-        fail(str(exc), 1)
+        fail(app.words.text(exc), 1)
 
 
 @main.command()
@@ -600,20 +613,20 @@ def sync(
 
     client = _sync_client(app, server, token)
     store = app.store
-    _hold_sync_lock(store, "this sync")
+    _hold_sync_lock(app, Said.of("sync.lock.this_sync"))
     err_tty = sys.stderr.isatty()
 
     def log(line: str) -> None:
         if err_tty:
             click.echo("\r\033[K", nl=False, err=True)
-        click.echo(line, err=True)
+        click.echo(app.words.text(line), err=True)
 
     if reconcile:
         try:
             results = runner.reconcile(store, client)
         except SyncProblem as exc:
             code = 2 if isinstance(exc, runner.SetupProblem) else 1
-            fail(f"reconcile: {exc}", code)
+            fail(app.words("sync.reconcile_failed", detail=exc), code)
         finally:
             client.close()
         if as_json:
@@ -688,7 +701,11 @@ def sync(
                 remaining=report.remaining,
                 quarantined=counts["quarantined"],
             )
-            + (app.words("sync.last_error", error=report.last_error) if report.exit_code else "")
+            + (
+                app.words("sync.last_error", error=app.words.text(report.last_error))
+                if report.exit_code
+                else ""
+            )
         )
     if counts["quarantined"]:
         click.echo(app.words("sync.quarantined", count=counts["quarantined"]), err=True)
@@ -713,17 +730,17 @@ def purge(app: App, session_uuid: str, server: str | None, token: str | None, ye
 
     client = _sync_client(app, server, token)
     if not yes:
-        click.confirm(f"Delete the local photos of session {session_uuid}?", abort=True)
-    _hold_sync_lock(app.store, "the purge")
+        click.confirm(app.words("purge.confirm", session=session_uuid), abort=True)
+    _hold_sync_lock(app, Said.of("sync.lock.the_purge"))
     try:
         deleted = runner.purge_session(app.store, client, session_uuid)
     except runner.PurgeRefused as exc:
-        fail(f"purge refused: {exc}", 1)
+        fail(app.words("purge.refused", detail=exc), 1)
     except SyncProblem as exc:
-        fail(f"purge: {exc}", 2 if isinstance(exc, SetupProblem) else 1)
+        fail(app.words("purge.failed", detail=exc), 2 if isinstance(exc, SetupProblem) else 1)
     finally:
         client.close()
-    click.echo(f"session {session_uuid}: {deleted} photos deleted; the receiver holds them")
+    click.echo(app.words("purge.done", session=session_uuid, count=deleted))
 
 
 # -- quality -------------------------------------------------------------------

@@ -29,7 +29,7 @@ from typing import Literal
 
 from kiosk.config import Config
 from kiosk.display import kmsdrm
-from kiosk.lang import say
+from kiosk.lang import Words, say
 
 Status = Literal["pass", "warn", "fail"]
 
@@ -66,7 +66,8 @@ class Context:
         return self.config.station.crew_language != "en"
 
     def say(self, key: str, **values: object) -> str:
-        return say(self.config.station.crew_language, f"doctor.{key}", **values)
+        # Words: an error among the values (a sync failure) is said in the same language.
+        return Words(self.config.station.crew_language)(f"doctor.{key}", **values)
 
 
 Check = Callable[[Context], Finding]

@@ -51,19 +51,33 @@ class Progress:
     sync_backlog: int = 0  # outbox entries not yet synced
     shots: int = 0  # delivered shots this session
     extra: dict[str, int] = field(default_factory=dict)
+    # A 采集码 session (the school has no roster rows): no name list, so the
+    # whole is the office schedule's headcount (None: not known to this kiosk).
+    collection_codes: bool = False
+    expected: int | None = None
 
     @property
     def totals(self) -> DepartmentProgress:
-        """The 合计 row: every department of the session added up."""
+        """The 合计 row: every department of the session added up; in a 采集码
+        session, the photographed against the expected headcount."""
         rows = self.departments
+        done = sum(d.done for d in rows)
+        total = sum(d.total for d in rows)
+        if self.collection_codes:
+            total = max(done, self.expected or 0)
         return DepartmentProgress(
             "",
-            sum(d.total for d in rows),
-            sum(d.done for d in rows),
+            total,
+            done,
             sum(d.retakes for d in rows),
             sum(d.refused for d in rows),
             sum(d.absent for d in rows),
         )
+
+    @property
+    def headcount_known(self) -> bool:
+        """Is there a whole to count against (a roster, or the expected headcount)?"""
+        return not self.collection_codes or self.expected is not None
 
     @property
     def rate(self) -> float:
@@ -71,7 +85,10 @@ class Progress:
         return self.per_hour_10 or self.per_hour_60
 
     def hours_left(self) -> float | None:
-        """Time to photograph everyone left at the current rate; None with no rate yet."""
+        """Time to photograph everyone left at the current rate; None with no rate
+        yet or no headcount to count against."""
+        if not self.headcount_known:
+            return None
         left = self.totals.remaining
         if left == 0:
             return 0.0
@@ -124,6 +141,19 @@ def read_progress(
         )
         for r in rows
     )
+    collection_codes, expected = _collection_codes(store, session.school_code)
+    if collection_codes:
+        # The students are the scanned codes, all photographed: one line, whose
+        # whole is the headcount (Progress.totals).
+        departments = (
+            DepartmentProgress(
+                "",
+                sum(d.total for d in departments),
+                sum(d.done for d in departments),
+                sum(d.retakes for d in departments),
+                sum(d.refused for d in departments),
+            ),
+        )
     now = now or dt.datetime.now(dt.UTC)
 
     def since(minutes: int) -> int:
@@ -160,7 +190,23 @@ def read_progress(
         disk_free=free,
         sync_backlog=backlog,
         shots=shots,
+        collection_codes=collection_codes,
+        expected=expected,
     )
+
+
+def _collection_codes(store: Store, school_code: str) -> tuple[bool, int | None]:
+    """(a 采集码 session: the school has no roster rows, its expected headcount)."""
+    rostered = store.conn.execute(
+        "SELECT 1 FROM students WHERE school_code = ? AND origin = 'roster' LIMIT 1",
+        (school_code,),
+    ).fetchone()
+    if rostered is not None:
+        return False, None
+    row = store.conn.execute(
+        "SELECT expected FROM school_plans WHERE school_code = ?", (school_code,)
+    ).fetchone()
+    return True, None if row is None or row[0] is None else int(row[0])
 
 
 def human_bytes(n: int) -> str:

@@ -156,7 +156,13 @@ class Records(threading.Thread):
             save_pin(self.config, command.pin)
             self.post(st.PinSaved(now=time.monotonic()))
         elif isinstance(command, st.LoadScopes):
-            self.post(st.ScopesLoaded(tuple(roster.scope_counts()), now=time.monotonic()))
+            self.post(
+                st.ScopesLoaded(
+                    tuple(roster.scope_counts()),
+                    plans=tuple(roster.school_plans()),
+                    now=time.monotonic(),
+                )
+            )
         elif isinstance(command, st.OpenSession):
             choice = command.choice
             plan = (

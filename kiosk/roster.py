@@ -41,7 +41,7 @@ from kiosk.student import (
 )
 
 if TYPE_CHECKING:
-    from kiosk.chooser import ScopeCount
+    from kiosk.chooser import SchoolPlan, ScopeCount
 
 # -- the columns ----------------------------------------------------------------
 
@@ -836,12 +836,26 @@ class Roster:
         return []
 
     def school_name(self, school_code: str) -> str:
-        """The school's name as its roster spells it ("" before a roster is imported)."""
+        """The school's name as its roster spells it, else as the office's schedule
+        does (a 采集码 school); "" when neither names it."""
         row = self.conn.execute(
-            "SELECT school_name FROM students WHERE school_code = ? AND school_name != '' LIMIT 1",
-            (school_code,),
+            "SELECT school_name FROM students WHERE school_code = ? AND school_name != '' "
+            "UNION ALL SELECT school_name FROM school_plans WHERE school_code = ? "
+            "AND school_name != '' LIMIT 1",
+            (school_code, school_code),
         ).fetchone()
         return row[0] if row else ""
+
+    def school_plans(self) -> list[SchoolPlan]:
+        """The schools the office's schedule named at the roster pulls, with their
+        expected headcount: the chooser lists the ones without roster rows for
+        采集码 mode and shows the headcount."""
+        from kiosk.chooser import SchoolPlan
+
+        rows = self.conn.execute(
+            "SELECT school_code, school_name, expected FROM school_plans ORDER BY school_code"
+        ).fetchall()
+        return [SchoolPlan(r[0], r[1], r[2]) for r in rows]
 
     def scope_counts(self) -> list[ScopeCount]:
         """Roster students per school, 类型 and 院系: the session chooser's choices.

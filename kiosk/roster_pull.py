@@ -6,7 +6,8 @@ The answer is stored exactly as an import of the same rows would store it
 difference. With it come this kiosk's number (the base of its 拍摄序号, see
 docs/architecture.md), the highest 拍摄序号 the office already holds from
 this kiosk for the school (a rebuilt SD card continues after it, never
-reusing one), and the school's open retake requests.
+reusing one), the school's open retake requests, and the schedule's name
+and expected headcount of the school (a 采集码 school comes with no rows).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class PullResult:
     next_seq: int
     retakes: int
     version: str
+    expected: int | None = None
 
 
 def _student(row: Any, school_code: str) -> Student:
@@ -53,6 +55,9 @@ def apply_pull(store: Store, answer: dict[str, Any], server: str) -> PullResult:
     if not isinstance(number, int) or number < 1 or not isinstance(highest, int):
         raise PullError("the office sent no kiosk number; update the receiver")
     retakes = answer.get("retakes") or []
+    expected = answer.get("expected")
+    if expected is not None and (not isinstance(expected, int) or expected < 0):
+        raise PullError("the office sent an expected headcount that is not a count")
     name = f"central {school_code} {version}".strip()
     checked = CheckedRoster(
         report=ImportReport(file=name, rows=len(students)),
@@ -84,6 +89,11 @@ def apply_pull(store: Store, answer: dict[str, Any], server: str) -> PullResult:
             ],
         )
         conn.execute(
+            "INSERT OR REPLACE INTO school_plans (school_code, school_name, expected, at) "
+            "VALUES (?, ?, ?, ?)",
+            (school_code, str(answer.get("school_name") or ""), expected, now()),
+        )
+        conn.execute(
             "INSERT INTO roster_pulls (school_code, server, version, students, at) "
             "VALUES (?, ?, ?, ?, ?)",
             (school_code, server, version, len(students), now()),
@@ -94,4 +104,4 @@ def apply_pull(store: Store, answer: dict[str, Any], server: str) -> PullResult:
             ).fetchone()[0]
         )
         report = store_checked(store, checked)
-    return PullResult(report, number, next_seq, len(retakes), version)
+    return PullResult(report, number, next_seq, len(retakes), version, expected)

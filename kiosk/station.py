@@ -249,6 +249,7 @@ class ScopesLoaded:
     """The roster's schools, 类型 and 院系 with counts, for the session chooser."""
 
     scopes: tuple[choosing.ScopeCount, ...]
+    plans: tuple[choosing.SchoolPlan, ...] = ()
     now: float = 0.0
 
 
@@ -273,6 +274,18 @@ class Touched:
 
 
 @dataclass(frozen=True)
+class Pressed:
+    """A touch button (kiosk/chooser.py ``buttons``): on the session chooser, or
+    ``OPEN`` (a tap on a closed station's screen: the chooser for a touch-only crew)."""
+
+    button: str
+    now: float = 0.0
+
+
+OPEN = "open"
+
+
+@dataclass(frozen=True)
 class DeviceChanged:
     status: DeviceStatus
     now: float = 0.0
@@ -293,6 +306,7 @@ Event = (
     | DeviceChanged
     | ScopesLoaded
     | Touched
+    | Pressed
     | PinRequired
     | PinSaved
 )
@@ -433,12 +447,21 @@ def step(state: State, event: Event, config: StationConfig) -> Transition:
         return Transition(state, (LogEvent("crew_pin_set", "the factory PIN was replaced"),))
     if state.new_pin is not None and isinstance(event, Key):
         return _new_pin(state, state.new_pin, event)
-    if state.chooser is not None and isinstance(event, (Key, Touched)):
+    if state.chooser is not None and isinstance(event, (Key, Touched, Pressed)):
         return _choosing(state, state.chooser, event)
     if isinstance(event, ScopesLoaded):
         if state.session is not None or state.phase is not Phase.CLOSED:
             return Transition(state)
-        return Transition(dataclasses.replace(state, chooser=choosing.Chooser(event.scopes)))
+        chooser = choosing.Chooser(event.scopes, plans=event.plans)
+        return Transition(dataclasses.replace(state, chooser=chooser))
+    if isinstance(event, Pressed):
+        opening = (
+            event.button == OPEN
+            and state.session is None
+            and state.pin_entry is None
+            and state.new_pin is None
+        )
+        return _session_key(state) if opening else Transition(state)
     if isinstance(event, Key) and (state.pin_entry is not None or event.action is Action.QUIT):
         return _pin(state, event, config)
     if isinstance(event, Key) and event.action is Action.SESSION:
@@ -1127,11 +1150,15 @@ def _new_pin(state: State, entry: NewPin, event: Key) -> Transition:
     return Transition(dataclasses.replace(state, new_pin=None), (SavePin(entry.typed),))
 
 
-def _choosing(state: State, current: choosing.Chooser, event: Key | Touched) -> Transition:
+def _choosing(
+    state: State, current: choosing.Chooser, event: Key | Touched | Pressed
+) -> Transition:
     """Keys (and taps) while the crew chooses a session: nothing else reacts to them."""
     result: choosing.Chooser | choosing.Choice | None = current
     if isinstance(event, Touched):
         result = choosing.pick(current, event.index)
+    elif isinstance(event, Pressed):
+        result = choosing.press(current, event.button)
     elif event.action is Action.UP:
         result = choosing.move(current, -1)
     elif event.action is Action.DOWN:

@@ -213,6 +213,17 @@ MIGRATIONS: list[str] = [
         requested_at TEXT NOT NULL              -- a shot taken after this answers it
     );
     """,
+    # 5: what the office's schedule says of a school, from the roster pull: its
+    # name and expected headcount. A 采集码 school has no roster rows, so the
+    # chooser and the crew screen count against this headcount instead.
+    """
+    CREATE TABLE school_plans (
+        school_code TEXT PRIMARY KEY,
+        school_name TEXT NOT NULL DEFAULT '',
+        expected    INTEGER,                    -- NULL: the schedule gives no headcount
+        at          TEXT NOT NULL
+    );
+    """,
 ]
 
 

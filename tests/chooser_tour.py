@@ -9,6 +9,12 @@ key, moves the cursor with the arrow keys, types the school's 院校代码 (the
 cursor jumps to it) and accepts, taps 研究生 on the touch screen, accepts
 全部 院系; the session opens; a student
 scans, is identified, photographed, a refused still and its retake, saved.
+
+The touch tour (``touch=True``): a crew with only a touchscreen taps the
+closed station's screen, types a 采集码 school's 院校代码 on the digit pad
+(with a wrong digit deleted), confirms 采集码 mode, and a student's
+collection code is photographed; the crew screen counts against the
+schedule's expected headcount.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ from tests.test_app import FakeScanner
 
 SIZES = ((800, 480), (1280, 800), (1920, 1080))
 OTHER_SCHOOL = ("10730", "兰州大学")
+CODES_SCHOOL = ("10055", "南开大学", 320)  # on the office's schedule, no roster: 采集码
+COLLECTION_CODE = "Zx9+/" + "k" * 45 + "=="
 
 
 def write_roster(path: Path) -> Path:
@@ -133,6 +141,47 @@ def tap(line: int) -> Callable[[StationApp], object]:
     return touch
 
 
+def tap_screen() -> Callable[[StationApp], object]:
+    """A finger in the middle of the screen."""
+    import pygame
+
+    return lambda app: pygame.event.post(
+        pygame.event.Event(pygame.FINGERDOWN, x=0.5, y=0.5, finger_id=0, touch_id=0)
+    )
+
+
+def button(name: str, mouse: bool = False) -> Callable[[StationApp], object]:
+    """A finger (or the mouse) on the chooser's touch button ``name``."""
+    import pygame
+
+    from kiosk.display.chooser import button_boxes
+
+    def touch(app: StationApp) -> None:
+        chooser = app.state.chooser
+        assert chooser is not None
+        size = app.screen.surface.get_size()
+        [(x, y, w, h)] = [box for found, box in button_boxes(size, chooser) if found == name]
+        centre = (x + w // 2, y + h // 2)
+        if mouse:
+            event = pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=centre, button=1)
+        else:
+            event = pygame.event.Event(
+                pygame.FINGERDOWN,
+                x=centre[0] / size[0],
+                y=centre[1] / size[1],
+                finger_id=0,
+                touch_id=0,
+            )
+        pygame.event.post(event)
+
+    return touch
+
+
+def counted(done: int) -> Callable[[StationApp, int], bool]:
+    """The crew screen's numbers (refreshed every 2 s) count ``done`` photographed."""
+    return lambda app, since: app.progress is not None and app.progress.totals.done == done
+
+
 def at_level(level: str, cursor: int | None = None) -> Callable[[StationApp, int], bool]:
     def check(app: StationApp, since: int) -> bool:
         chooser = app.state.chooser
@@ -161,8 +210,9 @@ class Tour:
     screens: dict[str, Any]  # name -> the pygame Surface drawn
 
 
-def tour(data: Path, size: tuple[int, int], shots: Path | None = None) -> Tour:
-    """Run the tour at one screen size; ``shots``: save the crew and student screens there."""
+def tour(data: Path, size: tuple[int, int], shots: Path | None = None, touch: bool = False) -> Tour:
+    """Run the tour at one screen size; ``shots``: save the crew and student screens
+    there; ``touch``: the touch-only crew's 采集码 tour."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     config = config_for(data, size)
@@ -171,6 +221,13 @@ def tour(data: Path, size: tuple[int, int], shots: Path | None = None) -> Tour:
         number = store.conn.execute(
             "SELECT student_number FROM students WHERE category = '研究生' ORDER BY id LIMIT 1"
         ).fetchone()[0]
+        # as `kiosk roster pull --school 10055` stores a scheduled school without a roster
+        with store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO school_plans (school_code, school_name, expected, at) "
+                "VALUES (?, ?, ?, 'now')",
+                CODES_SCHOOL,
+            )
     camera = SimCamera(config.camera)
     camera.show("face_041.jpg")
     scanner = FakeScanner()
@@ -224,6 +281,29 @@ def tour(data: Path, size: tuple[int, int], shots: Path | None = None) -> Tour:
         Step("saved", in_phase(st.Phase.SAVED), student("saved")),
         Step("idle again", in_phase(st.Phase.IDLE), crew("queue")),
     ]
+    if touch:
+        # 1 0 0 5, a slip (6) deleted with the mouse, 5: the 采集码 school's code
+        presses = [("1", "0"), ("10", "0"), ("100", "5"), ("1005", "6"), ("10056", "delete")]
+        presses += [("1005", "5")]
+        steps = [
+            Step("closed", in_phase(st.Phase.CLOSED), tap_screen()),
+            Step("chooser: pad", at_level("school"), both(crew("chooser-pad"), button("1"))),
+            *[
+                Step(f"typed {so_far}", typed(so_far), button(then, mouse=then == "delete"))
+                for so_far, then in presses
+            ],
+            Step(
+                "typed the code",
+                typed(CODES_SCHOOL[0]),
+                both(crew("chooser-pad-typed"), button("accept")),
+            ),
+            Step("confirm", at_level("code"), both(crew("chooser-codes"), button("accept"))),
+            Step(
+                "session open", in_phase(st.Phase.IDLE), lambda app: scanner.scan(COLLECTION_CODE)
+            ),
+            Step("saved", in_phase(st.Phase.SAVED)),
+            Step("counted", counted(1), crew("codes-queue")),
+        ]
     app = StationApp(
         config,
         camera=camera,
@@ -244,11 +324,12 @@ def main(out: Path) -> None:
     import tempfile
 
     for size in SIZES:
-        with tempfile.TemporaryDirectory() as data:
-            done = tour(Path(data), size, shots=out)
-            if done.failed:
-                sys.exit(f"{size}: {done.failed}")
-            print(size, sorted(done.screens))
+        for touch in (False, True):
+            with tempfile.TemporaryDirectory() as data:
+                done = tour(Path(data), size, shots=out, touch=touch)
+                if done.failed:
+                    sys.exit(f"{size}: {done.failed}")
+                print(size, sorted(done.screens))
 
 
 if __name__ == "__main__":

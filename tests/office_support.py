@@ -97,7 +97,7 @@ class Office:
                 "csrf": login_csrf(client),
             },
         )
-        assert answer.status_code in (303, 401, 429), answer.text
+        assert answer.status_code in (303, 401, 403, 429), answer.text
         client.last_status = answer.status_code  # type: ignore[attr-defined]
         return client
 

@@ -1,9 +1,9 @@
 """The office's pages in a real headless Chromium (Debian's chromium + chromium-driver).
 
 Three flows: the office's overview matches the database; a registrar marks a
-retake and an erratum, after which ``central export`` lists both and a kiosk
-that pulls sees the retake; a school account is refused on another school's
-pages and photos. ``OFFICE_SCREENSHOTS=DIR`` keeps a PNG of each page (the
+retake and an erratum (and withdraws a third mark), after which ``central
+export`` lists both and a kiosk that pulls sees the retake; a school account
+is refused on another school's pages and photos. ``OFFICE_SCREENSHOTS=DIR`` keeps a PNG of each page (the
 ones in docs/ come from here).
 """
 
@@ -188,6 +188,14 @@ def test_registrar_marks_retake_and_erratum_then_export_and_kiosk_see_them(
     card.find_element(By.NAME, "value").send_keys("欧阳正名")
     card.find_element(By.XPATH, ".//button[text()='提交更正']").click()
     assert after_post(browser, "message", "已记录信息更正")
+    # A retake marked by mistake is withdrawn beside its tag: the export below lists none.
+    card = browser.find_element(By.CSS_SELECTOR, f'.card[data-student-number="{erratum[3]}"]')
+    card.find_element(By.XPATH, ".//summary[text()='重拍']").click()
+    card.find_element(By.XPATH, ".//button[text()='要求重拍']").click()
+    assert after_post(browser, "message", "已标记重拍")
+    card = browser.find_element(By.CSS_SELECTOR, f'.card[data-student-number="{erratum[3]}"]')
+    card.find_element(By.CSS_SELECTOR, "form[action$='/review/withdraw'] button").click()
+    assert after_post(browser, "message", "已撤销标记")
     browser.find_element(By.ID, "finish").click()
     assert after_post(browser, "finished", "审核已完成")
 
@@ -222,6 +230,9 @@ def test_school_account_is_refused_on_another_schools_pages_and_photos(office, b
         assert "无权访问此页面" in browser.page_source, path
         assert "示例大学" not in browser.page_source
     screenshot(browser, "central-refused", width=420)
+    browser.get(office.url + "/password")
+    assert browser.find_elements(By.ID, "change-password")
+    screenshot(browser, "central-password", width=420)
     # A photo of school A in an <img> on school B's own page: the browser gets no image.
     browser.get(office.url + f"/school/{SCHOOL_B}")
     loaded = browser.execute_async_script(

@@ -389,6 +389,19 @@ def test_pull_errors_leave_the_kiosk_as_it_was(tmp_path, backend):
     assert offline.returncode == 1 and "连不上办公室" in offline.stderr
 
 
+def test_a_scheduled_school_without_roster_comes_down_for_collection_codes(office):
+    # 10732 is on the notice's schedule (5000 + 1000 + 200 expected) with no roster
+    pulled = office.kiosk("kiosk-03", "roster", "pull", "--school", "10732")
+    assert pulled.returncode == 0, pulled.stderr
+    assert "10732 预计 6200 人" in pulled.stdout and "采集码模式" in pulled.stdout
+    again = office.kiosk("kiosk-03", "roster", "pull", "--school", SCHOOL_A)  # not scheduled
+    assert again.returncode == 0 and "没有给出 19999 的预计人数" in again.stdout
+    kiosk_db = sqlite3.connect(office.root / "kiosk-03" / "kiosk.db")
+    plans = kiosk_db.execute("SELECT school_code, school_name, expected FROM school_plans")
+    assert sorted(plans) == [("10732", "兰州交通大学", 6200), (SCHOOL_A, "示例大学", None)]
+    assert not kiosk_db.execute("SELECT 1 FROM students WHERE school_code = '10732'").fetchall()
+
+
 def test_behind_a_tls_proxy_session_cookies_are_secure_and_logout_ends_the_session(tmp_path):
     from tests.sync_support import Receiver
 

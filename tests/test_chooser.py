@@ -77,3 +77,51 @@ def test_scope_counts_for_the_command_line() -> None:
     assert ch.scope_students(SCOPES, "10730", "研究生") == 30
     assert ch.scope_students(SCOPES, "10730", "普通生", "化学学院") == 80
     assert ch.scope_students(SCOPES, "10730", "成人生") == 0
+
+
+PLANS = (
+    ch.SchoolPlan("10055", "南开大学", 320),
+    ch.SchoolPlan("10730", "兰州大学", 240),  # has roster rows: stays a roster school
+    ch.SchoolPlan("10001", "北京大学", None),
+)
+
+
+def test_a_scheduled_school_without_roster_is_listed_for_collection_codes() -> None:
+    c = ch.Chooser(SCOPES, plans=PLANS)
+    lines = ch.options(c)
+    assert [(o.value, o.students, o.collection) for o in lines] == [
+        ("10001", 0, True),
+        ("10055", 0, True),
+        ("10730", 230, False),
+        ("10732", 50, False),
+    ]
+    confirm = ch.pick(c, index=1)
+    assert isinstance(confirm, ch.Chooser) and confirm.level == "code"
+    assert ch.expected_students(confirm) == 320
+    unknown = ch.pick(c, index=0)
+    assert isinstance(unknown, ch.Chooser) and ch.expected_students(unknown) is None
+    assert ch.pick(confirm) == ch.Choice("10055", collection_codes=True)
+    typed = ch.Chooser(SCOPES, plans=PLANS)
+    for digit in "99999":  # typed, not scheduled: confirmed, headcount unknown
+        typed = ch.type_digit(typed, digit)
+    confirm = ch.pick(typed)
+    assert isinstance(confirm, ch.Chooser) and ch.expected_students(confirm) is None
+
+
+def test_touch_buttons_type_delete_confirm_and_go_back() -> None:
+    c: ch.Chooser | ch.Choice | None = ch.Chooser(SCOPES, plans=PLANS)
+    assert isinstance(c, ch.Chooser) and set(ch.PAD) <= set(ch.buttons(c))
+    for button in ("1", "0", "0", "5", "6", ch.DELETE, "5"):
+        c = ch.press(c, button)  # type: ignore[arg-type]
+    assert isinstance(c, ch.Chooser) and c.typed == "10055"
+    c = ch.press(c, ch.ACCEPT)
+    assert isinstance(c, ch.Chooser) and c.level == "code"
+    assert ch.buttons(c) == (ch.ACCEPT, ch.BACK)
+    assert ch.press(c, "7") == c  # no digits while confirming
+    back = ch.press(c, ch.BACK)
+    assert isinstance(back, ch.Chooser) and back.level == "school" and back.typed == ""
+    assert ch.press(back, ch.BACK) is None  # leaving the chooser
+    assert ch.press(c, ch.ACCEPT) == ch.Choice("10055", collection_codes=True)
+    listed = ch.press(ch.Chooser(SCOPES), ch.ACCEPT)  # accept takes the line under the cursor
+    assert isinstance(listed, ch.Chooser) and listed.school == "10730"
+    assert ch.buttons(listed) == (ch.BACK,)

@@ -16,7 +16,7 @@ import pytest
 
 from kiosk.display import layout
 from kiosk.display.font import Fonts
-from tests.chooser_tour import OTHER_SCHOOL, SIZES, tour
+from tests.chooser_tour import CODES_SCHOOL, COLLECTION_CODE, OTHER_SCHOOL, SIZES, tour
 
 
 def test_the_smallest_text_is_readable_from_one_and_a_half_metres() -> None:
@@ -63,3 +63,40 @@ def test_crew_chooses_the_session_with_keys_and_touch(
     assert shots == [("refused",), ("accepted",)]
     assert {"crew-chooser-school", "crew-chooser-category", "crew-queue"} <= set(done.screens)
     assert sizes_drawn and min(sizes_drawn) >= layout.Sizes.of(size).small >= layout.MIN_TEXT_PX
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_a_touch_only_crew_starts_a_collection_code_session(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    from kiosk import chooser as choosing
+    from kiosk.display.chooser import button_boxes, line_at
+
+    done = tour(tmp_path, size, touch=True)
+    assert done.failed is None, done.failed
+    assert done.finished
+    conn = sqlite3.connect(tmp_path / "kiosk.db")
+    sessions = conn.execute("SELECT school_code, school_name FROM sessions").fetchall()
+    assert sessions == [CODES_SCHOOL[:2]]
+    chosen = conn.execute("SELECT detail FROM events WHERE kind = 'session_chosen'").fetchall()
+    assert len(chosen) == 1 and '"collection_codes": true' in chosen[0][0]
+    shots = conn.execute("SELECT status, collection_code FROM shots").fetchall()
+    assert shots[-1] == ("accepted", COLLECTION_CODE)
+    progress = done.app.progress
+    assert progress is not None and progress.collection_codes
+    assert (progress.totals.total, progress.totals.done) == (CODES_SCHOOL[2], 1)
+    assert {"crew-chooser-pad", "crew-chooser-codes", "crew-codes-queue"} <= set(done.screens)
+    # Every button is a fingertip wide and tall (>= 9 mm at the 7" screen's density),
+    # inside the screen, apart from each other and from the list's lines.
+    for level in ("school", "code", "category"):
+        chooser = choosing.Chooser((), level=level)  # type: ignore[arg-type]
+        boxes = [box for _, box in button_boxes(size, chooser)]
+        assert len(boxes) == len(choosing.buttons(chooser))
+        for x, y, w, h in boxes:
+            assert min(w, h) / layout.SEVEN_INCH_PX_PER_MM >= 9.0
+            assert x >= 0 and y >= 0 and x + w <= size[0] and y + h <= size[1]
+            assert line_at(size, chooser, y + h / 2, x + w / 2) is None
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                apart = a[0] + a[2] <= b[0] or b[0] + b[2] <= a[0]
+                assert apart or a[1] + a[3] <= b[1] or b[1] + b[3] <= a[1]

@@ -208,3 +208,11 @@ def test_kiosk_run_without_a_display_gives_the_hint_and_exits_2(tmp_path: Path) 
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert "没有可用的屏幕" in done.stderr and "tty1" in done.stderr
+    # 采集码 mode for a school the roster lacks: said, with what is known of its headcount
+    codes = [*cli, "run", "--school", "10055", "--collection-codes", "--max-seconds", "3"]
+    unknown = subprocess.run(codes, capture_output=True, text=True, env=env, timeout=120)
+    assert unknown.returncode == 2 and "10055 的预计人数未知" in unknown.stdout, unknown.stdout
+    with sqlite3.connect(tmp_path / "kiosk.db") as db:  # as a roster pull stores it
+        db.execute("INSERT INTO school_plans VALUES ('10055', '南开大学', 320, 'now')")
+    known = subprocess.run(codes, capture_output=True, text=True, env=env, timeout=120)
+    assert known.returncode == 2 and "10055 预计 320 人" in known.stdout, known.stdout

@@ -16,8 +16,8 @@ from kiosk.lang import en, zh
 KIOSK = Path(__file__).resolve().parent.parent / "kiosk"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Callables that take a catalogue key: words(key, ...), say(language, key, ...),
-# crew_text(language, key, ...); the position of the key argument.
-KEY_ARGUMENT = {"words": 0, "say": 1, "crew_text": 1, "has": 1}
+# crew_text(language, key, ...), Said.of(key, ...); the position of the key argument.
+KEY_ARGUMENT = {"words": 0, "say": 1, "crew_text": 1, "has": 1, "of": 0}
 
 
 def placeholders(template: str) -> set[str]:

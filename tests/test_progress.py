@@ -47,3 +47,32 @@ def test_totals_absent_refused_and_time_left(tmp_path: Path) -> None:
     assert progress.per_hour_10 == 24.0
     hours = progress.hours_left()
     assert hours is not None and abs(hours - 34 / 24) < 1e-9
+
+
+def test_a_collection_code_session_counts_against_the_expected_headcount(tmp_path: Path) -> None:
+    from kiosk.roster import Roster
+
+    with Store(tmp_path / "kiosk.db") as store:
+        roster_students(store, tmp_path, 4)  # another school's roster: not this one's
+        session = store.open_session(station_id="k", school_code="10055")
+        roster = Roster(store)
+        for n in range(3):
+            student_id = roster.collection_code_student("Zx9+/" + str(n) * 45, session.id)
+            store.save_shot(
+                student_id=student_id, session_id=session.id, jpeg=make_photo(n), status="accepted"
+            )
+        unknown = read_progress(store, session.id)
+        # as a roster pull of a 采集码 school stores it: the schedule's headcount
+        store.conn.execute(
+            "INSERT INTO school_plans (school_code, school_name, expected, at) "
+            "VALUES ('10055', '南开大学', 120, 'now')"
+        )
+        known = read_progress(store, session.id)
+    assert unknown.collection_codes and not unknown.headcount_known
+    assert unknown.hours_left() is None  # not "everyone done": nobody knows how many come
+    assert known.collection_codes and known.expected == 120
+    totals = known.totals
+    assert (totals.total, totals.done, totals.remaining) == (120, 3, 117)
+    assert round(totals.percent_done, 1) == 2.5
+    hours = known.hours_left()
+    assert hours is not None and abs(hours - 117 / 18) < 1e-9  # 3 in 10 minutes: 18 an hour

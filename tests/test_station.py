@@ -594,6 +594,26 @@ def test_a_school_without_roster_rows_needs_the_crew_to_confirm_collection_codes
     assert opened_session.choice == st.choosing.Choice("99999", collection_codes=True)
 
 
+def test_a_touch_only_crew_opens_the_chooser_and_confirms_collection_codes() -> None:
+    state, effects = run(st.State(), st.Pressed(st.OPEN))  # a tap on the closed screen
+    assert kinds(effects, st.LoadScopes)
+    plans = (st.choosing.SchoolPlan("10055", "南开大学", 320),)
+    state, _ = run(state, st.ScopesLoaded(SCOPES, plans=plans))
+    assert state.chooser is not None and state.chooser.plans == plans
+    for button in "10055":
+        state, _ = run(state, st.Pressed(button))
+    state, effects = run(state, st.Pressed("accept"))
+    assert state.chooser is not None and state.chooser.level == "code" and not effects
+    state, effects = run(state, st.Pressed("accept"))
+    [opened_session] = kinds(effects, st.OpenSession)
+    assert opened_session.choice == st.choosing.Choice("10055", collection_codes=True)
+    _, effects = run(opened(), st.Pressed(st.OPEN))  # a session is open: a tap does nothing
+    assert not effects
+    state, _ = run(st.State(), st.PinRequired())
+    _, effects = run(state, st.Pressed(st.OPEN))  # no session before a new PIN
+    assert not effects
+
+
 def test_scopes_arriving_with_a_session_open_do_not_open_the_chooser() -> None:
     state, _ = run(opened(), st.ScopesLoaded(SCOPES))
     assert state.chooser is None

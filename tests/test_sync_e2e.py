@@ -100,7 +100,7 @@ def test_purge_only_after_a_match(tmp_path, receiver):
     config = write_config(tmp_path / "k.toml", receiver.url, token)
 
     refused = kiosk(config, tmp_path / "k", "purge", "--session", session_uuid, "--yes")
-    assert refused.returncode == 1 and "not synced yet" in refused.stderr
+    assert refused.returncode == 1 and "还有 12 张照片没有同步" in refused.stderr
     assert len(list((tmp_path / "k" / "photos").rglob("*.jpg"))) == 12
 
     assert kiosk(config, tmp_path / "k", "sync", "--once").returncode == 0
@@ -109,7 +109,7 @@ def test_purge_only_after_a_match(tmp_path, receiver):
     db.execute("DELETE FROM records WHERE id = (SELECT max(id) FROM records)")
     db.commit()
     mismatch = kiosk(config, tmp_path / "k", "purge", "--session", session_uuid, "--yes")
-    assert mismatch.returncode == 1 and "receiver holds 11" in mismatch.stderr
+    assert mismatch.returncode == 1 and "服务器有本场 11 条记录" in mismatch.stderr
     assert len(list((tmp_path / "k" / "photos").rglob("*.jpg"))) == 12
     assert kiosk(config, tmp_path / "k", "sync", "--reconcile").returncode == 1
 
@@ -130,17 +130,17 @@ def test_configuration_and_auth_errors_exit_2(tmp_path, receiver):
     token = add_token(receiver.data)
     wrong = write_config(tmp_path / "wrong.toml", receiver.url, "not-a-token")
     result = kiosk(wrong, tmp_path / "k", "sync", "--once")
-    assert result.returncode == 2 and "token" in result.stderr
+    assert result.returncode == 2 and "不接受本机的令牌" in result.stderr
     no_server = write_config(tmp_path / "none.toml", "", token)
     assert kiosk(no_server, tmp_path / "k", "sync", "--once").returncode == 2
     plain = write_config(tmp_path / "plain.toml", receiver.url, token, allow_http=False)
     result = kiosk(plain, tmp_path / "k", "sync", "--once")
-    assert result.returncode == 2 and "unencrypted" in result.stderr
+    assert result.returncode == 2 and "明文 http" in result.stderr
     other = add_token(receiver.data, "kiosk-02")
     result = kiosk(
         write_config(tmp_path / "o.toml", receiver.url, other), tmp_path / "k", "sync", "--once"
     )
-    assert result.returncode == 2 and "belongs to kiosk 'kiosk-02'" in result.stderr
+    assert result.returncode == 2 and "令牌属于 'kiosk-02'" in result.stderr
     # --server and --token override the config.
     ok = kiosk(wrong, tmp_path / "k", "sync", "--once", "--server", receiver.url, "--token", token)
     assert ok.returncode == 0, ok.stderr

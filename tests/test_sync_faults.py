@@ -145,7 +145,7 @@ def test_captive_portal_counts_as_offline(tmp_path):
         config = write_config(tmp_path / "k.toml", server.url, token, once_attempts=2)
         result = kiosk(config, tmp_path / "k", "sync", "--once", "--json")
         assert result.returncode == 1
-        assert "captive portal" in result.stderr
+        assert "网页认证或代理" in result.stderr
         assert json.loads(result.stdout)["synced"] == 0
         # The portal lets us through for the manifest only: still nothing marked synced.
         plan_file.write_text(json.dumps({"portal": True, "only": "/batches/"}))

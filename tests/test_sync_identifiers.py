@@ -92,4 +92,4 @@ def test_kiosk_ids_with_a_trailing_newline_are_refused_on_both_sides(tmp_path, s
         config.read_text(encoding="utf-8").replace('"kiosk-01"', '"kiosk-01\\n"'), encoding="utf-8"
     )
     result = kiosk(config, tmp_path / "k", "sync", "--once")
-    assert result.returncode == 2 and "cannot be a kiosk id" in result.stderr
+    assert result.returncode == 2 and "不能作为本机编号" in result.stderr

@@ -32,7 +32,7 @@ def test_three_runs_at_once_upload_each_photo_once(tmp_path):
         sent = 0
         for code, stdout, stderr in results:
             if code == 1:
-                assert "another `kiosk sync` or `kiosk purge` is running" in stderr
+                assert "另一个 kiosk sync 或 kiosk purge 正在使用" in stderr
             else:
                 sent += json.loads(stdout)["photos_sent"]
         assert sent == 120  # each photo uploaded once
@@ -55,7 +55,7 @@ def test_a_killed_sync_leaves_no_stale_lock(tmp_path):
             assert running.poll() is None, running.communicate()
             time.sleep(0.05)
         second = kiosk(config, tmp_path / "k", "sync", "--once")
-        assert second.returncode == 1 and f"(pid {running.pid})" in second.stderr
+        assert second.returncode == 1 and f"（进程 {running.pid}）" in second.stderr
         running.send_signal(signal.SIGKILL)
         running.wait(10)
         after = kiosk(config, tmp_path / "k", "sync", "--once")

@@ -62,7 +62,7 @@ def test_purge_refuses_when_a_photo_is_lost_at_the_receiver(tmp_path, receiver, 
 
     refused = kiosk(config, tmp_path / "k", "purge", "--session", session_uuid, "--yes")
     assert refused.returncode == 1, refused.stderr
-    assert "lacks or holds damaged photos of 1 records" in refused.stderr
+    assert "服务器缺少或损坏了 1 条记录的照片" in refused.stderr
     assert local_photos(tmp_path) == 12  # nothing deleted on the kiosk
 
     found = central("verify", "--data", str(receiver.data), "--json")

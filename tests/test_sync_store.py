@@ -188,10 +188,11 @@ def test_a_version_2_database_upgrades_and_keeps_its_shots(tmp_path):
     # ... and none of the campaign's tables (migration 4).
     for table in ("school_counters", "station_identity", "roster_pulls", "retake_requests"):
         old.conn.execute(f"DROP TABLE {table}")
+    old.conn.execute("DROP TABLE school_plans")  # ... nor the schedule's headcounts (5)
     old.conn.execute("PRAGMA user_version = 2")
     old.close()
     with Store(tmp_path / "kiosk.db") as upgraded:
-        assert upgraded.version == len(store_module.MIGRATIONS) == 4
+        assert upgraded.version == len(store_module.MIGRATIONS) == 5
         assert "collection_code_raw" in sqlite_utils.Database(upgraded.conn)["shots"].columns_dict
         assert upgraded.verify().ok and upgraded.verify().checked == 3
         assert outbox.counts(upgraded)["pending"] == 3

@@ -2,22 +2,33 @@
 
 Drawn in place of the crew screen's table while ``state.chooser`` is set; what
 the lines are comes from kiosk/chooser.py. :func:`line_at` maps a tap (touch
-screen or mouse) to the line under it, with the same geometry the drawing uses.
+screen or mouse) to the line under it, :func:`button_at` to a touch button
+(the digit pad, delete, accept, back: a crew without a keyboard), with the
+same geometry the drawing uses. The buttons keep to the right-hand column,
+each at least :data:`BUTTON_MM` on the 7" screen; the list and the key help
+take the rest of the width.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pygame
 
 from kiosk import chooser as choosing
 from kiosk.display.font import Fonts
-from kiosk.display.layout import Sizes, window, wrap
+from kiosk.display.layout import SEVEN_INCH_PX_PER_MM, Sizes, window, wrap
 from kiosk.display.texts import crew_text
-from kiosk.display.view import AMBER, GREY, RED, WHITE
+from kiosk.display.view import AMBER, GREEN, GREY, RED, WHITE
 
 CURSOR = (40, 70, 120)
+BUTTON = (45, 52, 66)
+BUTTON_MM = 9.0  # a fingertip, with room to spare (touch guidelines ask 7-10 mm)
+PAD_COLUMNS = 3
+PAD_SHARE = 0.28  # of the screen width, for the buttons' column
+
+Box = tuple[int, int, int, int]  # x, y, width, height
 
 
 # Lines kept at the bottom: what was typed or refused, and two lines of keys.
@@ -45,12 +56,67 @@ def rows_per_page(size: tuple[int, int], sizes: Sizes) -> int:
     return max(1, (size[1] - list_top(sizes) - bottom) // row_height(sizes))
 
 
-def line_at(size: tuple[int, int], chooser: choosing.Chooser, y: float) -> int | None:
-    """The option index under a tap at height ``y`` (None: not on a line)."""
+def button_side(sizes: Sizes) -> int:
+    """A button's height: ``BUTTON_MM`` on the 7" screen, larger on larger ones."""
+    return max(math.ceil(BUTTON_MM * SEVEN_INCH_PX_PER_MM), round(sizes.small * 1.7))
+
+
+def pad_width(size: tuple[int, int]) -> int:
+    """The buttons' column at the right, on every step (each step has back)."""
+    sizes = Sizes.of(size)
+    gap = sizes.margin
+    return max(
+        PAD_COLUMNS * button_side(sizes) + (PAD_COLUMNS - 1) * gap, round(size[0] * PAD_SHARE)
+    )
+
+
+def pad_left(size: tuple[int, int]) -> int:
+    """Where the buttons' column starts; the list and the texts end a margin before."""
+    return size[0] - Sizes.of(size).margin - pad_width(size)
+
+
+def button_boxes(size: tuple[int, int], chooser: choosing.Chooser) -> list[tuple[str, Box]]:
+    """Each touch button of this step and where it is drawn: the digits three a
+    row, then delete, 0 and accept; accept and back alone span the column."""
+    sizes = Sizes.of(size)
+    gap = sizes.margin
+    side = button_side(sizes)
+    width = pad_width(size)
+    left = pad_left(size)
+    cell = (width - (PAD_COLUMNS - 1) * gap) // PAD_COLUMNS
+    y = list_top(sizes)
+    boxes: list[tuple[str, Box]] = []
+    names = choosing.buttons(chooser)
+    typing = any(n.isdigit() for n in names)
+    pad = [n for n in names if n in choosing.PAD] if typing else []
+    for i, name in enumerate(pad):
+        row, column = divmod(i, PAD_COLUMNS)
+        boxes.append((name, (left + column * (cell + gap), y + row * (side + gap), cell, side)))
+    if pad:
+        y += math.ceil(len(pad) / PAD_COLUMNS) * (side + gap)
+    for name in names:
+        if name not in pad:
+            boxes.append((name, (left, y, width, side)))
+            y += side + gap
+    return boxes
+
+
+def button_at(size: tuple[int, int], chooser: choosing.Chooser, x: float, y: float) -> str | None:
+    """The touch button under a tap (None: not on a button)."""
+    for name, (bx, by, bw, bh) in button_boxes(size, chooser):
+        if bx <= x < bx + bw and by <= y < by + bh:
+            return name
+    return None
+
+
+def line_at(
+    size: tuple[int, int], chooser: choosing.Chooser, y: float, x: float = 0.0
+) -> int | None:
+    """The option index under a tap at ``x``, ``y`` (None: not on a line)."""
     sizes = Sizes.of(size)
     row = row_height(sizes)
     top = list_top(sizes)
-    if y < top:
+    if y < top or x >= pad_left(size) - sizes.margin:
         return None
     count = len(choosing.options(chooser))
     per_page = rows_per_page(size, sizes)
@@ -75,7 +141,7 @@ def draw_chooser(
 ) -> None:
     w, h = surface.get_size()
     x = sizes.margin * 2
-    width = w - 2 * x
+    width = pad_left((w, h)) - 2 * sizes.margin - x  # clear of the buttons
     small = sizes.small
     step = round(small * 1.3)
 
@@ -103,10 +169,22 @@ def draw_chooser(
 
     names = {"accept": keys.get("accept", "return"), "quit": keys.get("quit", "escape")}
     if chooser.level == "code":
-        question = crew_text(language, "chooser_code", school=chooser.school)
+        question = crew_text(language, "chooser_code", school=_school(chooser))
+        expected = choosing.expected_students(chooser)
+        headcount = (
+            crew_text(language, "chooser_expected", expected=expected)
+            if expected is not None
+            else crew_text(language, "chooser_expected_unknown")
+        )
         y = list_top(sizes)
-        for line in wrap([question], width, lambda t: fonts.render(t, small, WHITE).get_width()):
+        measure_white: Any = lambda t: fonts.render(t, small, WHITE).get_width()  # noqa: E731
+        for line in wrap([question], width, measure_white):
             text(line, y, AMBER)
+            y += step
+        y += step * 0.5
+        colour = WHITE if expected is not None else GREY
+        for line in wrap([headcount], width, measure_white):
+            text(line, y, colour)
             y += step
         help_text = crew_text(language, "chooser_code_keys", **names)
     else:
@@ -119,13 +197,8 @@ def draw_chooser(
             option = lines[index]
             if index == chooser.cursor:
                 pygame.draw.rect(surface, CURSOR, (x - 6, y - row * 0.15, width + 12, row - 2))
-            label = crew_text(
-                language,
-                "chooser_line",
-                label=option_label(option, chooser.level, language),
-                count=option.students,
-            )
-            text(label, y, WHITE if option.students else GREY)
+            label = _cut(_line(chooser, option, language), width, fonts, small)
+            text(label, y, WHITE if option.students or option.collection else GREY)
             y += row
         help_text = crew_text(language, "chooser_keys", **names)
     measure: Any = lambda t: fonts.render(t, small, GREY).get_width()  # noqa: E731
@@ -134,8 +207,56 @@ def draw_chooser(
     for line in help_lines:
         text(line, y, GREY)
         y += step
+    _buttons(surface, chooser, fonts, sizes, language)
+
+
+BUTTON_TEXT = {
+    choosing.DELETE: "pad_delete",
+    choosing.ACCEPT: "pad_accept",
+    choosing.BACK: "pad_back",
+}
+
+
+def _buttons(
+    surface: pygame.Surface,
+    chooser: choosing.Chooser,
+    fonts: Fonts,
+    sizes: Sizes,
+    language: str,
+) -> None:
+    for name, (bx, by, bw, bh) in button_boxes(surface.get_size(), chooser):
+        pygame.draw.rect(surface, BUTTON, (bx, by, bw, bh), border_radius=sizes.margin)
+        label = name if name.isdigit() else crew_text(language, BUTTON_TEXT[name])
+        colour = GREEN if name == choosing.ACCEPT else WHITE
+        size = sizes.big if name.isdigit() else sizes.small
+        rendered = fonts.render(label, size, colour)
+        surface.blit(
+            rendered,
+            (bx + (bw - rendered.get_width()) // 2, by + (bh - rendered.get_height()) // 2),
+        )
+
+
+def _cut(line: str, room: float, fonts: Fonts, size: int) -> str:
+    """The line, cut with "…" where it would run under the buttons."""
+    if fonts.render(line, size, WHITE).get_width() <= room:
+        return line
+    while len(line) > 1 and fonts.render(line + "…", size, WHITE).get_width() > room:
+        line = line[:-1]
+    return line + "…"
+
+
+def _line(chooser: choosing.Chooser, option: choosing.Option, language: str) -> str:
+    label = option_label(option, chooser.level, language)
+    if not option.collection:
+        return crew_text(language, "chooser_line", label=label, count=option.students)
+    plan = choosing.plan_of(chooser, option.value)
+    if plan is None or plan.expected is None:
+        return crew_text(language, "chooser_line_codes_unknown", label=label)
+    return crew_text(language, "chooser_line_codes", label=label, expected=plan.expected)
 
 
 def _school(chooser: choosing.Chooser) -> str:
     names = [s.school_name for s in chooser.scopes if s.school_code == chooser.school]
-    return f"{chooser.school} {names[0]}".strip() if names else chooser.school
+    plan = choosing.plan_of(chooser, chooser.school)
+    name = names[0] if names else plan.school_name if plan is not None else ""
+    return f"{chooser.school} {name}".strip()

@@ -180,13 +180,18 @@ def _table(flow: Flow, progress: Progress, view: View, bottom: int) -> None:
     """Every 院系, a page at a time, then the 合计 row. The number columns are as
     wide as their header or widest number; the name gets the rest."""
     lang = view.language
-    rows = list(progress.departments)
+    # 采集码: no 院系 list, the one line is the 合计 against the expected headcount
+    rows = [] if progress.collection_codes else list(progress.departments)
+    if progress.collection_codes:
+        known = progress.expected is not None
+        line = "total_codes" if known else "total_codes_unknown"
+        flow.line(crew_text(lang, line, expected=progress.expected), WHITE if known else AMBER)
     per_page = max(1, flow.room(bottom) - 2)  # the header and the totals row
     page, pages = page_of(len(rows), per_page, view.now, PAGE_SECONDS)
     size = flow.sizes.small
     measure = flow.measure(size)
     headers = [crew_text(lang, key) for key in COLUMNS]
-    cells = [_cells(row) for row in [*rows, progress.totals]]
+    cells = [_cells(row) for row in rows] + [_cells(progress.totals, progress.headcount_known)]
     gap = size * 0.6
     widths = [
         max(measure(header), *(measure(c[i]) for c in cells)) + gap
@@ -211,14 +216,16 @@ def _table(flow: Flow, progress: Progress, view: View, bottom: int) -> None:
     _row(flow, crew_text(lang, "total"), cells[-1], starts, GREEN)
 
 
-def _cells(row: DepartmentProgress) -> list[str]:
+def _cells(row: DepartmentProgress, known: bool = True) -> list[str]:
+    """The numbers of a line; with no headcount (采集码, none known) only what
+    was counted: what is left and the share done are not known."""
     return [
         str(row.done),
-        str(row.remaining),
+        str(row.remaining) if known else "?",
         str(row.absent),
         str(row.retakes),
         str(row.refused),
-        f"{row.percent_done:.0f}%",
+        f"{row.percent_done:.0f}%" if known else "—",
     ]
 
 
@@ -246,6 +253,8 @@ def _rate(flow: Flow, progress: Progress, view: View) -> None:
     hours = progress.hours_left()
     if hours == 0:
         left = crew_text(lang, "all_done")
+    elif not progress.headcount_known:
+        left = crew_text(lang, "time_left_no_headcount")
     elif hours is None:
         left = crew_text(lang, "time_left_unknown")
     else:

@@ -57,7 +57,9 @@ class Words:
         self.language: Language = "en" if language == "en" else "zh"
 
     def __call__(self, key: str, **values: Any) -> str:
-        return say(self.language, key, **values)
+        # A value that is itself a sentence (an error's cause) is said in this language too.
+        said = {k: self.text(v) for k, v in values.items() if isinstance(v, Said | BaseException)}
+        return say(self.language, key, **(values | said))
 
     def has(self, key: str) -> bool:
         return has(self.language, key)
@@ -65,7 +67,7 @@ class Words:
     def text(self, text: object) -> str:
         """``text`` in this language when it is :class:`Said` (or an error made of
         one); anything else as it is."""
-        if isinstance(text, BaseException) and text.args:
+        if isinstance(text, BaseException) and text.args and isinstance(text.args[0], Said):
             text = text.args[0]
         if isinstance(text, Said):
             return self(text.key, **text.values)

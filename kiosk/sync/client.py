@@ -3,6 +3,12 @@
 Never trust a bare 2xx: a hotel-style captive portal or a proxy answers 200
 with an HTML page. Every call expects JSON of a known shape and treats
 anything else as "offline" (retried later), never as success.
+
+Every failure's message is a :class:`~kiosk.lang.Said` (catalogue key
+``sync.*``): plain English in logs and JSON reports, and in the crew's
+language where ``kiosk sync`` and ``kiosk roster pull`` print it
+(``Words.text``). The receiver's own ``error`` code and ``message`` travel
+inside it as they came.
 """
 
 from __future__ import annotations
@@ -16,12 +22,14 @@ from urllib.parse import urlsplit
 import httpx
 
 from kiosk.config import Config
+from kiosk.lang import Said
 from kiosk.shot_number import MAX_KIOSK_NUMBER
 from kiosk.sync import protocol
 
 
 class SyncProblem(Exception):
-    """Base of the client's failures; ``str()`` is a line for the crew's log."""
+    """Base of the client's failures; ``str()`` is a line for the crew's log, and
+    ``args[0]`` a :class:`Said` the CLI says in the crew's language."""
 
 
 class SetupProblem(SyncProblem):
@@ -47,7 +55,7 @@ class Refused(SyncProblem):
 
 class PhotosMissing(SyncProblem):
     def __init__(self, missing: list[str]) -> None:
-        super().__init__(f"receiver lacks {len(missing)} photos")
+        super().__init__(Said.of("sync.photos_missing", count=len(missing)))
         self.missing = missing
 
 
@@ -74,12 +82,9 @@ def check_url(url: str, allow_http: bool) -> str:
     """The base URL without a trailing slash; refuses plain http unless allowed."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise SetupProblem(f"sync.server_url {url!r} is not an http(s) URL")
+        raise SetupProblem(Said.of("sync.url_not_http", url=url))
     if parts.scheme == "http" and not allow_http:
-        raise SetupProblem(
-            f"sync.server_url {url!r} is plain http: photos and ID numbers would travel "
-            "unencrypted; use https (or set sync.allow_http = true for a loopback test)"
-        )
+        raise SetupProblem(Said.of("sync.url_plain_http", url=url))
     return url.rstrip("/")
 
 
@@ -95,19 +100,17 @@ def client_for(
     settings = config.sync
     url = server or settings.server_url
     if not url:
-        raise SetupProblem("no receiver: set sync.server_url in the config or pass --server URL")
+        raise SetupProblem(Said.of("sync.no_receiver"))
     station_id = config.station.station_id
     if not protocol.KIOSK_ID_RE.fullmatch(station_id):
-        raise SetupProblem(
-            f"station.station_id {station_id!r} cannot be a kiosk id (letters, digits, . _ - only)"
-        )
+        raise SetupProblem(Said.of("sync.bad_station_id", station_id=station_id))
     secret = token or settings.token
     if not secret and settings.token_file is not None:
         try:
             secret = settings.token_file.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise SetupProblem(
-                f"sync.token_file {settings.token_file}: {exc.strerror or exc}"
+                Said.of("sync.token_file", path=settings.token_file, error=exc.strerror or exc)
             ) from exc
     return ReceiverClient(
         url,
@@ -135,7 +138,7 @@ class ReceiverClient:
         connections: int = 4,
     ) -> None:
         if not token:
-            raise SetupProblem("no sync token: set sync.token or sync.token_file, or pass --token")
+            raise SetupProblem(Said.of("sync.no_token"))
         self.base_url = check_url(base_url, allow_http)
         verify: ssl.SSLContext | bool = True
         if self.base_url.startswith("https"):
@@ -144,7 +147,7 @@ class ReceiverClient:
                     cafile=str(ca_file) if ca_file is not None else None
                 )
             except (OSError, ssl.SSLError) as exc:
-                raise SetupProblem(f"sync.ca_file {ca_file}: cannot load it ({exc})") from exc
+                raise SetupProblem(Said.of("sync.ca_file", path=ca_file, error=exc)) from exc
         self.http = httpx.Client(
             base_url=self.base_url + protocol.API,
             headers={"Authorization": f"Bearer {token}", "User-Agent": "kiosk-sync/1"},
@@ -164,11 +167,12 @@ class ReceiverClient:
         """The kiosk id the token belongs to (checks the service and the token)."""
         answer = self._call("GET", "/whoami")
         if answer.get("service") != protocol.SERVICE or not isinstance(answer.get("kiosk"), str):
-            raise Offline("the server answered, but not as a kiosk receiver")
+            raise Offline(Said.of("sync.not_a_receiver"))
         if answer.get("protocol") != protocol.PROTOCOL:
             raise SetupProblem(
-                f"the receiver speaks protocol {answer.get('protocol')}, this kiosk "
-                f"{protocol.PROTOCOL}: update one of them"
+                Said.of(
+                    "sync.protocol_mismatch", theirs=answer.get("protocol"), ours=protocol.PROTOCOL
+                )
             )
         return answer["kiosk"]
 
@@ -176,7 +180,7 @@ class ReceiverClient:
         answer = self._call("POST", "/photos/missing", json_body={"sha256": digests})
         missing = answer.get("missing")
         if not isinstance(missing, list) or not set(missing) <= set(digests):
-            raise Offline("malformed answer to photos/missing")
+            raise Offline(malformed("POST", "/photos/missing"))
         return missing
 
     def put_photo(self, sha256: str, data: bytes) -> None:
@@ -190,7 +194,7 @@ class ReceiverClient:
             },
         )
         if answer.get("sha256") != sha256:
-            raise Offline("malformed answer to a photo upload")
+            raise Offline(malformed("PUT", f"/photos/{sha256}"))
 
     def put_batch(self, batch_uuid: str, manifest: bytes) -> Receipt:
         answer = self._call(
@@ -210,7 +214,7 @@ class ReceiverClient:
             or not isinstance(conflicts, list)
             or not all(isinstance(c, dict) and isinstance(c.get("uuid"), str) for c in conflicts)
         ):
-            raise Offline("malformed receipt (not naming this batch)")
+            raise Offline(malformed("PUT", f"/batches/{batch_uuid}"))
         return Receipt(
             batch=batch_uuid,
             held=tuple(str(u) for u in held),
@@ -223,7 +227,7 @@ class ReceiverClient:
         answer = self._call("GET", f"/sessions/{session_uuid}/summary")
         count, digest = answer.get("count"), answer.get("digest")
         if answer.get("session") != session_uuid or not isinstance(count, int):
-            raise Offline("malformed session summary")
+            raise Offline(malformed("GET", f"/sessions/{session_uuid}/summary"))
         verified = answer.get("verified")
         unverified = answer.get("unverified")
         return RemoteSummary(
@@ -241,10 +245,10 @@ class ReceiverClient:
     def roster(self, school_code: str) -> dict[str, Any]:
         """The school's roster, this kiosk's number and the school's retake requests."""
         if not protocol.SCHOOL_CODE_RE.fullmatch(school_code):
-            raise SetupProblem(f"{school_code!r}: a 院校代码 is 5 digits")
+            raise SetupProblem(Said.of("sync.bad_school_code", school=school_code))
         answer = self._call("GET", f"/rosters/{school_code}")
         if answer.get("school_code") != school_code or not isinstance(answer.get("students"), list):
-            raise Offline("malformed roster answer")
+            raise Offline(malformed("GET", f"/rosters/{school_code}"))
         return answer
 
     # -- one request ---------------------------------------------------------
@@ -263,9 +267,18 @@ class ReceiverClient:
                 method, path, content=content, json=json_body, headers=headers
             )
         except httpx.TimeoutException as exc:
-            raise Offline(f"{method} {path}: timed out ({type(exc).__name__})") from None
+            raise Offline(
+                Said.of("sync.timed_out", call=f"{method} {path}", kind=type(exc).__name__)
+            ) from None
         except httpx.TransportError as exc:
-            raise Offline(f"{method} {path}: {type(exc).__name__}: {exc}") from None
+            raise Offline(
+                Said.of(
+                    "sync.unreachable",
+                    call=f"{method} {path}",
+                    kind=type(exc).__name__,
+                    error=str(exc),
+                )
+            ) from None
         body: Any = None
         if response.headers.get("content-type", "").split(";")[0].strip() == "application/json":
             try:
@@ -276,13 +289,17 @@ class ReceiverClient:
         if not isinstance(body, dict):
             # HTML from a captive portal, a proxy's error page, an empty body.
             raise Offline(
-                f"{method} {path}: HTTP {response.status_code} without a JSON answer "
-                "(a captive portal or proxy in the way?)",
+                Said.of("sync.not_json", call=f"{method} {path}", status=response.status_code),
                 retry_after,
             )
         error = body.get("error") if isinstance(body.get("error"), str) else None
         outcome = protocol.classify(response.status_code, error)
-        message = f"{method} {path}: HTTP {response.status_code} {error or ''} {body.get('message', '')}".strip()
+        message = Said.of(
+            "sync.http",
+            call=f"{method} {path}",
+            status=response.status_code,
+            answer=f"{error or ''} {body.get('message', '')}".strip(),
+        )
         if outcome == "ok":
             return body
         if outcome == "photos_missing":
@@ -291,13 +308,15 @@ class ReceiverClient:
                 raise PhotosMissing(missing)
             raise Offline(message)
         if outcome == "auth":
-            raise SetupProblem(
-                f"{message}: the receiver does not accept this kiosk's token "
-                "(check sync.token and station.station_id, or issue a new token)"
-            )
+            raise SetupProblem(Said.of("sync.token_refused", detail=message))
         if outcome == "retry":
             raise Offline(message, retry_after)
         raise Refused(message, response.status_code, error)
+
+
+def malformed(method: str, path: str) -> Said:
+    """An answer of the wrong shape: a proxy or another service, not our receiver."""
+    return Said.of("sync.malformed", call=f"{method} {path}")
 
 
 def _kiosk_number(value: object) -> int | None:

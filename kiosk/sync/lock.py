@@ -14,6 +14,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from kiosk.lang import Said
+
 LOCK_NAME = "sync.lock"
 
 
@@ -34,9 +36,12 @@ class SyncLock:
             holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
             os.close(fd)
             raise SyncLockHeld(
-                "another `kiosk sync` or `kiosk purge` is running on this data folder"
-                + (f" (pid {holder})" if holder.isdigit() else "")
-                + f"; {what} not started. Wait for it to finish (it holds {self.path})"
+                Said.of(
+                    "sync.lock_held",
+                    pid=holder if holder.isdigit() else "?",
+                    what=what,
+                    path=self.path,
+                )
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)

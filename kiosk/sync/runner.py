@@ -60,12 +60,19 @@ class RunReport:
 
 class _LocalDamage(Exception):
     def __init__(self, damaged: dict[str, str]) -> None:
-        super().__init__(f"{len(damaged)} local photos damaged")
+        super().__init__(Said.of("sync.local_damage", count=len(damaged)))
         self.damaged = damaged
 
 
+def said(exc: BaseException) -> str:
+    """The error's message, keeping its catalogue key (a :class:`Said`) when it has one."""
+    message = exc.args[0] if exc.args else ""
+    return message if isinstance(message, Said) else str(exc)
+
+
 class Syncer:
-    """Drains the outbox towards one receiver. ``log`` gets one plain line per event."""
+    """Drains the outbox towards one receiver. ``log`` gets one line per event, a
+    :class:`Said` (English as a str; the CLI prints it in the crew's language)."""
 
     def __init__(
         self,
@@ -99,14 +106,9 @@ class Syncer:
         try:
             who = self.client.whoami()
         except Refused as exc:
-            raise SetupProblem(
-                f"{exc}: is sync.server_url the receiver's base URL (without /v1)?"
-            ) from None
+            raise SetupProblem(Said.of("sync.wrong_base_url", detail=said(exc))) from None
         if who != self.kiosk_id:
-            raise SetupProblem(
-                f"the token belongs to kiosk {who!r} but this kiosk is {self.kiosk_id!r} "
-                "(station.station_id); use this kiosk's own token"
-            )
+            raise SetupProblem(Said.of("sync.token_other_kiosk", who=who, me=self.kiosk_id))
 
     def run(self, *, once: bool) -> RunReport:
         """Drain the outbox. ``once``: give up after ``once_attempts`` failures in a row."""
@@ -122,19 +124,19 @@ class Syncer:
                         identified = True
                     sent = self.send_next(report)
                 except SetupProblem as exc:
-                    report.last_error = str(exc)
+                    report.last_error = said(exc)
                     report.exit_code = EXIT_SETUP
-                    self.log(f"error: {exc}")
+                    self.log(Said.of("sync.log.error", detail=said(exc)))
                     break
                 except Offline as exc:
                     failures += 1
                     report.retries += 1
-                    report.last_error = str(exc)
+                    report.last_error = said(exc)
                     if once and failures >= self.settings.once_attempts:
-                        self.log(f"offline: {exc}; giving up for now after {failures} tries")
+                        self.log(Said.of("sync.log.gave_up", detail=said(exc), tries=failures))
                         break
                     delay = self._delay(failures, exc.retry_after)
-                    self.log(f"offline: {exc}; next try in {delay:.1f} s")
+                    self.log(Said.of("sync.log.retry", detail=said(exc), delay=delay))
                     self.stop.wait(delay)
                     continue
                 failures = 0
@@ -182,22 +184,26 @@ class Syncer:
             n = outbox.refuse_batch(self.store, batch.uuid, str(exc))
             report.quarantined += n
             report.errors.append(str(exc))
-            report.last_error = str(exc)
-            self.log(f"refused: batch {batch.uuid[:8]}: {exc}; {n} shots quarantined")
+            report.last_error = said(exc)
+            self.log(Said.of("sync.log.refused", batch=batch.uuid[:8], detail=said(exc), count=n))
             return True
         except _LocalDamage as exc:
             outbox.dissolve_batch(self.store, batch.uuid, exc.damaged)
             report.quarantined += len(exc.damaged)
-            self.log(f"error: batch {batch.uuid[:8]}: {exc}; run `kiosk verify`")
+            self.log(Said.of("sync.log.damaged", batch=batch.uuid[:8], detail=said(exc)))
             return True
         report.synced += synced
         report.quarantined += quarantined
         report.batches += 1
         left = outbox.remaining(self.store)
         self.log(
-            f"batch {batch.uuid[:8]}: {synced} synced"
-            + (f", {quarantined} quarantined" if quarantined else "")
-            + f"; {left} left"
+            Said.of(
+                "sync.log.batch_quarantined" if quarantined else "sync.log.batch",
+                batch=batch.uuid[:8],
+                synced=synced,
+                quarantined=quarantined,
+                left=left,
+            )
         )
         report.remaining = left
         self.progress(report)
@@ -215,15 +221,15 @@ class Syncer:
             # from backup, say): upload them and commit once more.
             unknown = [d for d in exc.missing if d not in by_digest]
             if unknown:
-                raise Offline("receiver asks for photos that are not in this batch") from None
+                raise Offline(Said.of("sync.asks_foreign_photos")) from None
             self._upload([by_digest[d] for d in exc.missing], report)
             try:
                 receipt = self.client.put_batch(batch.uuid, batch.manifest)
             except PhotosMissing:
-                raise Offline("the receiver still lacks photos it was just sent") from None
+                raise Offline(Said.of("sync.still_lacks_photos")) from None
         members = set(batch.record_uuids())
         if not set(receipt.held) <= members or not set(receipt.conflicts) <= members:
-            raise Offline("receipt names records that are not in this batch")
+            raise Offline(Said.of("sync.receipt_foreign"))
         return outbox.apply_receipt(
             self.store, batch.uuid, receipt.held, receipt.conflicts, receipt.kiosk_number
         )
@@ -347,9 +353,7 @@ def purge_session(store: Store, client: ReceiverClient, session_uuid: str) -> in
 
     row = store.conn.execute("SELECT id FROM sessions WHERE uuid = ?", (session_uuid,)).fetchone()
     if row is None:
-        raise PurgeRefused(
-            f"no session {session_uuid} on this kiosk (see `kiosk sync --reconcile`)"
-        )
+        raise PurgeRefused(Said.of("purge.no_session", session=session_uuid))
     session_id = row[0]
     unsynced = store.conn.execute(
         "SELECT count(*) FROM outbox o JOIN shots s ON s.uuid = o.shot_uuid "
@@ -357,18 +361,13 @@ def purge_session(store: Store, client: ReceiverClient, session_uuid: str) -> in
         (session_id,),
     ).fetchone()[0]
     if unsynced:
-        raise PurgeRefused(
-            f"{unsynced} shots of this session are not synced yet; run `kiosk sync --once` first"
-        )
+        raise PurgeRefused(Said.of("purge.unsynced", count=unsynced))
     tally = outbox.session_tally(store, session_id)
     # Asked now, just before deleting: the receiver reads every photo of the
     # session back and answers how many it holds intact.
     remote = client.session_summary(session_uuid)
     if not outbox.record_reconciliation(store, tally, remote.count, remote.digest, remote.verified):
-        raise PurgeRefused(
-            f"{mismatch_reason(tally, remote)}; nothing deleted; run `kiosk sync --reconcile` "
-            "(it sends missing photos again) and ask the receiver's operator"
-        )
+        raise PurgeRefused(Said.of("purge.mismatch", reason=mismatch_reason(tally, remote)))
     at = now()
     with store.transaction() as conn:
         files = [
