@@ -32,7 +32,10 @@ if not (CHROMIUM and DRIVER):  # pragma: no cover - install.sh --dev installs bo
     )
 
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.common.exceptions import (  # noqa: E402
+    StaleElementReferenceException,
+    TimeoutException,
+)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -102,7 +105,10 @@ def after_post(browser, element_id: str, text: str) -> bool:
         return bool(found) and text in found[0].text
 
     try:
-        WebDriverWait(browser, 30).until(shown)
+        # The old page may go away between finding the element and reading it.
+        WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
+            shown
+        )
     except TimeoutException:
         return False
     return True
