@@ -295,29 +295,38 @@ class StationApp:
             self._tap(pygame, event, now)
 
     def _tap(self, pygame: Any, event: Any, now: float) -> None:
-        """A tap on the session chooser (touch screen, or a mouse on a desk); on a
-        closed station's screen, a tap opens the chooser (a crew without keys)."""
-        if not self.screen.chooser_on_main():
+        """A tap on the crew's buttons (touch screen, or a mouse on a desk): the
+        session chooser, a PIN pad, the crew keys during a session. On a closed
+        station's screen a tap opens the chooser; on the student's screen during
+        a session it shows the crew screen and its buttons (a crew without keys)."""
+        if not self.screen.crew_on_main():
             return
-        chooser = self.state.chooser
-        if chooser is None:
-            if self.state.phase is st.Phase.CLOSED:
-                self._apply(st.Pressed(st.OPEN, now=now))
-            return
-        from kiosk.display.chooser import button_at, line_at
+        from kiosk.display.chooser import line_at
+        from kiosk.display.crew import STUDENT_SCREEN, crew_buttons, takes_the_screen
+        from kiosk.display.pad import hit
 
+        state = self.state
+        asked = takes_the_screen(state)
+        if state.phase is st.Phase.CLOSED and not asked:
+            self._apply(st.Pressed(st.OPEN, now=now))
+            return
+        if not asked and not self.screen.show_crew:
+            self.screen.show_crew = state.session is not None
+            return
         size = self.screen.surface.get_size()
         if event.type == pygame.FINGERDOWN:
             x, y = event.x * size[0], event.y * size[1]
         else:
             x, y = event.pos
-        button = button_at(size, chooser, x, y)
-        if button is not None:
+        button = hit(crew_buttons(size, state), x, y)
+        if button == STUDENT_SCREEN:
+            self.screen.show_crew = False
+        elif button is not None:
             self._apply(st.Pressed(button, now=now))
-            return
-        index = line_at(size, chooser, y, x)
-        if index is not None:
-            self._apply(st.Touched(index, now=now))
+        elif state.chooser is not None and state.new_pin is None and state.pin_entry is None:
+            index = line_at(size, state.chooser, y, x)
+            if index is not None:
+                self._apply(st.Touched(index, now=now))
 
     def press(self, action: st.Action | str, text: str = "", now: float | None = None) -> None:
         """A crew key (from the keyboard, or from code: the demo's crew)."""
@@ -348,6 +357,7 @@ def keymap(station: StationConfig, key_code: Callable[[str], int]) -> dict[int, 
         # the session chooser's cursor (fixed: every keyboard and keypad has them)
         "up": st.Action.UP,
         "down": st.Action.DOWN,
+        "backspace": st.Action.DELETE,  # a typed digit off (chooser, PIN screens)
     }
     codes: dict[int, st.Action | str] = {}
     for name, action in wanted.items():

@@ -190,5 +190,5 @@ def test_first_start_asks_the_crew_for_a_new_pin(fonts: Recording) -> None:
     fonts.texts.clear()
     crew.draw_crew(pygame.Surface((800, 480)), View(state=state, now=0.0), fonts)
     joined = "\n".join(fonts.texts)
-    assert "出厂密码 0000 必须改掉" in joined and "再输一遍" in joined and "**" in joined
+    assert "出厂密码 0000 必须改掉" in joined and "再输一遍" in joined and "●●" in joined
     assert "4821" not in joined
