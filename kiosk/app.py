@@ -346,6 +346,11 @@ class StationApp:
 def keymap(station: StationConfig, key_code: Callable[[str], int]) -> dict[int, st.Action | str]:
     """pygame key code -> crew action, from the key names in the config."""
     wanted: dict[str, st.Action | str] = {
+        # fixed keys every keyboard and keypad has (a configured key of the same name wins):
+        # the session chooser's cursor, and a typed digit off (chooser, PIN screens)
+        "up": st.Action.UP,
+        "down": st.Action.DOWN,
+        "backspace": st.Action.DELETE,
         station.key_shutter: st.Action.SHUTTER,
         station.key_accept: st.Action.ACCEPT,
         station.key_retake: st.Action.RETAKE,
@@ -354,10 +359,6 @@ def keymap(station: StationConfig, key_code: Callable[[str], int]) -> dict[int, 
         station.key_session: st.Action.SESSION,
         station.key_quit: st.Action.QUIT,
         station.key_crew_screen: CREW_SCREEN,
-        # the session chooser's cursor (fixed: every keyboard and keypad has them)
-        "up": st.Action.UP,
-        "down": st.Action.DOWN,
-        "backspace": st.Action.DELETE,  # a typed digit off (chooser, PIN screens)
     }
     codes: dict[int, st.Action | str] = {}
     for name, action in wanted.items():
