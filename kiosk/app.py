@@ -60,6 +60,18 @@ log = logging.getLogger(__name__)
 
 JUDGED_PHASES = frozenset({st.Phase.FRAMING, st.Phase.COUNTDOWN})
 CREW_SCREEN = "crew"  # the key that toggles the crew view is not a station action
+# The crew screen's touch buttons that move the student on: after one, the
+# student's screen is shown again (one display). 结束 and 退出 keep the crew's.
+STUDENT_ACTIONS = frozenset(
+    str(a)
+    for a in (
+        st.Action.ACCEPT,
+        st.Action.RETAKE,
+        st.Action.SKIP,
+        st.Action.SHUTTER,
+        st.Action.WALK_IN,
+    )
+)
 
 # Called once per loop turn, after the tick, with the station and the time
 # (the demo's scripted crew and the benchmark use it to act like people).
@@ -319,10 +331,11 @@ class StationApp:
         else:
             x, y = event.pos
         button = hit(crew_buttons(size, state), x, y)
-        if button == STUDENT_SCREEN:
-            self.screen.show_crew = False
-        elif button is not None:
+        if button is not None and button != STUDENT_SCREEN:
             self._apply(st.Pressed(button, now=now))
+        if button == STUDENT_SCREEN or (not asked and button in STUDENT_ACTIONS):
+            # the student in front of the camera needs their screen back (framing, next)
+            self.screen.show_crew = False
         elif state.chooser is not None and state.new_pin is None and state.pin_entry is None:
             index = line_at(size, state.chooser, y, x)
             if index is not None:

@@ -212,6 +212,14 @@ def pin_typed(typed: str) -> Callable[[StationApp, int], bool]:
     return lambda app, since: app.state.pin_entry == typed
 
 
+def crew_shown(phase: st.Phase) -> Callable[[StationApp, int], bool]:
+    return lambda app, since: app.screen.show_crew and app.state.phase is phase
+
+
+def student_shown(left: st.Phase) -> Callable[[StationApp, int], bool]:
+    return lambda app, since: not app.screen.show_crew and app.state.phase is not left
+
+
 def in_phase(*phases: st.Phase) -> Callable[[StationApp, int], bool]:
     return lambda app, since: app.state.phase in phases
 
@@ -230,6 +238,10 @@ def tour(data: Path, size: tuple[int, int], shots: Path | None = None, touch: bo
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     config = config_for(data, size, real=touch)
+    if touch:  # the crew confirms each student (a tap on 确认), as `confirm_s = 0` asks
+        config = dataclasses.replace(
+            config, station=dataclasses.replace(config.station, confirm_s=0)
+        )
     with Store(config.db_path) as store:
         import_roster(store, write_roster(data / "roster.xlsx"))
         number = store.conn.execute(
@@ -337,9 +349,17 @@ def tour(data: Path, size: tuple[int, int], shots: Path | None = None, touch: bo
             Step(
                 "session open", in_phase(st.Phase.IDLE), lambda app: scanner.scan(COLLECTION_CODE)
             ),
+            # the crew confirms who it is: the student's screen, tapped, shows the crew's
+            Step("identified", in_phase(st.Phase.IDENTIFIED), tap_screen()),
+            Step(
+                "confirm on the crew screen",
+                crew_shown(st.Phase.IDENTIFIED),
+                both(crew("identified-buttons"), button("accept")),
+            ),
+            Step("the student's screen again", student_shown(st.Phase.IDENTIFIED)),
             Step("saved", in_phase(st.Phase.SAVED)),
             Step("counted", counted(1), both(crew("codes-queue"), tap_screen())),
-            Step("crew screen", lambda app, since: app.screen.show_crew, button("quit")),
+            Step("crew screen", crew_shown(st.Phase.IDLE), button("quit")),
             Step("PIN to leave", pin_typed(""), button(leave[0][1])),
             *[
                 Step(f"PIN {so_far}", pin_typed(so_far), button(then))
