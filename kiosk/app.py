@@ -60,18 +60,7 @@ log = logging.getLogger(__name__)
 
 JUDGED_PHASES = frozenset({st.Phase.FRAMING, st.Phase.COUNTDOWN})
 CREW_SCREEN = "crew"  # the key that toggles the crew view is not a station action
-# The crew screen's touch buttons that move the student on: after one, the
-# student's screen is shown again (one display). 结束 and 退出 keep the crew's.
-STUDENT_ACTIONS = frozenset(
-    str(a)
-    for a in (
-        st.Action.ACCEPT,
-        st.Action.RETAKE,
-        st.Action.SKIP,
-        st.Action.SHUTTER,
-        st.Action.WALK_IN,
-    )
-)
+
 
 # Called once per loop turn, after the tick, with the station and the time
 # (the demo's scripted crew and the benchmark use it to act like people).
@@ -314,7 +303,12 @@ class StationApp:
         if not self.screen.crew_on_main():
             return
         from kiosk.display.chooser import line_at
-        from kiosk.display.crew import STUDENT_SCREEN, crew_buttons, takes_the_screen
+        from kiosk.display.crew import (
+            STUDENT_SCREEN,
+            back_to_student,
+            crew_buttons,
+            takes_the_screen,
+        )
         from kiosk.display.pad import hit
 
         state = self.state
@@ -331,15 +325,16 @@ class StationApp:
         else:
             x, y = event.pos
         button = hit(crew_buttons(size, state), x, y)
-        if button is not None and button != STUDENT_SCREEN:
+        if button is None:
+            if state.chooser is not None and state.new_pin is None and state.pin_entry is None:
+                index = line_at(size, state.chooser, y, x)
+                if index is not None:
+                    self._apply(st.Touched(index, now=now))
+            return
+        if button != STUDENT_SCREEN:
             self._apply(st.Pressed(button, now=now))
-        if button == STUDENT_SCREEN or (not asked and button in STUDENT_ACTIONS):
-            # the student in front of the camera needs their screen back (framing, next)
+        if back_to_student(button, state):
             self.screen.show_crew = False
-        elif state.chooser is not None and state.new_pin is None and state.pin_entry is None:
-            index = line_at(size, state.chooser, y, x)
-            if index is not None:
-                self._apply(st.Touched(index, now=now))
 
     def press(self, action: st.Action | str, text: str = "", now: float | None = None) -> None:
         """A crew key (from the keyboard, or from code: the demo's crew)."""

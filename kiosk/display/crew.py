@@ -187,6 +187,18 @@ def takes_the_screen(state: st.State) -> bool:
 
 
 STUDENT_SCREEN = "crew"  # the crew key's name: back to the student's screen
+# The session row's buttons that move the student on: after one, the student
+# needs their screen back (framing, the next student). 结束 and 退出 keep the crew's.
+STUDENT_ACTIONS = frozenset(
+    str(a) for a in (st.Action.ACCEPT, st.Action.RETAKE, st.Action.SKIP, st.Action.SHUTTER)
+) | {str(st.Action.WALK_IN)}
+
+
+def back_to_student(button: str, state: st.State) -> bool:
+    """After ``button`` (tapped in ``state``), does a one-display kiosk show the
+    student's screen again?"""
+    row = not takes_the_screen(state)  # not a chooser's or a PIN pad's button
+    return button == STUDENT_SCREEN or (row and button in STUDENT_ACTIONS)
 
 
 def crew_buttons(size: tuple[int, int], state: st.State) -> Buttons:
