@@ -160,6 +160,7 @@ class State:
     waiting: tuple[Subject, ...] = ()  # scanned ahead, in order
     devices: dict[str, DeviceStatus] = field(default_factory=dict)
     pin_entry: str | None = None  # digits typed after QUIT; None when not asked
+    pin_wrong: bool = False  # the last PIN typed was wrong (said until the next digit)
     resume: Phase | None = None  # where FAILSAFE goes back to
     exiting: bool = False
     chooser: choosing.Chooser | None = None  # the crew is choosing a session
@@ -1252,20 +1253,20 @@ def _pin(state: State, event: Key, config: StationConfig) -> Transition:
     """The PIN to leave: it is checked as soon as it is as long as the PIN (or on
     accept); a wrong one is cleared and logged, and the crew types again."""
     if state.pin_entry is None:
-        return Transition(dataclasses.replace(state, pin_entry=""))
+        return Transition(dataclasses.replace(state, pin_entry="", pin_wrong=False))
     if event.action is Action.DIGIT and event.text.isdigit():
         entry = state.pin_entry + event.text
         if entry == config.crew_pin:
             return _leave(state)
         if len(entry) >= max(len(config.crew_pin), 1):
             return _wrong_pin(state)
-        return Transition(dataclasses.replace(state, pin_entry=entry))
+        return Transition(dataclasses.replace(state, pin_entry=entry, pin_wrong=False))
     if event.action is Action.DELETE:
         return Transition(dataclasses.replace(state, pin_entry=state.pin_entry[:-1]))
     if event.action is Action.ACCEPT and state.pin_entry:
         return _leave(state) if state.pin_entry == config.crew_pin else _wrong_pin(state)
     if event.action in (Action.CANCEL, Action.QUIT):
-        return Transition(dataclasses.replace(state, pin_entry=None))
+        return Transition(dataclasses.replace(state, pin_entry=None, pin_wrong=False))
     return Transition(state)
 
 
@@ -1278,7 +1279,8 @@ def _leave(state: State) -> Transition:
 
 def _wrong_pin(state: State) -> Transition:
     return Transition(
-        dataclasses.replace(state, pin_entry=""), (LogEvent("wrong_pin", level="warning"),)
+        dataclasses.replace(state, pin_entry="", pin_wrong=True),
+        (LogEvent("wrong_pin", level="warning"),),
     )
 
 

@@ -212,6 +212,10 @@ def pin_typed(typed: str) -> Callable[[StationApp, int], bool]:
     return lambda app, since: app.state.pin_entry == typed
 
 
+def wrong_pin() -> Callable[[StationApp, int], bool]:
+    return lambda app, since: app.state.pin_entry == "" and app.state.pin_wrong
+
+
 def crew_shown(phase: st.Phase) -> Callable[[StationApp, int], bool]:
     return lambda app, since: app.screen.show_crew and app.state.phase is phase
 
@@ -363,8 +367,11 @@ def tour(data: Path, size: tuple[int, int], shots: Path | None = None, touch: bo
             Step("PIN to leave", pin_typed(""), button(leave[0][1])),
             *[
                 Step(f"PIN {so_far}", pin_typed(so_far), button(then))
-                for so_far, then in leave[1:6]
+                for so_far, then in leave[1:4]
             ],
+            # the wrong PIN is cleared and said on the screen until the next digit
+            Step("wrong PIN", wrong_pin(), both(crew("pin-wrong"), button(leave[4][1]))),
+            Step("PIN 2", pin_typed("2"), button(leave[5][1])),
             Step("PIN 24", pin_typed("24"), both(crew("pin-leave"), button("6"))),
             Step("PIN 246", pin_typed("246"), button("8")),
             Step("left", lambda app, since: app.state.exiting),

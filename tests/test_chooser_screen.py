@@ -16,6 +16,7 @@ import pytest
 
 from kiosk.display import layout
 from kiosk.display.font import Fonts
+from kiosk.display.texts import crew_text
 from tests.chooser_tour import CODES_SCHOOL, COLLECTION_CODE, NEW_PIN, OTHER_SCHOOL, SIZES, tour
 
 
@@ -88,7 +89,9 @@ def test_a_touch_only_crew_sets_its_pin_starts_a_session_and_leaves(
     # the new PIN, set on the pad, is this kiosk's; no PIN digits were ever drawn
     assert (tmp_path / "crew-pin").read_text().strip() == NEW_PIN
     assert not [t for t in drawn_texts if NEW_PIN[:2] in t or "135" in t]
-    assert {"crew-pin-new", "crew-pin-new-again", "crew-pin-leave"} <= set(done.screens)
+    assert {"crew-pin-new", "crew-pin-new-again", "crew-pin-leave", "crew-pin-wrong"} <= set(
+        done.screens
+    )
     conn = sqlite3.connect(tmp_path / "kiosk.db")
     sessions = conn.execute("SELECT school_code, school_name FROM sessions").fetchall()
     assert sessions == [CODES_SCHOOL[:2]]
@@ -104,6 +107,7 @@ def test_a_touch_only_crew_sets_its_pin_starts_a_session_and_leaves(
     kinds = [k for (k,) in conn.execute("SELECT kind FROM events ORDER BY id")]
     assert kinds.index("crew_pin_set") < kinds.index("session_chosen")
     assert kinds.index("wrong_pin") < kinds.index("station_exit")
+    assert crew_text("zh", "pin_wrong") in drawn_texts  # and the crew was told
     # Every button is a fingertip wide and tall (>= 9 mm at the 7" screen's density),
     # inside the screen, apart from each other and from the list's lines.
     session = st.SessionInfo(1, CODES_SCHOOL[0], "")

@@ -555,6 +555,9 @@ def test_the_pin_to_leave_on_the_touch_pad_follows_the_keys_rules() -> None:
     # a wrong PIN, full length or confirmed short, is cleared and logged; nothing else moves
     state, effects = run(asked, *[st.Pressed(d) for d in "1299"])
     assert state.pin_entry == "" and "wrong_pin" in logs(effects) and not kinds(effects, st.Exit)
+    # the crew is told it was wrong until it types again
+    assert state.pin_wrong and not run(state, st.Pressed("1"))[0].pin_wrong
+    assert not run(state, st.Pressed(pad.BACK))[0].pin_wrong
     state, effects = run(asked, st.Pressed("1"), st.Pressed(pad.ACCEPT))
     assert state.pin_entry == "" and "wrong_pin" in logs(effects)
     assert state.phase is st.Phase.FRAMING

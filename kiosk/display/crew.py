@@ -133,7 +133,10 @@ def draw_crew(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
         _new_pin(flow, state.new_pin, lang, keys)
         return
     if state.pin_entry is not None:
-        _pin_screen(flow, [(crew_text(lang, "pin"), AMBER)], state.pin_entry)
+        lines = [(crew_text(lang, "pin"), AMBER)]
+        if state.pin_wrong:
+            lines.append((crew_text(lang, "pin_wrong"), RED))
+        _pin_screen(flow, lines, state.pin_entry)
         _pin_help(flow, crew_text(lang, "pin_keys", **_key_names(keys)), lang)
         return
     if state.chooser is not None:

@@ -246,6 +246,7 @@ TEXTS: dict[str, str] = {
     "crew.new_pin_first": "Type the new crew PIN (4-8 digits), then accept",
     "crew.new_pin_again": "Type the new PIN once more, then accept",
     "crew.new_pin_keys": "digits: type · backspace: delete · {accept} accept · {quit} start again",
+    "crew.pin_wrong": "Wrong PIN: type it again",
     "crew.pin_keys": "digits: type · backspace: delete · {accept} accept · {quit} back",
     "crew.phase.closed": "no session",
     "crew.phase.idle": "waiting for a scan",

@@ -238,6 +238,7 @@ TEXTS: dict[str, str] = {
     "crew.new_pin_first": "请输入新的工作人员密码（4-8 位数字），按确认",
     "crew.new_pin_again": "请再输一遍新密码，按确认",
     "crew.new_pin_keys": "数字键 输入 · 退格 删除 · {accept} 确认 · {quit} 重输",
+    "crew.pin_wrong": "密码不对，请再输一遍",
     "crew.pin_keys": "数字键 输入 · 退格 删除 · {accept} 确认 · {quit} 返回",
     "crew.phase.closed": "未开场",
     "crew.phase.idle": "等待扫码",
