@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 JUDGED_PHASES = frozenset({st.Phase.FRAMING, st.Phase.COUNTDOWN})
 CREW_SCREEN = "crew"  # the key that toggles the crew view is not a station action
 
+
 # Called once per loop turn, after the tick, with the station and the time
 # (the demo's scripted crew and the benchmark use it to act like people).
 TickHook = Callable[["StationApp", float], None]
@@ -295,29 +296,45 @@ class StationApp:
             self._tap(pygame, event, now)
 
     def _tap(self, pygame: Any, event: Any, now: float) -> None:
-        """A tap on the session chooser (touch screen, or a mouse on a desk); on a
-        closed station's screen, a tap opens the chooser (a crew without keys)."""
-        if not self.screen.chooser_on_main():
+        """A tap on the crew's buttons (touch screen, or a mouse on a desk): the
+        session chooser, a PIN pad, the crew keys during a session. On a closed
+        station's screen a tap opens the chooser; on the student's screen during
+        a session it shows the crew screen and its buttons (a crew without keys)."""
+        if not self.screen.crew_on_main():
             return
-        chooser = self.state.chooser
-        if chooser is None:
-            if self.state.phase is st.Phase.CLOSED:
-                self._apply(st.Pressed(st.OPEN, now=now))
-            return
-        from kiosk.display.chooser import button_at, line_at
+        from kiosk.display.chooser import line_at
+        from kiosk.display.crew import (
+            STUDENT_SCREEN,
+            back_to_student,
+            crew_buttons,
+            takes_the_screen,
+        )
+        from kiosk.display.pad import hit
 
+        state = self.state
+        asked = takes_the_screen(state)
+        if state.phase is st.Phase.CLOSED and not asked:
+            self._apply(st.Pressed(st.OPEN, now=now))
+            return
+        if not asked and not self.screen.show_crew:
+            self.screen.show_crew = state.session is not None
+            return
         size = self.screen.surface.get_size()
         if event.type == pygame.FINGERDOWN:
             x, y = event.x * size[0], event.y * size[1]
         else:
             x, y = event.pos
-        button = button_at(size, chooser, x, y)
-        if button is not None:
-            self._apply(st.Pressed(button, now=now))
+        button = hit(crew_buttons(size, state), x, y)
+        if button is None:
+            if state.chooser is not None and state.new_pin is None and state.pin_entry is None:
+                index = line_at(size, state.chooser, y, x)
+                if index is not None:
+                    self._apply(st.Touched(index, now=now))
             return
-        index = line_at(size, chooser, y, x)
-        if index is not None:
-            self._apply(st.Touched(index, now=now))
+        if button != STUDENT_SCREEN:
+            self._apply(st.Pressed(button, now=now))
+        if back_to_student(button, state):
+            self.screen.show_crew = False
 
     def press(self, action: st.Action | str, text: str = "", now: float | None = None) -> None:
         """A crew key (from the keyboard, or from code: the demo's crew)."""
@@ -337,6 +354,11 @@ class StationApp:
 def keymap(station: StationConfig, key_code: Callable[[str], int]) -> dict[int, st.Action | str]:
     """pygame key code -> crew action, from the key names in the config."""
     wanted: dict[str, st.Action | str] = {
+        # fixed keys every keyboard and keypad has (a configured key of the same name wins):
+        # the session chooser's cursor, and a typed digit off (chooser, PIN screens)
+        "up": st.Action.UP,
+        "down": st.Action.DOWN,
+        "backspace": st.Action.DELETE,
         station.key_shutter: st.Action.SHUTTER,
         station.key_accept: st.Action.ACCEPT,
         station.key_retake: st.Action.RETAKE,
@@ -345,9 +367,6 @@ def keymap(station: StationConfig, key_code: Callable[[str], int]) -> dict[int, 
         station.key_session: st.Action.SESSION,
         station.key_quit: st.Action.QUIT,
         station.key_crew_screen: CREW_SCREEN,
-        # the session chooser's cursor (fixed: every keyboard and keypad has them)
-        "up": st.Action.UP,
-        "down": st.Action.DOWN,
     }
     codes: dict[int, st.Action | str] = {}
     for name, action in wanted.items():

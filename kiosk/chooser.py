@@ -14,9 +14,9 @@ the school's 院校代码 (or picks a school the office's schedule lists, see
 图像采集码 instead of a roster card; the schedule's expected headcount is
 shown when the kiosk knows it.
 
-A crew with a touchscreen and no keyboard uses on-screen buttons
-(:data:`PAD`: digits, delete, accept, back); :func:`press` decides what each
-does, the same rules the keys follow.
+A crew with a touchscreen and no keyboard uses on-screen buttons (the digit
+pad of kiosk/pad.py: digits, delete, accept, back); :func:`press` decides
+what each does here, the same rules the keys follow.
 """
 
 from __future__ import annotations
@@ -26,15 +26,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from kiosk.pad import ACCEPT, BACK, DELETE, WITH_BACK, is_digit, typed_after
 from kiosk.student import category_rank
 
 Level = Literal["school", "category", "department", "code"]
 SCHOOL_CODE_DIGITS = 5
 ALL = ""  # the option "全部" (every 院系 / every 类型)
-
-# The touch buttons: digits, then delete / accept / back (the keys' meanings).
-DELETE, ACCEPT, BACK = "delete", "accept", "back"
-PAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", DELETE, "0", ACCEPT)
 
 
 @dataclass(frozen=True)
@@ -189,14 +186,15 @@ def pick(chooser: Chooser, index: int | None = None) -> Chooser | Choice:
 
 def delete_digit(chooser: Chooser) -> Chooser:
     """The last typed digit of the 院校代码 off (the touch pad's delete)."""
-    return dataclasses.replace(chooser, typed=chooser.typed[:-1], refused="")
+    typed = typed_after(chooser.typed, DELETE, SCHOOL_CODE_DIGITS)
+    return dataclasses.replace(chooser, typed=typed, refused="")
 
 
 def buttons(chooser: Chooser) -> tuple[str, ...]:
     """The touch buttons of this step: the digit pad where a 院校代码 is typed,
     accept where the crew confirms, back everywhere (a tap on a line picks it)."""
     if chooser.level == "school":
-        return (*PAD, BACK)
+        return WITH_BACK
     if chooser.level == "code":
         return (ACCEPT, BACK)
     return (BACK,)
@@ -206,7 +204,7 @@ def press(chooser: Chooser, button: str) -> Chooser | Choice | None:
     """A touch button, with the meaning of the matching key."""
     if button not in buttons(chooser):
         return chooser
-    if button.isdigit():
+    if is_digit(button):
         return type_digit(chooser, button)
     if button == DELETE:
         return delete_digit(chooser)

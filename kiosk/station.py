@@ -21,9 +21,10 @@ from enum import StrEnum
 from typing import Any
 
 from kiosk import chooser as choosing
+from kiosk import pad
 from kiosk.capture.verdict import HOLD_STILL_ZH, RETAKE_ZH, Assessment, Reason
 from kiosk.config import StationConfig
-from kiosk.crewpin import check_new_pin
+from kiosk.crewpin import MAX_DIGITS, check_new_pin
 from kiosk.scanner.base import DeviceStatus, Identity
 from kiosk.student import Student
 
@@ -56,6 +57,7 @@ class Action(StrEnum):
     SESSION = "session"  # open or close the session
     QUIT = "quit"  # asks for the crew PIN
     DIGIT = "digit"  # a PIN digit (Key.text)
+    DELETE = "delete"  # the last typed digit off (backspace, the pad's delete)
     CANCEL = "cancel"
     UP = "up"  # the session chooser's cursor
     DOWN = "down"
@@ -158,6 +160,7 @@ class State:
     waiting: tuple[Subject, ...] = ()  # scanned ahead, in order
     devices: dict[str, DeviceStatus] = field(default_factory=dict)
     pin_entry: str | None = None  # digits typed after QUIT; None when not asked
+    pin_wrong: bool = False  # the last PIN typed was wrong (said until the next digit)
     resume: Phase | None = None  # where FAILSAFE goes back to
     exiting: bool = False
     chooser: choosing.Chooser | None = None  # the crew is choosing a session
@@ -275,8 +278,9 @@ class Touched:
 
 @dataclass(frozen=True)
 class Pressed:
-    """A touch button (kiosk/chooser.py ``buttons``): on the session chooser, or
-    ``OPEN`` (a tap on a closed station's screen: the chooser for a touch-only crew)."""
+    """A touch button: the session chooser's (kiosk/chooser.py ``buttons``), the
+    digit pad of a crew PIN screen (kiosk/pad.py), or ``OPEN`` (a tap on a closed
+    station's screen: the chooser for a touch-only crew)."""
 
     button: str
     now: float = 0.0
@@ -434,6 +438,42 @@ REPLACEABLE = frozenset(
 )
 
 
+# The crew screen's touch buttons during a session, per phase: what a crew
+# without a keyboard needs mid-session (docs/station.md). Each is a key's action.
+_PHASE_ACTIONS: dict[Phase, tuple[Action, ...]] = {
+    Phase.IDENTIFIED: (Action.ACCEPT, Action.SKIP),
+    Phase.FRAMING: (Action.SHUTTER, Action.SKIP),
+    Phase.COUNTDOWN: (Action.SKIP,),
+    Phase.REVIEW: (Action.RETAKE, Action.SKIP),
+    Phase.CREW_DECISION: (Action.ACCEPT, Action.RETAKE, Action.SKIP),
+    Phase.UNKNOWN: (Action.SKIP,),
+    Phase.WRONG_SESSION: (Action.SKIP,),
+    Phase.ALREADY_DONE: (Action.RETAKE, Action.SKIP),
+}
+
+
+def crew_actions(state: State) -> tuple[Action, ...]:
+    """The keys the crew screen offers as touch buttons now: the phase's own,
+    then ending the session (never under a student being photographed) and
+    leaving (asks the PIN). None while a session is chosen or a PIN is asked,
+    which have their own buttons, nor with no session (a tap opens the chooser)."""
+    if state.session is None or state.chooser is not None:
+        return ()
+    if state.new_pin is not None or state.pin_entry is not None:
+        return ()
+    actions = _PHASE_ACTIONS.get(state.phase, ())
+    if state.phase is Phase.UNKNOWN and _walk_in_possible(state):
+        actions = (Action.WALK_IN, *actions)
+    if state.phase not in BUSY:
+        actions = (*actions, Action.SESSION)
+    return (*actions, Action.QUIT)
+
+
+def _walk_in_possible(state: State) -> bool:
+    subject = state.subject
+    return subject is not None and subject.identity.kind in ("id_number", "student_number")
+
+
 # -- the transition function ----------------------------------------------
 
 
@@ -445,8 +485,15 @@ def step(state: State, event: Event, config: StationConfig) -> Transition:
         return Transition(dataclasses.replace(state, new_pin=NewPin()))
     if isinstance(event, PinSaved):
         return Transition(state, (LogEvent("crew_pin_set", "the factory PIN was replaced"),))
-    if state.new_pin is not None and isinstance(event, Key):
-        return _new_pin(state, state.new_pin, event)
+    if state.new_pin is not None and isinstance(event, Key | Pressed):
+        key = _as_key(event)
+        return Transition(state) if key is None else _new_pin(state, state.new_pin, key)
+    if state.pin_entry is not None and isinstance(event, Pressed):
+        key = _as_key(event)
+        return Transition(state) if key is None else _pin(state, key, config)
+    if isinstance(event, Pressed) and event.button in crew_actions(state):
+        # a crew screen's touch button: the key it names, under the keys' rules
+        event = Key(Action(event.button), now=event.now)
     if state.chooser is not None and isinstance(event, (Key, Touched, Pressed)):
         return _choosing(state, state.chooser, event)
     if isinstance(event, ScopesLoaded):
@@ -1029,7 +1076,7 @@ def _on_notice(state: State, event: Event, config: StationConfig) -> Transition:
             and state.phase is Phase.UNKNOWN
             and state.subject is not None
             and state.session is not None
-            and state.subject.identity.kind in ("id_number", "student_number")
+            and _walk_in_possible(state)
         ):
             return Transition(state, (AddWalkIn(state.subject.identity, state.session),))
         if event.action in (Action.SKIP, Action.CANCEL):
@@ -1131,10 +1178,27 @@ def _session_key(state: State) -> Transition:
     return Transition(state, (CloseSession(state.session.id),))
 
 
+PIN_PAD = pad.WITH_BACK  # the touch buttons of both crew PIN screens
+# What a pad button means on a PIN screen: the key it stands for.
+_PAD_ACTIONS = {pad.DELETE: Action.DELETE, pad.ACCEPT: Action.ACCEPT, pad.BACK: Action.CANCEL}
+
+
+def _as_key(event: Key | Pressed) -> Key | None:
+    """A PIN screen's pad button as the key it stands for (keys and taps, one
+    set of rules); None: a button the PIN screens do not have."""
+    if isinstance(event, Key):
+        return event
+    if pad.is_digit(event.button):
+        return Key(Action.DIGIT, event.button, event.now)
+    action = _PAD_ACTIONS.get(event.button)
+    return None if action is None else Key(action, now=event.now)
+
+
 def _new_pin(state: State, entry: NewPin, event: Key) -> Transition:
     """Digits, accept, and accept again with the same digits: the kiosk's own PIN."""
-    if event.action is Action.DIGIT and event.text.isdigit():
-        typed = (entry.typed + event.text)[:8]
+    if event.action in (Action.DIGIT, Action.DELETE):
+        button = pad.DELETE if event.action is Action.DELETE else event.text
+        typed = pad.typed_after(entry.typed, button, MAX_DIGITS)
         return Transition(dataclasses.replace(state, new_pin=NewPin(entry.first, typed)))
     if event.action in (Action.CANCEL, Action.QUIT):
         return Transition(dataclasses.replace(state, new_pin=NewPin()))
@@ -1165,6 +1229,8 @@ def _choosing(
         result = choosing.move(current, 1)
     elif event.action is Action.DIGIT:
         result = choosing.type_digit(current, event.text)
+    elif event.action is Action.DELETE:
+        result = choosing.delete_digit(current)
     elif event.action in (Action.ACCEPT, Action.SHUTTER):
         result = choosing.pick(current)
     elif event.action in (Action.CANCEL, Action.QUIT, Action.SESSION, Action.SKIP):
@@ -1184,24 +1250,38 @@ def _choosing(
 
 
 def _pin(state: State, event: Key, config: StationConfig) -> Transition:
+    """The PIN to leave: it is checked as soon as it is as long as the PIN (or on
+    accept); a wrong one is cleared and logged, and the crew types again."""
     if state.pin_entry is None:
-        return Transition(dataclasses.replace(state, pin_entry=""))
+        return Transition(dataclasses.replace(state, pin_entry="", pin_wrong=False))
     if event.action is Action.DIGIT and event.text.isdigit():
         entry = state.pin_entry + event.text
         if entry == config.crew_pin:
-            return Transition(
-                dataclasses.replace(state, pin_entry=None, exiting=True),
-                (LogEvent("station_exit", "crew PIN"), Exit()),
-            )
+            return _leave(state)
         if len(entry) >= max(len(config.crew_pin), 1):
-            return Transition(
-                dataclasses.replace(state, pin_entry=""),
-                (LogEvent("wrong_pin", level="warning"),),
-            )
-        return Transition(dataclasses.replace(state, pin_entry=entry))
+            return _wrong_pin(state)
+        return Transition(dataclasses.replace(state, pin_entry=entry, pin_wrong=False))
+    if event.action is Action.DELETE:
+        return Transition(dataclasses.replace(state, pin_entry=state.pin_entry[:-1]))
+    if event.action is Action.ACCEPT and state.pin_entry:
+        return _leave(state) if state.pin_entry == config.crew_pin else _wrong_pin(state)
     if event.action in (Action.CANCEL, Action.QUIT):
-        return Transition(dataclasses.replace(state, pin_entry=None))
+        return Transition(dataclasses.replace(state, pin_entry=None, pin_wrong=False))
     return Transition(state)
+
+
+def _leave(state: State) -> Transition:
+    return Transition(
+        dataclasses.replace(state, pin_entry=None, exiting=True),
+        (LogEvent("station_exit", "crew PIN"), Exit()),
+    )
+
+
+def _wrong_pin(state: State) -> Transition:
+    return Transition(
+        dataclasses.replace(state, pin_entry="", pin_wrong=True),
+        (LogEvent("wrong_pin", level="warning"),),
+    )
 
 
 _HANDLERS = {

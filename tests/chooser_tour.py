@@ -10,11 +10,14 @@ cursor jumps to it) and accepts, taps 研究生 on the touch screen, accepts
 全部 院系; the session opens; a student
 scans, is identified, photographed, a refused still and its retake, saved.
 
-The touch tour (``touch=True``): a crew with only a touchscreen taps the
-closed station's screen, types a 采集码 school's 院校代码 on the digit pad
-(with a wrong digit deleted), confirms 采集码 mode, and a student's
-collection code is photographed; the crew screen counts against the
-schedule's expected headcount.
+The touch tour (``touch=True``): a crew with only a touchscreen, on a kiosk
+with real devices and the factory PIN, first sets a new crew PIN on the
+digit pad (a slip deleted, typed twice), taps the closed station's screen,
+types a 采集码 school's 院校代码 on the pad (with a wrong digit deleted),
+confirms 采集码 mode, and a student's collection code is photographed; the
+crew screen counts against the schedule's expected headcount. Then the crew
+taps the student's screen for the crew screen, taps 退出, types a wrong PIN
+and the right one on the pad, and the station exits.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ SIZES = ((800, 480), (1280, 800), (1920, 1080))
 OTHER_SCHOOL = ("10730", "兰州大学")
 CODES_SCHOOL = ("10055", "南开大学", 320)  # on the office's schedule, no roster: 采集码
 COLLECTION_CODE = "Zx9+/" + "k" * 45 + "=="
+NEW_PIN = "2468"
 
 
 def write_roster(path: Path) -> Path:
@@ -90,7 +94,8 @@ def compose(still: np.ndarray, assessment: Assessment) -> bytes:
     return bytes(data)
 
 
-def config_for(data: Path, size: tuple[int, int]) -> Config:
+def config_for(data: Path, size: tuple[int, int], real: bool = False) -> Config:
+    """``real``: a kiosk with real devices (the factory PIN must be replaced at start)."""
     config = Config().with_data_dir(data)
     station = dataclasses.replace(
         config.station,
@@ -105,7 +110,8 @@ def config_for(data: Path, size: tuple[int, int]) -> Config:
     camera = dataclasses.replace(
         config.camera, backend="sim", preview_size=(640, 360), still_size=(1280, 720)
     )
-    return dataclasses.replace(config, station=station, camera=camera)
+    scanner = dataclasses.replace(config.scanner, simulate=not real)
+    return dataclasses.replace(config, station=station, camera=camera, scanner=scanner)
 
 
 def key(name: str, text: str = "") -> Callable[[StationApp], object]:
@@ -151,16 +157,16 @@ def tap_screen() -> Callable[[StationApp], object]:
 
 
 def button(name: str, mouse: bool = False) -> Callable[[StationApp], object]:
-    """A finger (or the mouse) on the chooser's touch button ``name``."""
+    """A finger (or the mouse) on the crew screen's touch button ``name`` (the
+    chooser's, a PIN pad's, or the session's row)."""
     import pygame
 
-    from kiosk.display.chooser import button_boxes
+    from kiosk.display.crew import crew_buttons
 
     def touch(app: StationApp) -> None:
-        chooser = app.state.chooser
-        assert chooser is not None
         size = app.screen.surface.get_size()
-        [(x, y, w, h)] = [box for found, box in button_boxes(size, chooser) if found == name]
+        boxes = crew_buttons(size, app.state)
+        [(x, y, w, h)] = [box for found, box in boxes if found == name]
         centre = (x + w // 2, y + h // 2)
         if mouse:
             event = pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=centre, button=1)
@@ -198,6 +204,26 @@ def typed(code: str) -> Callable[[StationApp, int], bool]:
     return lambda app, since: app.state.chooser is not None and app.state.chooser.typed == code
 
 
+def new_pin(typed: str, first: str = "") -> Callable[[StationApp, int], bool]:
+    return lambda app, since: app.state.new_pin == st.NewPin(first, typed)
+
+
+def pin_typed(typed: str) -> Callable[[StationApp, int], bool]:
+    return lambda app, since: app.state.pin_entry == typed
+
+
+def wrong_pin() -> Callable[[StationApp, int], bool]:
+    return lambda app, since: app.state.pin_entry == "" and app.state.pin_wrong
+
+
+def crew_shown(phase: st.Phase) -> Callable[[StationApp, int], bool]:
+    return lambda app, since: app.screen.show_crew and app.state.phase is phase
+
+
+def student_shown(left: st.Phase) -> Callable[[StationApp, int], bool]:
+    return lambda app, since: not app.screen.show_crew and app.state.phase is not left
+
+
 def in_phase(*phases: st.Phase) -> Callable[[StationApp, int], bool]:
     return lambda app, since: app.state.phase in phases
 
@@ -215,7 +241,11 @@ def tour(data: Path, size: tuple[int, int], shots: Path | None = None, touch: bo
     there; ``touch``: the touch-only crew's 采集码 tour."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-    config = config_for(data, size)
+    config = config_for(data, size, real=touch)
+    if touch:  # the crew confirms each student (a tap on 确认), as `confirm_s = 0` asks
+        config = dataclasses.replace(
+            config, station=dataclasses.replace(config.station, confirm_s=0)
+        )
     with Store(config.db_path) as store:
         import_roster(store, write_roster(data / "roster.xlsx"))
         number = store.conn.execute(
@@ -285,7 +315,29 @@ def tour(data: Path, size: tuple[int, int], shots: Path | None = None, touch: bo
         # 1 0 0 5, a slip (6) deleted with the mouse, 5: the 采集码 school's code
         presses = [("1", "0"), ("10", "0"), ("100", "5"), ("1005", "6"), ("10056", "delete")]
         presses += [("1005", "5")]
+        # the new PIN: 2 4 6 9, the 9 deleted with the mouse, 8, accept; then again
+        first = [("", "2"), ("2", "4"), ("24", "6"), ("246", "9"), ("2469", "delete")]
+        first += [("246", "8")]
+        pin_steps = [
+            Step(f"new PIN {so_far}", new_pin(so_far), button(then, mouse=then == "delete"))
+            for so_far, then in first
+        ]
+        again = [(NEW_PIN[:i], NEW_PIN[i]) for i in range(len(NEW_PIN))]
+        pin_steps += [
+            Step(f"new PIN again {so_far}", new_pin(so_far, NEW_PIN), button(then))
+            for so_far, then in again
+        ]
+        # leaving: a wrong PIN (cleared), then the right one
+        leave = [(w[:i], w[i]) for w in ("1357", NEW_PIN) for i in range(len(NEW_PIN))]
         steps = [
+            Step("new PIN asked", new_pin(""), crew("pin-new")),
+            *pin_steps[:4],
+            Step("new PIN typed", new_pin("2469"), crew("pin-new-typed")),
+            *pin_steps[4:6],
+            Step("new PIN typed", new_pin("2468"), button("accept")),
+            Step("new PIN again", new_pin("", NEW_PIN), crew("pin-new-again")),
+            *pin_steps[6:],
+            Step("again typed", new_pin(NEW_PIN, NEW_PIN), button("accept")),
             Step("closed", in_phase(st.Phase.CLOSED), tap_screen()),
             Step("chooser: pad", at_level("school"), both(crew("chooser-pad"), button("1"))),
             *[
@@ -301,8 +353,28 @@ def tour(data: Path, size: tuple[int, int], shots: Path | None = None, touch: bo
             Step(
                 "session open", in_phase(st.Phase.IDLE), lambda app: scanner.scan(COLLECTION_CODE)
             ),
+            # the crew confirms who it is: the student's screen, tapped, shows the crew's
+            Step("identified", in_phase(st.Phase.IDENTIFIED), tap_screen()),
+            Step(
+                "confirm on the crew screen",
+                crew_shown(st.Phase.IDENTIFIED),
+                both(crew("identified-buttons"), button("accept")),
+            ),
+            Step("the student's screen again", student_shown(st.Phase.IDENTIFIED)),
             Step("saved", in_phase(st.Phase.SAVED)),
-            Step("counted", counted(1), crew("codes-queue")),
+            Step("counted", counted(1), both(crew("codes-queue"), tap_screen())),
+            Step("crew screen", crew_shown(st.Phase.IDLE), button("quit")),
+            Step("PIN to leave", pin_typed(""), button(leave[0][1])),
+            *[
+                Step(f"PIN {so_far}", pin_typed(so_far), button(then))
+                for so_far, then in leave[1:4]
+            ],
+            # the wrong PIN is cleared and said on the screen until the next digit
+            Step("wrong PIN", wrong_pin(), both(crew("pin-wrong"), button(leave[4][1]))),
+            Step("PIN 2", pin_typed("2"), button(leave[5][1])),
+            Step("PIN 24", pin_typed("24"), both(crew("pin-leave"), button("6"))),
+            Step("PIN 246", pin_typed("246"), button("8")),
+            Step("left", lambda app, since: app.state.exiting),
         ]
     app = StationApp(
         config,

@@ -439,3 +439,14 @@ def test_records_take_typed_commands_and_post_events(tmp_path: Path) -> None:
         assert isinstance(failed, st.SaveFailed) and failed.status == "accepted"
     finally:
         records.close()
+
+
+def test_backspace_deletes_a_typed_digit_unless_the_config_gives_it_a_key() -> None:
+    from kiosk.app import keymap
+
+    names = ["up", "down", "backspace", "space", "return", "r", "s", "w", "o", "tab", "escape"]
+    code = {name: i for i, name in enumerate(names)}.__getitem__
+    station = Config().station
+    assert keymap(station, code)[code("backspace")] is st.Action.DELETE
+    skip_on_backspace = dataclasses.replace(station, key_skip="backspace")
+    assert keymap(skip_on_backspace, code)[code("backspace")] is st.Action.SKIP

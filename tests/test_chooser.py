@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kiosk import chooser as ch
+from kiosk import pad
 
 SCOPES = (
     ch.ScopeCount("10730", "兰州大学", "普通生", "信息学院", 120),
@@ -110,18 +111,18 @@ def test_a_scheduled_school_without_roster_is_listed_for_collection_codes() -> N
 
 def test_touch_buttons_type_delete_confirm_and_go_back() -> None:
     c: ch.Chooser | ch.Choice | None = ch.Chooser(SCOPES, plans=PLANS)
-    assert isinstance(c, ch.Chooser) and set(ch.PAD) <= set(ch.buttons(c))
-    for button in ("1", "0", "0", "5", "6", ch.DELETE, "5"):
+    assert isinstance(c, ch.Chooser) and set(pad.PAD) <= set(ch.buttons(c))
+    for button in ("1", "0", "0", "5", "6", pad.DELETE, "5"):
         c = ch.press(c, button)  # type: ignore[arg-type]
     assert isinstance(c, ch.Chooser) and c.typed == "10055"
-    c = ch.press(c, ch.ACCEPT)
+    c = ch.press(c, pad.ACCEPT)
     assert isinstance(c, ch.Chooser) and c.level == "code"
-    assert ch.buttons(c) == (ch.ACCEPT, ch.BACK)
+    assert ch.buttons(c) == (pad.ACCEPT, pad.BACK)
     assert ch.press(c, "7") == c  # no digits while confirming
-    back = ch.press(c, ch.BACK)
+    back = ch.press(c, pad.BACK)
     assert isinstance(back, ch.Chooser) and back.level == "school" and back.typed == ""
-    assert ch.press(back, ch.BACK) is None  # leaving the chooser
-    assert ch.press(c, ch.ACCEPT) == ch.Choice("10055", collection_codes=True)
-    listed = ch.press(ch.Chooser(SCOPES), ch.ACCEPT)  # accept takes the line under the cursor
+    assert ch.press(back, pad.BACK) is None  # leaving the chooser
+    assert ch.press(c, pad.ACCEPT) == ch.Choice("10055", collection_codes=True)
+    listed = ch.press(ch.Chooser(SCOPES), pad.ACCEPT)  # accept takes the line under the cursor
     assert isinstance(listed, ch.Chooser) and listed.school == "10730"
-    assert ch.buttons(listed) == (ch.BACK,)
+    assert ch.buttons(listed) == (pad.BACK,)

@@ -190,5 +190,15 @@ def test_first_start_asks_the_crew_for_a_new_pin(fonts: Recording) -> None:
     fonts.texts.clear()
     crew.draw_crew(pygame.Surface((800, 480)), View(state=state, now=0.0), fonts)
     joined = "\n".join(fonts.texts)
-    assert "出厂密码 0000 必须改掉" in joined and "再输一遍" in joined and "**" in joined
+    assert "出厂密码 0000 必须改掉" in joined and "再输一遍" in joined and "●●" in joined
     assert "4821" not in joined
+
+
+def test_after_a_button_that_moves_the_student_on_their_screen_comes_back() -> None:
+    session = st.SessionInfo(1, "10055", "")
+    framing = st.State(phase=st.Phase.FRAMING, session=session)
+    assert crew.back_to_student("skip", framing) and crew.back_to_student("crew", framing)
+    assert not crew.back_to_student("quit", framing)  # 退出: the PIN pad is the crew's
+    assert not crew.back_to_student("session", st.State(phase=st.Phase.IDLE, session=session))
+    # a chooser's or a PIN pad's 确认 is not the session row's
+    assert not crew.back_to_student("accept", st.State(new_pin=st.NewPin()))

@@ -545,6 +545,48 @@ def test_pin_entry_can_be_cancelled() -> None:
     assert state.pin_entry is None and not state.exiting
 
 
+def test_the_pin_to_leave_on_the_touch_pad_follows_the_keys_rules() -> None:
+    from kiosk import pad
+
+    asked, _ = run(framing(), st.Key(st.Action.QUIT))
+    # a slip deleted, then the right PIN: the station exits
+    state, effects = run(asked, *[st.Pressed(b) for b in ("1", "9", pad.DELETE, "2", "3", "4")])
+    assert kinds(effects, st.Exit) and state.exiting and state.pin_entry is None
+    # a wrong PIN, full length or confirmed short, is cleared and logged; nothing else moves
+    state, effects = run(asked, *[st.Pressed(d) for d in "1299"])
+    assert state.pin_entry == "" and "wrong_pin" in logs(effects) and not kinds(effects, st.Exit)
+    # the crew is told it was wrong until it types again
+    assert state.pin_wrong and not run(state, st.Pressed("1"))[0].pin_wrong
+    assert not run(state, st.Pressed(pad.BACK))[0].pin_wrong
+    state, effects = run(asked, st.Pressed("1"), st.Pressed(pad.ACCEPT))
+    assert state.pin_entry == "" and "wrong_pin" in logs(effects)
+    assert state.phase is st.Phase.FRAMING
+    # back leaves the PIN screen; a button the pad has not is ignored
+    assert run(asked, st.Pressed("1"), st.Pressed(pad.BACK))[0].pin_entry is None
+    assert run(asked, st.Pressed(st.OPEN))[0] == asked
+    # backspace on a keyboard does what the pad's delete does
+    state, _ = run(asked, st.Key(st.Action.DIGIT, "7"), st.Key(st.Action.DELETE))
+    assert state.pin_entry == ""
+
+
+def test_the_crew_screens_touch_buttons_are_the_keys_that_do_something_now() -> None:
+    A = st.Action
+    assert st.crew_actions(st.State()) == ()  # closed: a tap opens the chooser instead
+    assert st.crew_actions(opened()) == (A.SESSION, A.QUIT)
+    assert st.crew_actions(framing()) == (A.SHUTTER, A.SKIP, A.QUIT)  # never end mid-shot
+    refused, _ = run(capturing(), still(SMILE))
+    assert st.crew_actions(refused) == (A.RETAKE, A.SKIP, A.QUIT)
+    # a button does what its key does; one not offered now does nothing
+    assert run(framing(), st.Pressed("session"))[0] == framing()
+    assert run(framing(), st.Pressed("skip"))[0].phase is st.Phase.IDLE
+    retaken, _ = run(refused, st.Pressed("retake"))
+    assert retaken.phase is st.Phase.FRAMING and retaken.tries == 1
+    _, effects = run(opened(), st.Pressed("session"))
+    assert kinds(effects, st.CloseSession) == [st.CloseSession(SESSION.id)]
+    asked, _ = run(framing(), st.Pressed("quit"))
+    assert asked.pin_entry == "" and st.crew_actions(asked) == ()  # the PIN pad instead
+
+
 def test_late_result_of_a_refused_save_is_not_taken_for_the_retake() -> None:
     state, _ = run(capturing(), still())
     assert state.phase is st.Phase.SAVING
@@ -645,6 +687,27 @@ def test_a_real_kiosk_with_the_factory_pin_makes_the_crew_set_one_first() -> Non
     assert "crew_pin_set" in logs(effects)
     _, effects = run(state, st.Key(st.Action.SESSION))
     assert kinds(effects, st.LoadScopes)
+
+
+def test_the_new_pin_is_set_on_the_touch_pad() -> None:
+    from kiosk import pad
+
+    state, _ = run(st.State(), st.PinRequired())
+    typed = [st.Pressed(b) for b in ("4", "8", "9", pad.DELETE, "2", "1", pad.ACCEPT)]
+    state, _ = run(state, *typed)
+    assert state.new_pin == st.NewPin(first="4821")
+    state, _ = run(state, st.Pressed("4"), st.Pressed(pad.BACK))  # back: start again
+    assert state.new_pin == st.NewPin()
+    state, _ = run(state, *[st.Pressed(d) for d in "1111"], st.Pressed(pad.ACCEPT))
+    assert state.new_pin is not None and state.new_pin.problem == "pin.too_simple"
+    state, _ = run(state, *[st.Pressed(d) for d in "123456789"])
+    assert state.new_pin is not None and state.new_pin.typed == "12345678"  # 8 digits at most
+    state, effects = run(
+        state, st.Pressed(pad.ACCEPT), st.Pressed("1"), st.Pressed("2"), st.Pressed(st.OPEN)
+    )
+    assert state.new_pin is not None and not effects  # no chooser before a new PIN
+    state, effects = run(state, *[st.Pressed(d) for d in "345678"], st.Pressed(pad.ACCEPT))
+    assert state.new_pin is None and kinds(effects, st.SavePin) == [st.SavePin("12345678")]
 
 
 def test_needs_new_pin_only_on_a_real_kiosk_with_the_factory_pin(tmp_path) -> None:  # type: ignore[no-untyped-def]

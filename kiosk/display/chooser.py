@@ -4,45 +4,41 @@ Drawn in place of the crew screen's table while ``state.chooser`` is set; what
 the lines are comes from kiosk/chooser.py. :func:`line_at` maps a tap (touch
 screen or mouse) to the line under it, :func:`button_at` to a touch button
 (the digit pad, delete, accept, back: a crew without a keyboard), with the
-same geometry the drawing uses. The buttons keep to the right-hand column,
-each at least :data:`BUTTON_MM` on the 7" screen; the list and the key help
-take the rest of the width.
+same geometry the drawing uses. The buttons keep to the right-hand column
+(kiosk/display/pad.py, shared with the crew PIN screens); the list and the
+key help take the rest of the width.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pygame
 
 from kiosk import chooser as choosing
 from kiosk.display.font import Fonts
-from kiosk.display.layout import SEVEN_INCH_PX_PER_MM, Sizes, window, wrap
+from kiosk.display.layout import Sizes, window, wrap
+from kiosk.display.pad import (
+    Buttons,
+    column_boxes,
+    draw_buttons,
+    heading_top,
+    hit,
+    pad_left,
+    pad_top,
+)
 from kiosk.display.texts import crew_text
-from kiosk.display.view import AMBER, GREEN, GREY, RED, WHITE
+from kiosk.display.view import AMBER, GREY, RED, WHITE
 
 CURSOR = (40, 70, 120)
-BUTTON = (45, 52, 66)
-BUTTON_MM = 9.0  # a fingertip, with room to spare (touch guidelines ask 7-10 mm)
-PAD_COLUMNS = 3
-PAD_SHARE = 0.28  # of the screen width, for the buttons' column
-
-Box = tuple[int, int, int, int]  # x, y, width, height
-
 
 # Lines kept at the bottom: what was typed or refused, and two lines of keys.
 BOTTOM_LINES = 3
 
 
-def heading_top(sizes: Sizes) -> int:
-    """Under the crew screen's title line."""
-    return sizes.margin + round(sizes.big * 1.3)
-
-
 def list_top(sizes: Sizes) -> int:
-    """Where the list starts: under the title and the step's heading."""
-    return heading_top(sizes) + round(sizes.small * 1.3) + sizes.margin
+    """Where the list starts: level with the buttons, under the step's heading."""
+    return pad_top(sizes)
 
 
 def row_height(sizes: Sizes) -> int:
@@ -56,57 +52,15 @@ def rows_per_page(size: tuple[int, int], sizes: Sizes) -> int:
     return max(1, (size[1] - list_top(sizes) - bottom) // row_height(sizes))
 
 
-def button_side(sizes: Sizes) -> int:
-    """A button's height: ``BUTTON_MM`` on the 7" screen, larger on larger ones."""
-    return max(math.ceil(BUTTON_MM * SEVEN_INCH_PX_PER_MM), round(sizes.small * 1.7))
-
-
-def pad_width(size: tuple[int, int]) -> int:
-    """The buttons' column at the right, on every step (each step has back)."""
-    sizes = Sizes.of(size)
-    gap = sizes.margin
-    return max(
-        PAD_COLUMNS * button_side(sizes) + (PAD_COLUMNS - 1) * gap, round(size[0] * PAD_SHARE)
-    )
-
-
-def pad_left(size: tuple[int, int]) -> int:
-    """Where the buttons' column starts; the list and the texts end a margin before."""
-    return size[0] - Sizes.of(size).margin - pad_width(size)
-
-
-def button_boxes(size: tuple[int, int], chooser: choosing.Chooser) -> list[tuple[str, Box]]:
-    """Each touch button of this step and where it is drawn: the digits three a
-    row, then delete, 0 and accept; accept and back alone span the column."""
-    sizes = Sizes.of(size)
-    gap = sizes.margin
-    side = button_side(sizes)
-    width = pad_width(size)
-    left = pad_left(size)
-    cell = (width - (PAD_COLUMNS - 1) * gap) // PAD_COLUMNS
-    y = list_top(sizes)
-    boxes: list[tuple[str, Box]] = []
-    names = choosing.buttons(chooser)
-    typing = any(n.isdigit() for n in names)
-    pad = [n for n in names if n in choosing.PAD] if typing else []
-    for i, name in enumerate(pad):
-        row, column = divmod(i, PAD_COLUMNS)
-        boxes.append((name, (left + column * (cell + gap), y + row * (side + gap), cell, side)))
-    if pad:
-        y += math.ceil(len(pad) / PAD_COLUMNS) * (side + gap)
-    for name in names:
-        if name not in pad:
-            boxes.append((name, (left, y, width, side)))
-            y += side + gap
-    return boxes
+def button_boxes(size: tuple[int, int], chooser: choosing.Chooser) -> Buttons:
+    """Each touch button of this step and where it is drawn: the digit pad where
+    a 院校代码 is typed; accept and back alone span the column."""
+    return column_boxes(size, choosing.buttons(chooser))
 
 
 def button_at(size: tuple[int, int], chooser: choosing.Chooser, x: float, y: float) -> str | None:
     """The touch button under a tap (None: not on a button)."""
-    for name, (bx, by, bw, bh) in button_boxes(size, chooser):
-        if bx <= x < bx + bw and by <= y < by + bh:
-            return name
-    return None
+    return hit(button_boxes(size, chooser), x, y)
 
 
 def line_at(
@@ -207,33 +161,7 @@ def draw_chooser(
     for line in help_lines:
         text(line, y, GREY)
         y += step
-    _buttons(surface, chooser, fonts, sizes, language)
-
-
-BUTTON_TEXT = {
-    choosing.DELETE: "pad_delete",
-    choosing.ACCEPT: "pad_accept",
-    choosing.BACK: "pad_back",
-}
-
-
-def _buttons(
-    surface: pygame.Surface,
-    chooser: choosing.Chooser,
-    fonts: Fonts,
-    sizes: Sizes,
-    language: str,
-) -> None:
-    for name, (bx, by, bw, bh) in button_boxes(surface.get_size(), chooser):
-        pygame.draw.rect(surface, BUTTON, (bx, by, bw, bh), border_radius=sizes.margin)
-        label = name if name.isdigit() else crew_text(language, BUTTON_TEXT[name])
-        colour = GREEN if name == choosing.ACCEPT else WHITE
-        size = sizes.big if name.isdigit() else sizes.small
-        rendered = fonts.render(label, size, colour)
-        surface.blit(
-            rendered,
-            (bx + (bw - rendered.get_width()) // 2, by + (bh - rendered.get_height()) // 2),
-        )
+    draw_buttons(surface, button_boxes((w, h), chooser), fonts, sizes, language)
 
 
 def _cut(line: str, room: float, fonts: Fonts, size: int) -> str:

@@ -7,7 +7,10 @@ come from kiosk/display/layout.py, so the screen fills 800 x 480 as well as
 shrunk to fit: long lines wrap, long tables page.
 
 While the crew chooses a session (``state.chooser``), the chooser takes the
-table's place (kiosk/display/chooser.py).
+table's place (kiosk/display/chooser.py); while a crew PIN is asked (the
+first start's new PIN, the PIN to leave), the PIN screen with its digit pad
+does (kiosk/display/pad.py). :func:`crew_buttons` says which touch buttons
+are on the crew screen now and where, for the app to map a tap.
 """
 
 from __future__ import annotations
@@ -16,10 +19,21 @@ from typing import Any
 
 import pygame
 
+from kiosk import pad
+from kiosk import station as st
 from kiosk.capture.verdict import Reason
-from kiosk.display.chooser import draw_chooser
+from kiosk.display.chooser import button_boxes, draw_chooser
 from kiosk.display.font import Fonts
 from kiosk.display.layout import Sizes, page_of, wrap
+from kiosk.display.pad import (
+    Buttons,
+    column_boxes,
+    draw_buttons,
+    heading_top,
+    pad_left,
+    row_boxes,
+    row_height,
+)
 from kiosk.display.texts import CREW_ONLY_REASONS, crew_text, device_name, phase_name
 from kiosk.display.view import AMBER, GREEN, GREY, PANEL, RED, WHITE, View
 from kiosk.lang import say
@@ -100,7 +114,9 @@ def draw_crew(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
     flow = Flow(surface, fonts, sizes, main_width)
 
     # Title: the session, and the station's state in words
-    if state.session is None:
+    if state.session is None and state.new_pin is not None:
+        flow.line(crew_text(lang, "title"), AMBER, sizes.big)  # no session before the PIN
+    elif state.session is None:
         title = crew_text(lang, "no_session", session=keys.get("session", "o"))
         flow.line(title, AMBER, sizes.big)
     else:
@@ -116,6 +132,13 @@ def draw_crew(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
     if state.new_pin is not None:
         _new_pin(flow, state.new_pin, lang, keys)
         return
+    if state.pin_entry is not None:
+        lines = [(crew_text(lang, "pin"), AMBER)]
+        if state.pin_wrong:
+            lines.append((crew_text(lang, "pin_wrong"), RED))
+        _pin_screen(flow, lines, state.pin_entry)
+        _pin_help(flow, crew_text(lang, "pin_keys", **_key_names(keys)), lang)
+        return
     if state.chooser is not None:
         draw_chooser(surface, state.chooser, fonts, sizes, lang, keys)
         return
@@ -130,8 +153,6 @@ def draw_crew(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
         message = crew_text(lang, state.notice.code, **_key_names(keys), **detail)
         bad = state.notice.code in ("save_failed", "failsafe", "camera_problem")
         flow.line(message, RED if bad else AMBER, band=(60, 40, 10))
-    if state.pin_entry is not None:
-        flow.line(crew_text(lang, "pin", stars="*" * len(state.pin_entry)), AMBER, sizes.big)
     light = _light_fault(state.reasons)
     if light is not None:
         flow.line(crew_text(lang, "light_fault", reason=say(lang, f"reason.{light}")), AMBER)
@@ -154,26 +175,87 @@ def draw_crew(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
     if waiting:
         flow.line(f"{crew_text(lang, 'waiting')}: " + "、".join(waiting))
     _health(flow, view, progress)
-    _key_help(flow, view)
+    buttons = crew_buttons((w, h), state) if view.touch else []
+    bottom_y = h - (row_height(sizes) if buttons else 0)
+    _key_help(flow, view, bottom_y)
     if thumbs and progress is not None:
-        _thumbnails(surface, view, fonts, sizes, progress, left=main_width)
+        _thumbnails(surface, view, fonts, sizes, progress, left=main_width, bottom=bottom_y)
+    draw_buttons(surface, buttons, fonts, sizes, lang)
+
+
+def takes_the_screen(state: st.State) -> bool:
+    """The crew is asked something (a session, a PIN): on a kiosk with one
+    display the crew screen takes it, where the crew's taps arrive."""
+    return state.chooser is not None or state.new_pin is not None or state.pin_entry is not None
+
+
+STUDENT_SCREEN = "crew"  # the crew key's name: back to the student's screen
+# The session row's buttons that move the student on: after one, the student
+# needs their screen back (framing, the next student). 结束 and 退出 keep the crew's.
+STUDENT_ACTIONS = frozenset(
+    str(a) for a in (st.Action.ACCEPT, st.Action.RETAKE, st.Action.SKIP, st.Action.SHUTTER)
+) | {str(st.Action.WALK_IN)}
+
+
+def back_to_student(button: str, state: st.State) -> bool:
+    """After ``button`` (tapped in ``state``), does a one-display kiosk show the
+    student's screen again?"""
+    row = not takes_the_screen(state)  # not a chooser's or a PIN pad's button
+    return button == STUDENT_SCREEN or (row and button in STUDENT_ACTIONS)
+
+
+def crew_buttons(size: tuple[int, int], state: st.State) -> Buttons:
+    """The touch buttons the crew screen shows now, and where (a tap's target):
+    the PIN pad, the chooser's, or during a session the crew keys a touch-only
+    crew needs, and the way back to the student's screen."""
+    if state.new_pin is not None or state.pin_entry is not None:
+        return column_boxes(size, st.PIN_PAD)
+    if state.chooser is not None:
+        return button_boxes(size, state.chooser)
+    actions = [str(action) for action in st.crew_actions(state)]
+    return row_boxes(size, [*actions, STUDENT_SCREEN] if actions else [])
 
 
 def _new_pin(flow: Flow, entry: Any, lang: str, keys: dict[str, str]) -> None:
     """First start of a real kiosk: the factory PIN is replaced before any session."""
-    flow.line(crew_text(lang, "new_pin_title"), RED)
     step = "new_pin_again" if entry.first else "new_pin_first"
-    flow.line(crew_text(lang, step), AMBER)
-    flow.line("*" * len(entry.typed) or "_", WHITE, flow.sizes.big)
+    lines = [(crew_text(lang, "new_pin_title"), RED), (crew_text(lang, step), AMBER)]
+    _pin_screen(flow, lines, entry.typed)
     if entry.problem:
         flow.line(say(lang, entry.problem), RED)
-    flow.line(crew_text(lang, "new_pin_keys", **_key_names(keys)), GREY)
+    _pin_help(flow, crew_text(lang, "new_pin_keys", **_key_names(keys)), lang)
+
+
+def _pin_screen(flow: Flow, lines: list[tuple[str, tuple[int, int, int]]], typed: str) -> None:
+    """A PIN screen's texts left of the digit pad; the digits typed as dots."""
+    size = flow.surface.get_size()
+    flow.width = pad_left(size) - flow.sizes.margin - flow.x
+    flow.y = max(flow.y, heading_top(flow.sizes))
+    for text, colour in lines:
+        flow.line(text, colour)
+    flow.y += flow.sizes.margin
+    flow.line(pad.dots(typed) or "_", WHITE, flow.sizes.big)
+
+
+def _pin_help(flow: Flow, help_text: str, lang: str) -> None:
+    """The keys at the bottom, and the pad in the right-hand column."""
+    size = flow.surface.get_size()
+    small = flow.sizes.small
+    lines = wrap(help_text.split(" · "), flow.width, flow.measure(small))
+    flow.y = max(flow.y, size[1] - flow.sizes.margin - len(lines) * round(small * 1.3))
+    for text in lines:
+        flow.line(text, GREY, small)
+    draw_buttons(flow.surface, column_boxes(size, st.PIN_PAD), flow.fonts, flow.sizes, lang)
 
 
 def _bottom_lines(view: View, flow: Flow) -> int:
-    """Lines the rows under the table take: rate, refusal, waiting, health, key help."""
+    """Lines the rows under the table take: rate, refusal, waiting, health, key
+    help, and the touch buttons' row when there is one."""
     keys = len(wrap(_help_parts(view), flow.width, flow.measure(flow.sizes.small)))
-    return 1 + (view.state.refusal is not None) + bool(view.state.waiting) + 1 + keys
+    sizes = flow.sizes
+    touch = view.touch and bool(st.crew_actions(view.state))
+    buttons = -(-row_height(sizes) // round(sizes.small * 1.3)) if touch else 0
+    return 1 + (view.state.refusal is not None) + bool(view.state.waiting) + 1 + keys + buttons
 
 
 def _table(flow: Flow, progress: Progress, view: View, bottom: int) -> None:
@@ -290,13 +372,16 @@ def _help_parts(view: View) -> list[str]:
     return crew_text(view.language, "keys", **_key_names(view.keys)).split(" · ")
 
 
-def _key_help(flow: Flow, view: View) -> None:
-    """The keys, at the smallest size (never shrunk), on as many lines as they need."""
+def _key_help(flow: Flow, view: View, bottom: int) -> None:
+    """The keys, at the smallest size (never shrunk), on as many lines as they
+    need, ending at ``bottom`` (above the touch buttons, which win when the
+    screen is short: the 7" one in a 采集码 session, say)."""
     size = flow.sizes.small
+    step = round(size * 1.3)
     lines = wrap(_help_parts(view), flow.width, flow.measure(size))
-    flow.y = max(
-        flow.y, flow.surface.get_height() - flow.sizes.margin - len(lines) * round(size * 1.3)
-    )
+    # the touch buttons come first: help lines that would run under them are left off
+    lines = lines[: max(0, (bottom - flow.sizes.margin - flow.y) // step)]
+    flow.y = max(flow.y, bottom - flow.sizes.margin - len(lines) * step)
     for text in lines:
         flow.line(text, GREY, size)
 
@@ -308,19 +393,21 @@ def _thumbnails(
     sizes: Sizes,
     progress: Progress,
     left: int,
+    bottom: int,
 ) -> None:
-    """The last accepted photos with their 拍摄序号, down the right-hand column."""
-    w, h = surface.get_size()
+    """The last accepted photos with their 拍摄序号, down the right-hand column
+    (above ``bottom``: the touch buttons' row)."""
+    w = surface.get_width()
     x = left + sizes.margin
     y = sizes.margin
     column = w - x - sizes.margin
     label = crew_text(view.language, "recent")
     surface.blit(fonts.render(label, sizes.small, GREY), (x, y))
     y += round(sizes.small * 1.3)
-    each = (h - y - sizes.margin) // max(1, len(progress.recent)) - round(sizes.small * 1.3)
+    each = (bottom - y - sizes.margin) // max(1, len(progress.recent)) - round(sizes.small * 1.3)
     thumb_h = max(40, min(each, round(column * 4 / 3)))
     for shot in progress.recent:
-        if y + thumb_h + sizes.small > h:
+        if y + thumb_h + sizes.small > bottom:
             break
         thumb = view.thumbnails.get(shot.file)
         if thumb is not None:

@@ -54,6 +54,7 @@ class Screen:
         self.headless = headless
         self.screenshots = screenshots
         self.show_crew = False  # the crew view in place of the student's (one display)
+        self.second: Any = None  # the crew's own display, when there is one
         self.drawn_phase: st.Phase | None = None
         self.drawn_phases: list[st.Phase] = []  # every phase change that reached the screen
         self.written: list[Path] = []  # screenshots saved
@@ -101,7 +102,7 @@ class Screen:
         pygame.display.set_caption("kiosk")
         pygame.mouse.set_visible(self.headless or not station.fullscreen)
         self.crew_surface = pygame.Surface(self.surface.get_size())
-        self.second: Any = None
+        self.second = None
         if station.crew_screen == "auto":
             from kiosk.display.second import open_second_screen
 
@@ -141,6 +142,7 @@ class Screen:
             language=s.crew_language,
             keys=keys,
             camera_ok=camera_status is None or camera_status.state == "ok",
+            touch=self.second is None,  # taps arrive on the main display only
         ), frame
 
     def _photo_of(self, state: st.State) -> Any:
@@ -185,7 +187,7 @@ class Screen:
         return self._thumbnails
 
     def draw(self, pygame: Any, state: st.State, progress: Progress | None, now: float) -> None:
-        from kiosk.display.crew import draw_crew
+        from kiosk.display.crew import draw_crew, takes_the_screen
         from kiosk.display.student import draw_student
 
         frame = self.camera.latest()
@@ -197,8 +199,8 @@ class Screen:
         self._drawn_seq = seq
         self._drawn_at = now
         view, frame = self.view(state, progress, now, frame)
-        if (self.show_crew or state.chooser is not None) and self.second is None:
-            # the chooser is the crew's: on one display it takes the screen while open
+        if (self.show_crew or takes_the_screen(state)) and self.second is None:
+            # the chooser and the PIN pads are the crew's: on one display they take it
             draw_crew(self.surface, view, self.fonts)
         else:
             draw_student(self.surface, view, self.fonts)
@@ -220,8 +222,8 @@ class Screen:
             self._screenshot_phase = state.phase
             self.screenshot(pygame, self.surface, f"student-{state.phase}")
 
-    def chooser_on_main(self) -> bool:
-        """Is the session chooser on the main display (where taps arrive)?"""
+    def crew_on_main(self) -> bool:
+        """Are the crew's chooser and PIN pads on the main display (where taps arrive)?"""
         return self.second is None
 
     # -- screenshots -------------------------------------------------------------------

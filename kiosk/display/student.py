@@ -12,6 +12,7 @@ from typing import Any
 
 import pygame
 
+from kiosk import pad
 from kiosk.display import texts
 from kiosk.display.font import Fonts
 from kiosk.display.layout import wrap
@@ -85,7 +86,7 @@ def draw_student(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
         _text_at(
             surface,
             fonts,
-            "工作人员密码 " + "*" * len(state.pin_entry),
+            "工作人员密码 " + pad.dots(state.pin_entry),
             BODY_SIZE * 0.6,
             AMBER,
             (0.85 * w, 0.05 * h),

@@ -35,6 +35,7 @@ class View:
     keys: dict[str, str] = field(default_factory=dict)  # action -> key name shown
     camera_ok: bool = True
     fps: float = 0.0
+    touch: bool = False  # the crew screen is where taps arrive: draw its buttons
 
 
 def fit(src: tuple[int, int], dst: tuple[int, int], cover: bool) -> tuple[float, int, int]:
