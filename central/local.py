@@ -425,7 +425,7 @@ class SqlMetadata:
                 later,
                 student.get("id_number"),
                 student.get("student_number"),
-                student["name"],
+                student.get("name") or "",
                 student["school_code"],
                 student.get("school_name"),
                 student.get("category"),

@@ -511,6 +511,10 @@ class ExportConfig:
     # Photo file name in photos/; placeholders {身份证号} {学号} {采集码} {姓名}
     # {拍摄序号} {院校代码}. Default: the notice's workflow names photos by ID number.
     file_name: str = "{身份证号}.jpg"
+    # File name of a photo whose student has no ID number (shot from a 学信网
+    # 图像采集码) when file_name cannot name it: the 拍摄序号, unique in the
+    # school's package; index.xlsx's 采集码 column ties each file to its code.
+    file_name_without_id: str = "{拍摄序号}.jpg"
     # Lines under each proof photo, top to bottom. Default: the notice's five.
     # Also: 院校代码 性别 学历 专业名称 院系 类型 采集码.
     captions: tuple[str, ...] = ("学校名称", "学生姓名", "学号", "身份证号码", "拍摄序号")

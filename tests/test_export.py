@@ -130,6 +130,7 @@ def test_index_xlsx_is_the_school_database_format(exported: Exported):
         "院系",
         "类型",
         "拍摄场次",
+        "采集码",
     ]
     expected = delivered_in_db(exported.store)
     assert len(rows) == len(expected)
@@ -416,8 +417,17 @@ def test_collection_code_template_for_a_roster_less_session(tmp_path: Path):
             )
         [package] = from_store.packages(store, session_id=session.id)
         assert package.folder == f"10730-session{session.id}"
+        # With the default settings they are named by 拍摄序号, and the index
+        # ties each file to its code.
+        result = writer.write_package(package, tmp_path / "default", ExportConfig())
+        _, rows = sheet_rows(result.path / "index.xlsx")
+        files = {p.stem for p in (result.path / "photos").iterdir()}
+        assert files == {str(r[0]) for r in rows} and len(files) == 3
+        assert sorted(r[-1] for r in rows) == codes
         with pytest.raises(writer.ExportError, match=r"no 身份证号"):
-            writer.write_package(package, tmp_path / "out", ExportConfig())
+            writer.write_package(
+                package, tmp_path / "out", ExportConfig(file_name_without_id="{身份证号}.jpg")
+            )
         result = writer.write_package(
             package, tmp_path / "out", ExportConfig(file_name="{采集码}.jpg")
         )

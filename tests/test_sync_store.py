@@ -153,6 +153,17 @@ def test_a_record_the_receiver_would_refuse_is_quarantined_alone(tmp_path):
     assert "student.name" in bad["last_error"]
 
 
+def test_a_collection_code_student_without_a_name_is_sent(tmp_path):
+    """In 采集码 mode the crew has no name list: the code alone identifies the student."""
+    store = make_kiosk(tmp_path, shots=2)
+    store.conn.execute(
+        "UPDATE students SET name = '', id_number = NULL, collection_code = 'XC000001', "
+        "origin = 'collection_code' WHERE id = (SELECT student_id FROM shots LIMIT 1)"
+    )
+    batch = outbox.form_batch(store, kiosk_id="kiosk-01", max_records=10, max_bytes=10**9)
+    assert batch.records == 2 and not outbox.quarantined(store)
+
+
 def test_session_tally_is_order_independent_and_covers_delivered_shots(tmp_path):
     store = make_kiosk(tmp_path, shots=6)
     session = store.conn.execute("SELECT id FROM sessions").fetchone()[0]

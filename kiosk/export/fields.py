@@ -154,6 +154,10 @@ def check_settings(settings: ExportConfig) -> None:
     except ValueError as exc:
         raise ConfigError(f"export.file_name: {exc}") from exc
     try:
+        check_file_name_template(settings.file_name_without_id)
+    except ValueError as exc:
+        raise ConfigError(f"export.file_name_without_id: {exc}") from exc
+    try:
         check_captions(settings.captions)
     except ValueError as exc:
         raise ConfigError(f"export.captions: {exc}") from exc

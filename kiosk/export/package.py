@@ -53,11 +53,10 @@ class Take:
     student_key: str
     status: str  # accepted | refused | flagged | requested (the school's 重拍)
     taken_at: str
-    seq: int | None = None  # 拍摄序号 within its session (delivered takes)
+    seq: int | None = None  # 拍摄序号, unique in the school (delivered takes)
     session_key: str = ""
     session_date: str = ""  # local date the session opened, YYYY-MM-DD
-    # How the registrar tells sessions apart ("第 3 场"): 拍摄序号 restarts in
-    # every session, so a whole-school index needs it beside the number.
+    # How the registrar tells sessions apart ("第 3 场") in a whole-school index.
     session_label: str = ""
     source: Path | None = None  # the stored JPEG
     sha256: str = ""

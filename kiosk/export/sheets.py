@@ -35,7 +35,7 @@ NUMBER_STYLE = "宋体10 数字"
 # database import reads them by position), then what explains the order of the
 # rows: they are grouped by 类型 and 院系, and 拍摄序号 restarts in every
 # session, so a whole-school index names the session beside the number.
-INDEX_HEADERS = (*NOTICE_HEADERS, "院系", "类型", "拍摄场次")
+INDEX_HEADERS = (*NOTICE_HEADERS, "院系", "类型", "拍摄场次", "采集码")
 MISSING_HEADERS = (
     "院校名称", "院校代码", "学号", "姓名", "性别", "身份证号", "学历", "专业名称", "院系", "类型", "情况",
 )  # fmt: skip
@@ -84,6 +84,7 @@ def index_rows(photos: Iterable[Photo]) -> list[list[Cell]]:
             p.student.department,
             p.student.category,
             session_text(p.take),
+            p.student.collection_code or p.take.collection_code or "",
         ]
         for p in photos
     ]

@@ -66,14 +66,25 @@ def steps(package: Package, settings: ExportConfig) -> int:
     return len(package.photos) + pages + len(FILES)
 
 
-def file_names(photos: Sequence[Photo], template: str) -> list[str]:
-    """Each photo's name in photos/; ExportError naming the students it fails for."""
+def file_names(photos: Sequence[Photo], template: str, without_id: str | None = None) -> list[str]:
+    """Each photo's name in photos/; ExportError naming the students it fails for.
+
+    A student with no ID number (a 采集码 student) whom ``template`` cannot
+    name is named by ``without_id`` when given: the notice's {身份证号} names
+    cannot name them, and a 采集码 school's package must still be deliverable
+    with the default settings.
+    """
     names: list[str] = []
     problems: list[str] = []
     seen: dict[str, Photo] = {}
     for photo in photos:
         try:
-            name = fields.render_file_name(template, photo)
+            try:
+                name = fields.render_file_name(template, photo)
+            except ValueError:
+                if not without_id or (photo.student.id_number or "").strip():
+                    raise
+                name = fields.render_file_name(without_id, photo)
         except ValueError as exc:
             problems.append(f"{_who(photo)}: {exc}")
             names.append("")
@@ -114,7 +125,7 @@ def write_package(
     except ConfigError as exc:
         raise ExportError(str(exc)) from exc
     advance = progress or (lambda n: None)
-    names = file_names(package.photos, settings.file_name)
+    names = file_names(package.photos, settings.file_name, settings.file_name_without_id)
     try:
         font = fonts.cjk_font(settings.font or None)
     except fonts.FontNotFound as exc:

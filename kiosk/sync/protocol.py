@@ -251,8 +251,10 @@ def _record(raw: Any, where: str, sessions: Mapping[str, Any]) -> Record:
             raise ManifestError(f"{where}.student.{name}: not text")
     if student.get("origin") not in (None, *ORIGINS):
         raise ManifestError(f"{where}.student.origin: must be one of {', '.join(ORIGINS)}")
-    if not student.get("name"):
-        raise ManifestError(f"{where}.student.name: missing")
+    # A 采集码 student's name is 学信网's, not the kiosk's: in 采集码 mode the crew
+    # has no name list, and such a photo must still reach the office.
+    if not student.get("name") and not student.get("collection_code"):
+        raise ManifestError(f"{where}.student.name: missing (needed without a collection_code)")
     if not student.get("school_code"):
         raise ManifestError(f"{where}.student.school_code: missing")
     if not student.get("id_number") and not student.get("collection_code"):
