@@ -171,6 +171,13 @@ def test_captions_are_checked_and_rendered():
     assert fields.caption_lines(photo, ("身份证号码",), mask=True) == [
         "身份证号 620102********001X"
     ]
+    # a 采集码 student: the code where the ID number would be, and no name said so
+    coded = photo_of(
+        id_number=None, name="", student_number="", collection_code="XC0001", school_name="示例大学"
+    )
+    assert fields.caption_lines(coded, ExportConfig().captions)[1:4] == [
+        "姓名 （无姓名）", "", "采集码 XC0001",
+    ]  # fmt: skip
 
 
 def test_masking_always_hides_the_birth_date():

@@ -137,12 +137,20 @@ def caption_lines(
     keep_start: int = 6,
     keep_end: int = 4,
 ) -> list[str]:
+    """Labelled lines under a proof photo. A 采集码 student (no ID number, maybe
+    no name: 学信网 holds it) gets the code on the ID number's line and says it
+    has no name, so the registrar can still tell whose photo it is."""
     lines = []
     for name in captions:
         label, value_of = CAPTION_FIELDS[name]
         value = value_of(photo)
-        if name == "身份证号码" and mask:
+        if name == "身份证号码" and not value and "采集码" not in captions:
+            label, value_of = CAPTION_FIELDS["采集码"]
+            value = value_of(photo)
+        elif name == "身份证号码" and mask:
             value = mask_id_number(value, keep_start, keep_end)
+        elif name == "学生姓名" and not value:
+            value = "（无姓名）"
         lines.append(f"{label}{value}" if value else "")
     return lines
 
