@@ -61,7 +61,8 @@ if [ "$dev" = 1 ]; then
   fi
   .venv-tasks/bin/python -m pip install -q --upgrade pip
   .venv-tasks/bin/python -m pip install -q "mediapipe==1.2.3" "ai-edge-litert==2.3.0" \
-    "Pillow==13.0.0" "sqlite-utils==4.2.1" "pytest==9.2.0" "hypothesis==6.155.2"
+    "Pillow==13.0.0" "sqlite-utils==4.2.1" "pytest==9.2.0" "pytest-xdist==3.8.0" \
+    "hypothesis==6.155.2"
   .venv-tasks/bin/python -m pip install -q --no-deps -e .
 fi
 echo "install.sh: ready: .venv/bin/kiosk"
