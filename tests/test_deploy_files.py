@@ -124,6 +124,20 @@ def test_the_units_run_commands_this_kiosk_has(unit: str, program: str) -> None:
     assert not isinstance(command, click.Group), f"{unit}: names a group, not a command"
 
 
+def test_the_receivers_env_file_names_the_variables_serve_reads() -> None:
+    """central.env points the service at PostgreSQL and S3 only if its names are the CLI's."""
+    from central import cli as central_cli
+
+    serve = central_main.get_command(click.Context(central_main), "serve")
+    assert serve is not None
+    envvars = {p.envvar for p in serve.params if isinstance(p, click.Option)}
+    assert {central_cli.ENV_DB, central_cli.ENV_PHOTOS} <= envvars
+    unit_text = (SYSTEMD / "central.service").read_text()
+    docs = (REPO / "docs" / "deployment.md").read_text()
+    for name in (central_cli.ENV_DB, central_cli.ENV_PHOTOS):
+        assert f"{name}=" in unit_text and f"\n{name}=" in docs
+
+
 def test_station_unit_is_notify_with_watchdog_on_tty1() -> None:
     service = dict(_unit("kiosk.service").items("Service"))
     assert service["Type"] == "notify" and service["WatchdogSec"]
