@@ -21,6 +21,8 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import threading
+import time
 import uuid as uuid_module
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +34,35 @@ from kiosk.sync import protocol
 
 PREFIX = "photos/"
 SPOOL_BYTES = 1024 * 1024  # photos are 30-60 KB; a larger one spills to a temp file
+# The local copies the export and the pages read. A whole campaign is ~6 GB
+# (143,000 photos of ~40 KB); 2 GB holds the largest school's package many
+# times over. Copies used in the last hour are never dropped: an export that
+# resolved a path reads the file minutes later.
+CACHE_LIMIT_BYTES = 2 << 30
+CACHE_KEEP_SECONDS = 3600.0
+
+
+def trim_cache(folder: Path, limit: int, keep_seconds: float, now: float | None = None) -> int:
+    """Drop the least recently used copies until ``folder`` holds at most
+    ``limit`` bytes, never one used within ``keep_seconds``; returns bytes freed.
+
+    Use is the file's mtime: :meth:`S3PhotoStore.path` touches a copy it hands out.
+    """
+    now = time.time() if now is None else now
+    copies = []
+    for file in folder.glob("??/*.jpg"):
+        with contextlib.suppress(FileNotFoundError):
+            stat = file.stat()
+            copies.append((stat.st_mtime, stat.st_size, file))
+    total = sum(size for _, size, _ in copies)
+    freed = 0
+    for used, size, file in sorted(copies):
+        if total - freed <= limit or now - used < keep_seconds:
+            break
+        with contextlib.suppress(FileNotFoundError):
+            file.unlink()
+            freed += size
+    return freed
 
 
 def _key(sha256: str) -> str:
@@ -54,12 +85,16 @@ class S3PhotoStore:
         region: str | None,
         cache_dir: Path,
         max_connections: int = 32,
+        cache_limit: int = CACHE_LIMIT_BYTES,
     ) -> None:
         import boto3
         from botocore.config import Config
 
         self.bucket = bucket
         self.cache = cache_dir
+        self.cache_limit = cache_limit
+        self._cache_added = 0  # bytes copied in since the last trim
+        self._cache_lock = threading.Lock()
         self.client: Any = boto3.client(
             "s3",
             endpoint_url=endpoint,
@@ -104,7 +139,8 @@ class S3PhotoStore:
     def path(self, sha256: str) -> Path:
         """A verified local copy (the export and the pages read files)."""
         final = self.cache / sha256[:2] / f"{sha256}.jpg"
-        if final.is_file():
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(final)  # used now: kept by the trim
             return final
         data = self.read(sha256)
         if hashlib.sha256(data).hexdigest() != sha256:
@@ -113,7 +149,18 @@ class S3PhotoStore:
         temp = final.with_suffix(f".{uuid_module.uuid4().hex}.part")
         temp.write_bytes(data)
         os.replace(temp, final)
+        self._copied(len(data))
         return final
+
+    def _copied(self, size: int) -> None:
+        """Trim the cache after every tenth of its limit copied in (a scan of
+        the folder is not free; between trims it may overshoot by that much)."""
+        with self._cache_lock:
+            self._cache_added += size
+            if self._cache_added < self.cache_limit // 10:
+                return
+            self._cache_added = 0
+        trim_cache(self.cache, self.cache_limit, CACHE_KEEP_SECONDS)
 
     def check(self, sha256: str, size: int) -> str | None:
         try:

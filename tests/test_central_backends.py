@@ -100,3 +100,26 @@ def test_an_office_database_from_before_the_seq_table_upgrades_and_folds_its_rec
         assert campaign.seq_collisions() == []
     finally:
         campaign.close()
+
+
+def test_the_photo_cache_drops_the_least_recently_used_copies_but_never_recent_ones(tmp_path):
+    import os
+
+    from central.s3 import trim_cache
+
+    now = 1_000_000.0
+    ages = {"old": 7200, "older": 9000, "mid": 5000, "recent": 60, "fresh": 5}
+    for n, (name, age) in enumerate(ages.items()):
+        file = tmp_path / f"{n:02d}" / f"{name}.jpg"
+        file.parent.mkdir()
+        file.write_bytes(b"x" * 100)
+        os.utime(file, (now - age, now - age))
+    (tmp_path / "00" / "half.part").write_bytes(b"y" * 1000)  # not a copy: left alone
+    # 500 bytes held, 250 allowed: the oldest go first until it fits
+    assert trim_cache(tmp_path, 250, 3600, now=now) == 300
+    left = sorted(p.stem for p in tmp_path.glob("??/*.jpg"))
+    assert left == ["fresh", "recent"]
+    # over the limit, but everything left was used within the hour: kept
+    assert trim_cache(tmp_path, 50, 3600, now=now) == 0
+    assert trim_cache(tmp_path, 50, 30, now=now) == 100  # with a 30 s window, 60 s is old
+    assert [p.stem for p in tmp_path.glob("??/*.jpg")] == ["fresh"]
