@@ -129,6 +129,7 @@ class Screen:
             "crew": s.key_crew_screen,
             "quit": s.key_quit,
             "_target": str(s.target_per_hour),
+            "_hold": f"{s.crew_hold_s:g}",
         }
         camera_status = state.devices.get("camera")
         return View(
