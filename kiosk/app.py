@@ -166,6 +166,7 @@ class StationApp:
                 if st.holds_for_crew(self._held_since, now, self.config.station):
                     self._held_since = None
                     self.screen.show_crew = self.state.session is not None
+                self.screen.held = st.hold_done(self._held_since, now, self.config.station)
                 if self.on_tick is not None:
                     self.on_tick(self, now)
                 self.screen.draw(pygame, self.state, self.progress, now)

@@ -478,14 +478,22 @@ def crew_actions(state: State) -> tuple[Action, ...]:
     return (*actions, Action.QUIT)
 
 
-def holds_for_crew(pressed_at: float | None, now: float, config: StationConfig) -> bool:
-    """Has a finger held the student's screen long enough to show the crew's?
+def hold_done(pressed_at: float | None, now: float, config: StationConfig) -> float:
+    """How far a finger on the student's screen is towards showing the crew's
+    (0 to 1; the screen draws it as a bar, so the crew sees the press count).
 
     The student stands at the screen and may touch it: a brief tap must not
     hide their preview mid-framing, a press held ``crew_hold_s`` is the crew's
     deliberate gesture (the crew screen's key help says so). ``pressed_at``:
     when the finger (or mouse button) went down, None when it is up."""
-    return pressed_at is not None and now - pressed_at >= config.crew_hold_s
+    if pressed_at is None:
+        return 0.0
+    return min(1.0, max(0.0, (now - pressed_at) / config.crew_hold_s))
+
+
+def holds_for_crew(pressed_at: float | None, now: float, config: StationConfig) -> bool:
+    """Has a finger held the student's screen long enough to show the crew's?"""
+    return hold_done(pressed_at, now, config) >= 1.0
 
 
 def _end_tapped(state: State, event: Pressed) -> Transition | None:

@@ -634,6 +634,10 @@ def test_only_a_long_press_on_the_students_screen_shows_the_crew_screen() -> Non
     assert not st.holds_for_crew(None, 100.0, CONFIG)  # no finger down
     assert not st.holds_for_crew(100.0, 100.0 + hold * 0.5, CONFIG)  # a student's brief tap
     assert st.holds_for_crew(100.0, 100.0 + hold, CONFIG)
+    # the bar the student's screen draws while the finger stays
+    assert st.hold_done(None, 100.0, CONFIG) == 0.0
+    assert st.hold_done(100.0, 100.0 + hold / 2, CONFIG) == pytest.approx(0.5)
+    assert st.hold_done(100.0, 100.0 + hold * 3, CONFIG) == 1.0
 
 
 def test_late_result_of_a_refused_save_is_not_taken_for_the_retake() -> None:
