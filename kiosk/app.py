@@ -111,6 +111,7 @@ class StationApp:
         self._keymap: dict[int, st.Action | str] = {}
         self._last_progress = 0.0
         self._last_watchdog = 0.0
+        self._held_since: float | None = None  # a finger down on the student's screen
 
     # -- posting from other threads -------------------------------------------
 
@@ -162,6 +163,10 @@ class StationApp:
                     self._pygame_event(pygame, event, now)
                 self._drain(now)
                 self._apply(st.Tick(now))
+                if st.holds_for_crew(self._held_since, now, self.config.station):
+                    self._held_since = None
+                    self.screen.show_crew = self.state.session is not None
+                self.screen.held = st.hold_done(self._held_since, now, self.config.station)
                 if self.on_tick is not None:
                     self.on_tick(self, now)
                 self.screen.draw(pygame, self.state, self.progress, now)
@@ -294,21 +299,19 @@ class StationApp:
                 self.press(action, now=now)
         elif event.type in (pygame.MOUSEBUTTONDOWN, pygame.FINGERDOWN):
             self._tap(pygame, event, now)
+        elif event.type in (pygame.MOUSEBUTTONUP, pygame.FINGERUP):
+            self._held_since = None  # a brief tap on the student's screen does nothing
 
     def _tap(self, pygame: Any, event: Any, now: float) -> None:
         """A tap on the crew's buttons (touch screen, or a mouse on a desk): the
         session chooser, a PIN pad, the crew keys during a session. On a closed
         station's screen a tap opens the chooser; on the student's screen during
-        a session it shows the crew screen and its buttons (a crew without keys)."""
+        a session only a long press shows the crew screen and its buttons (a crew
+        without keys; the student may touch their screen)."""
         if not self.screen.crew_on_main():
             return
         from kiosk.display.chooser import line_at
-        from kiosk.display.crew import (
-            STUDENT_SCREEN,
-            back_to_student,
-            crew_buttons,
-            takes_the_screen,
-        )
+        from kiosk.display.crew import back_to_student, crew_buttons, takes_the_screen
         from kiosk.display.pad import hit
 
         state = self.state
@@ -317,7 +320,7 @@ class StationApp:
             self._apply(st.Pressed(st.OPEN, now=now))
             return
         if not asked and not self.screen.show_crew:
-            self.screen.show_crew = state.session is not None
+            self._held_since = now if state.session is not None else None
             return
         size = self.screen.surface.get_size()
         if event.type == pygame.FINGERDOWN:
@@ -330,9 +333,10 @@ class StationApp:
                 index = line_at(size, state.chooser, y, x)
                 if index is not None:
                     self._apply(st.Touched(index, now=now))
+                    return
+            self._apply(st.Pressed(st.ELSEWHERE, now=now))  # cancels a 结束 asked once
             return
-        if button != STUDENT_SCREEN:
-            self._apply(st.Pressed(button, now=now))
+        self._apply(st.Pressed(button, now=now))  # 学生屏 too: it cancels a 结束 asked
         if back_to_student(button, state):
             self.screen.show_crew = False
 

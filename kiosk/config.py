@@ -96,6 +96,10 @@ class StationConfig:
     # Students per hour per crew the queue screen compares against (the
     # notice plans 100 an hour).
     target_per_hour: int = setting(100, min=1, max=1000)
+    # A one-display touch kiosk shows the crew screen when a finger holds the
+    # student's screen this long, seconds: the student at the screen may touch
+    # it, and a brief tap must not hide their preview mid-framing.
+    crew_hold_s: float = setting(1.5, min=0.3, max=10.0)
     # Crew keys, as pygame key names (pygame.key.key_code). The pedal of a USB
     # foot switch usually types space or enter; pick it here.
     key_shutter: str = "space"

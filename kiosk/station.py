@@ -166,6 +166,7 @@ class State:
     chooser: choosing.Chooser | None = None  # the crew is choosing a session
     refusal: Refusal | None = None  # the last refused still: who and why (crew screen)
     new_pin: NewPin | None = None  # the factory PIN must be replaced before a session
+    end_asked: float | None = None  # 结束 tapped once: a second tap before this time ends it
 
 
 # -- events -------------------------------------------------------------------
@@ -279,14 +280,19 @@ class Touched:
 @dataclass(frozen=True)
 class Pressed:
     """A touch button: the session chooser's (kiosk/chooser.py ``buttons``), the
-    digit pad of a crew PIN screen (kiosk/pad.py), or ``OPEN`` (a tap on a closed
-    station's screen: the chooser for a touch-only crew)."""
+    digit pad of a crew PIN screen (kiosk/pad.py), a crew key's button
+    (:func:`crew_actions`), ``OPEN`` (a tap on a closed station's screen: the
+    chooser for a touch-only crew) or ``ELSEWHERE`` (a tap on no button)."""
 
     button: str
     now: float = 0.0
 
 
 OPEN = "open"
+ELSEWHERE = "elsewhere"
+# 结束 on the touch row asks once more: a second tap within this many seconds
+# ends the session, anything else (another tap, a key, a scan) keeps it open.
+END_CONFIRM_S = 4.0
 
 
 @dataclass(frozen=True)
@@ -455,11 +461,14 @@ _PHASE_ACTIONS: dict[Phase, tuple[Action, ...]] = {
 def crew_actions(state: State) -> tuple[Action, ...]:
     """The keys the crew screen offers as touch buttons now: the phase's own,
     then ending the session (never under a student being photographed) and
-    leaving (asks the PIN). None while a session is chosen or a PIN is asked,
-    which have their own buttons, nor with no session (a tap opens the chooser)."""
-    if state.session is None or state.chooser is not None:
-        return ()
+    leaving (asks the PIN). While a session is chosen, only leaving (beside the
+    chooser's own buttons); none while a PIN is asked (the pad's), nor on a
+    closed station's screen (a tap opens the chooser, which has 退出)."""
     if state.new_pin is not None or state.pin_entry is not None:
+        return ()
+    if state.chooser is not None:
+        return (Action.QUIT,)
+    if state.session is None:
         return ()
     actions = _PHASE_ACTIONS.get(state.phase, ())
     if state.phase is Phase.UNKNOWN and _walk_in_possible(state):
@@ -467,6 +476,47 @@ def crew_actions(state: State) -> tuple[Action, ...]:
     if state.phase not in BUSY:
         actions = (*actions, Action.SESSION)
     return (*actions, Action.QUIT)
+
+
+def hold_done(pressed_at: float | None, now: float, config: StationConfig) -> float:
+    """How far a finger on the student's screen is towards showing the crew's
+    (0 to 1; the screen draws it as a bar, so the crew sees the press count).
+
+    The student stands at the screen and may touch it: a brief tap must not
+    hide their preview mid-framing, a press held ``crew_hold_s`` is the crew's
+    deliberate gesture (the crew screen's key help says so). ``pressed_at``:
+    when the finger (or mouse button) went down, None when it is up."""
+    if pressed_at is None:
+        return 0.0
+    return min(1.0, max(0.0, (now - pressed_at) / config.crew_hold_s))
+
+
+def holds_for_crew(pressed_at: float | None, now: float, config: StationConfig) -> bool:
+    """Has a finger held the student's screen long enough to show the crew's?"""
+    return hold_done(pressed_at, now, config) >= 1.0
+
+
+def _end_tapped(state: State, event: Pressed) -> Transition | None:
+    """结束 tapped: the first tap asks (the crew screen says tap again); a second
+    one in time is the session key. None: not 结束, or a second tap in time."""
+    if event.button != Action.SESSION or Action.SESSION not in crew_actions(state):
+        return None
+    if state.end_asked is not None and event.now <= state.end_asked:
+        return None
+    asked = dataclasses.replace(state, end_asked=event.now + END_CONFIRM_S)
+    return Transition(asked, (LogEvent("session_end_asked"),))
+
+
+def _end_kept(state: State, event: Event) -> bool:
+    """Anything but 结束 tapped again (another tap, a key, a scan, time up)
+    cancels a 结束 asked once."""
+    if state.end_asked is None:
+        return False
+    if isinstance(event, Tick):
+        return event.now > state.end_asked
+    if isinstance(event, Pressed) and event.button == Action.SESSION:
+        return False
+    return isinstance(event, Key | Pressed | Touched | Scanned | SessionClosed)
 
 
 def _walk_in_possible(state: State) -> bool:
@@ -485,15 +535,24 @@ def step(state: State, event: Event, config: StationConfig) -> Transition:
         return Transition(dataclasses.replace(state, new_pin=NewPin()))
     if isinstance(event, PinSaved):
         return Transition(state, (LogEvent("crew_pin_set", "the factory PIN was replaced"),))
+    if _end_kept(state, event):
+        state = dataclasses.replace(state, end_asked=None)
     if state.new_pin is not None and isinstance(event, Key | Pressed):
         key = _as_key(event)
         return Transition(state) if key is None else _new_pin(state, state.new_pin, key)
-    if state.pin_entry is not None and isinstance(event, Pressed):
+    if state.pin_entry is not None and isinstance(event, Key | Pressed):
         key = _as_key(event)
         return Transition(state) if key is None else _pin(state, key, config)
     if isinstance(event, Pressed) and event.button in crew_actions(state):
         # a crew screen's touch button: the key it names, under the keys' rules
+        # (结束 asks once more first; 退出 asks the PIN, from the chooser too)
+        asking = _end_tapped(state, event)
+        if asking is not None:
+            return asking
+        if event.button == Action.QUIT:
+            return _pin(dataclasses.replace(state, end_asked=None), Key(Action.QUIT), config)
         event = Key(Action(event.button), now=event.now)
+        state = dataclasses.replace(state, end_asked=None)
     if state.chooser is not None and isinstance(event, (Key, Touched, Pressed)):
         return _choosing(state, state.chooser, event)
     if isinstance(event, ScopesLoaded):
@@ -509,7 +568,7 @@ def step(state: State, event: Event, config: StationConfig) -> Transition:
             and state.new_pin is None
         )
         return _session_key(state) if opening else Transition(state)
-    if isinstance(event, Key) and (state.pin_entry is not None or event.action is Action.QUIT):
+    if isinstance(event, Key) and event.action is Action.QUIT:
         return _pin(state, event, config)
     if isinstance(event, Key) and event.action is Action.SESSION:
         return _session_key(state)

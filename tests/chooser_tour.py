@@ -16,8 +16,10 @@ digit pad (a slip deleted, typed twice), taps the closed station's screen,
 types a 采集码 school's 院校代码 on the pad (with a wrong digit deleted),
 confirms 采集码 mode, and a student's collection code is photographed; the
 crew screen counts against the schedule's expected headcount. Then the crew
-taps the student's screen for the crew screen, taps 退出, types a wrong PIN
-and the right one on the pad, and the station exits.
+holds the student's screen for the crew screen (a brief tap does nothing),
+taps 结束 once (asked to tap again), taps 退出 instead, types a wrong PIN and
+the right one on the pad, and the station exits with the session still open.
+Before the session, 退出 on the chooser asks the PIN too (back returns).
 """
 
 from __future__ import annotations
@@ -94,8 +96,11 @@ def compose(still: np.ndarray, assessment: Assessment) -> bytes:
     return bytes(data)
 
 
-def config_for(data: Path, size: tuple[int, int], real: bool = False) -> Config:
-    """``real``: a kiosk with real devices (the factory PIN must be replaced at start)."""
+def config_for(
+    data: Path, size: tuple[int, int], real: bool = False, hold_s: float = 0.5
+) -> Config:
+    """``real``: a kiosk with real devices (the factory PIN must be replaced at
+    start); ``hold_s``: the long press for the crew screen (short in tests)."""
     config = Config().with_data_dir(data)
     station = dataclasses.replace(
         config.station,
@@ -106,6 +111,7 @@ def config_for(data: Path, size: tuple[int, int], real: bool = False) -> Config:
         saved_s=0.5,
         window_size=size,
         crew_screen="toggle",
+        crew_hold_s=hold_s,
     )
     camera = dataclasses.replace(
         config.camera, backend="sim", preview_size=(640, 360), still_size=(1280, 720)
@@ -147,13 +153,32 @@ def tap(line: int) -> Callable[[StationApp], object]:
     return touch
 
 
-def tap_screen() -> Callable[[StationApp], object]:
-    """A finger in the middle of the screen."""
+def tap_screen(up: bool = True) -> Callable[[StationApp], object]:
+    """A finger in the middle of the screen; ``up=False``: it stays there (a long
+    press, until the crew screen shows)."""
     import pygame
 
-    return lambda app: pygame.event.post(
-        pygame.event.Event(pygame.FINGERDOWN, x=0.5, y=0.5, finger_id=0, touch_id=0)
-    )
+    def touch(app: StationApp) -> None:
+        for kind in (pygame.FINGERDOWN, pygame.FINGERUP) if up else (pygame.FINGERDOWN,):
+            pygame.event.post(pygame.event.Event(kind, x=0.5, y=0.5, finger_id=0, touch_id=0))
+
+    return touch
+
+
+def student_kept(phase: st.Phase) -> Callable[[StationApp, int], bool]:
+    """Longer than a long press has passed and the student's screen is still shown."""
+    started: list[float] = []
+
+    def check(app: StationApp, since: int) -> bool:
+        import time
+
+        if app.screen.show_crew:
+            raise AssertionError("a brief tap on the student's screen showed the crew screen")
+        started.append(time.monotonic())
+        waited = started[-1] - started[0] > app.config.station.crew_hold_s * 2
+        return waited and app.state.phase is phase
+
+    return check
 
 
 def button(name: str, mouse: bool = False) -> Callable[[StationApp], object]:
@@ -193,6 +218,7 @@ def at_level(level: str, cursor: int | None = None) -> Callable[[StationApp, int
         chooser = app.state.chooser
         return (
             chooser is not None
+            and app.state.pin_entry is None  # not under the PIN asked from the chooser
             and chooser.level == level
             and (cursor is None or chooser.cursor == cursor)
         )
@@ -210,6 +236,10 @@ def new_pin(typed: str, first: str = "") -> Callable[[StationApp, int], bool]:
 
 def pin_typed(typed: str) -> Callable[[StationApp, int], bool]:
     return lambda app, since: app.state.pin_entry == typed
+
+
+def end_asked() -> Callable[[StationApp, int], bool]:
+    return lambda app, since: app.state.end_asked is not None
 
 
 def wrong_pin() -> Callable[[StationApp, int], bool]:
@@ -241,7 +271,9 @@ def tour(data: Path, size: tuple[int, int], shots: Path | None = None, touch: bo
     there; ``touch``: the touch-only crew's 采集码 tour."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-    config = config_for(data, size, real=touch)
+    # the screenshots say the shipped long press; the tests hold it briefly
+    hold_s = Config().station.crew_hold_s if shots is not None else 0.5
+    config = config_for(data, size, real=touch, hold_s=hold_s)
     if touch:  # the crew confirms each student (a tap on 确认), as `confirm_s = 0` asks
         config = dataclasses.replace(
             config, station=dataclasses.replace(config.station, confirm_s=0)
@@ -339,6 +371,9 @@ def tour(data: Path, size: tuple[int, int], shots: Path | None = None, touch: bo
             *pin_steps[6:],
             Step("again typed", new_pin(NEW_PIN, NEW_PIN), button("accept")),
             Step("closed", in_phase(st.Phase.CLOSED), tap_screen()),
+            # 退出 on the chooser asks the PIN on the pad; back returns to the chooser
+            Step("chooser", at_level("school"), button("quit")),
+            Step("PIN from the chooser", pin_typed(""), button("back")),
             Step("chooser: pad", at_level("school"), both(crew("chooser-pad"), button("1"))),
             *[
                 Step(f"typed {so_far}", typed(so_far), button(then, mouse=then == "delete"))
@@ -353,8 +388,10 @@ def tour(data: Path, size: tuple[int, int], shots: Path | None = None, touch: bo
             Step(
                 "session open", in_phase(st.Phase.IDLE), lambda app: scanner.scan(COLLECTION_CODE)
             ),
-            # the crew confirms who it is: the student's screen, tapped, shows the crew's
+            # a brief tap (the student's) leaves the student's screen; the crew's
+            # long press on it shows the crew's, where the crew confirms who it is
             Step("identified", in_phase(st.Phase.IDENTIFIED), tap_screen()),
+            Step("a brief tap", student_kept(st.Phase.IDENTIFIED), tap_screen(up=False)),
             Step(
                 "confirm on the crew screen",
                 crew_shown(st.Phase.IDENTIFIED),
@@ -362,8 +399,10 @@ def tour(data: Path, size: tuple[int, int], shots: Path | None = None, touch: bo
             ),
             Step("the student's screen again", student_shown(st.Phase.IDENTIFIED)),
             Step("saved", in_phase(st.Phase.SAVED)),
-            Step("counted", counted(1), both(crew("codes-queue"), tap_screen())),
-            Step("crew screen", crew_shown(st.Phase.IDLE), button("quit")),
+            Step("counted", counted(1), both(crew("codes-queue"), tap_screen(up=False))),
+            # 结束 asks once more; 退出 instead keeps the session open and asks the PIN
+            Step("crew screen", crew_shown(st.Phase.IDLE), button("session")),
+            Step("end asked", end_asked(), both(crew("end-asked"), button("quit"))),
             Step("PIN to leave", pin_typed(""), button(leave[0][1])),
             *[
                 Step(f"PIN {so_far}", pin_typed(so_far), button(then))

@@ -93,8 +93,8 @@ def test_a_touch_only_crew_sets_its_pin_starts_a_session_and_leaves(
         done.screens
     )
     conn = sqlite3.connect(tmp_path / "kiosk.db")
-    sessions = conn.execute("SELECT school_code, school_name FROM sessions").fetchall()
-    assert sessions == [CODES_SCHOOL[:2]]
+    sessions = conn.execute("SELECT school_code, school_name, closed_at FROM sessions").fetchall()
+    assert sessions == [(*CODES_SCHOOL[:2], None)]  # 结束 tapped once, then 退出: still open
     chosen = conn.execute("SELECT detail FROM events WHERE kind = 'session_chosen'").fetchall()
     assert len(chosen) == 1 and '"collection_codes": true' in chosen[0][0]
     shots = conn.execute("SELECT status, collection_code FROM shots").fetchall()
@@ -102,7 +102,8 @@ def test_a_touch_only_crew_sets_its_pin_starts_a_session_and_leaves(
     progress = done.app.progress
     assert progress is not None and progress.collection_codes
     assert (progress.totals.total, progress.totals.done) == (CODES_SCHOOL[2], 1)
-    assert {"crew-chooser-pad", "crew-chooser-codes", "crew-codes-queue"} <= set(done.screens)
+    shown = {"crew-chooser-pad", "crew-chooser-codes", "crew-codes-queue", "crew-end-asked"}
+    assert shown <= set(done.screens)
     # leaving: a wrong PIN on the pad was refused as with the keyboard, the right one left
     kinds = [k for (k,) in conn.execute("SELECT kind FROM events ORDER BY id")]
     assert kinds.index("crew_pin_set") < kinds.index("session_chosen")
@@ -118,7 +119,9 @@ def test_a_touch_only_crew_sets_its_pin_starts_a_session_and_leaves(
     for level in ("school", "code", "category"):
         chooser = choosing.Chooser((), level=level)  # type: ignore[arg-type]
         assert len(button_boxes(size, chooser)) == len(choosing.buttons(chooser))
-        screens.append((button_boxes(size, chooser), chooser))
+        with_quit = crew_buttons(size, st.State(chooser=chooser))  # and 退出, under them
+        assert [name for name, _ in with_quit][-1] == "quit"
+        screens.append((with_quit, chooser))
     assert len(screens[0][0]) == len(st.PIN_PAD)
     assert len(screens[1][0]) == 5  # accept, retake, skip, 退出, 学生屏
     for buttons, on_chooser in screens:

@@ -581,10 +581,63 @@ def test_the_crew_screens_touch_buttons_are_the_keys_that_do_something_now() -> 
     assert run(framing(), st.Pressed("skip"))[0].phase is st.Phase.IDLE
     retaken, _ = run(refused, st.Pressed("retake"))
     assert retaken.phase is st.Phase.FRAMING and retaken.tries == 1
-    _, effects = run(opened(), st.Pressed("session"))
+    _, effects = run(opened(), st.Pressed("session"), st.Pressed("session"))
     assert kinds(effects, st.CloseSession) == [st.CloseSession(SESSION.id)]
     asked, _ = run(framing(), st.Pressed("quit"))
     assert asked.pin_entry == "" and st.crew_actions(asked) == ()  # the PIN pad instead
+
+
+def test_end_on_the_touch_row_asks_once_more_and_anything_else_keeps_the_session() -> None:
+    end = st.Pressed("session", now=10.0)
+    asked, effects = run(opened(), end)
+    assert asked.end_asked == 10.0 + st.END_CONFIRM_S and not kinds(effects, st.CloseSession)
+    _, effects = run(asked, st.Tick(12.0), st.Pressed("session", now=12.0))
+    assert kinds(effects, st.CloseSession) == [st.CloseSession(SESSION.id)]
+    # too late, another tap, a key or a scan cancel: the next 结束 asks again
+    for other in (
+        st.Tick(10.0 + st.END_CONFIRM_S + 0.1),
+        st.Pressed(st.ELSEWHERE, now=11.0),
+        st.Pressed("crew", now=11.0),  # 学生屏
+        st.Key(st.Action.SKIP, now=11.0),
+        scan(student(2), now=11.0),
+    ):
+        kept, _ = run(asked, other)
+        assert kept.end_asked is None, other
+        again, effects = run(kept, st.Pressed("session", now=12.0))
+        assert again.end_asked is not None and not kinds(effects, st.CloseSession), other
+    # the keyboard's session key is one deliberate press: it closes at once
+    _, effects = run(opened(), st.Key(st.Action.SESSION))
+    assert kinds(effects, st.CloseSession) == [st.CloseSession(SESSION.id)]
+
+
+def test_a_touch_only_crew_leaves_from_the_chooser_with_the_pin() -> None:
+    from kiosk import pad
+
+    choosing, _ = run(st.State(), st.ScopesLoaded(SCOPES))
+    assert st.crew_actions(choosing) == (st.Action.QUIT,)
+    asked, _ = run(choosing, st.Pressed("quit"))
+    assert asked.pin_entry == "" and asked.chooser == choosing.chooser
+    assert st.crew_actions(asked) == ()  # the PIN pad's buttons instead
+    back, _ = run(asked, st.Pressed("1"), st.Pressed(pad.BACK))
+    assert back.pin_entry is None and back.chooser == choosing.chooser
+    wrong, effects = run(asked, *[st.Key(st.Action.DIGIT, d) for d in "1299"])
+    assert wrong.pin_wrong and wrong.chooser == choosing.chooser and not kinds(effects, st.Exit)
+    left, effects = run(asked, *[st.Pressed(d) for d in CONFIG.crew_pin])
+    assert left.exiting and kinds(effects, st.Exit)
+    # escape on a keyboard still steps back out of the chooser (no PIN asked there)
+    assert run(choosing, st.Key(st.Action.QUIT))[0] == st.State()
+
+
+def test_only_a_long_press_on_the_students_screen_shows_the_crew_screen() -> None:
+    hold = CONFIG.crew_hold_s
+    assert 1.0 <= hold <= 3.0
+    assert not st.holds_for_crew(None, 100.0, CONFIG)  # no finger down
+    assert not st.holds_for_crew(100.0, 100.0 + hold * 0.5, CONFIG)  # a student's brief tap
+    assert st.holds_for_crew(100.0, 100.0 + hold, CONFIG)
+    # the bar the student's screen draws while the finger stays
+    assert st.hold_done(None, 100.0, CONFIG) == 0.0
+    assert st.hold_done(100.0, 100.0 + hold / 2, CONFIG) == pytest.approx(0.5)
+    assert st.hold_done(100.0, 100.0 + hold * 3, CONFIG) == 1.0
 
 
 def test_late_result_of_a_refused_save_is_not_taken_for_the_retake() -> None:

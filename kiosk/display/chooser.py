@@ -11,6 +11,7 @@ key help take the rest of the width.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pygame
@@ -52,15 +53,20 @@ def rows_per_page(size: tuple[int, int], sizes: Sizes) -> int:
     return max(1, (size[1] - list_top(sizes) - bottom) // row_height(sizes))
 
 
-def button_boxes(size: tuple[int, int], chooser: choosing.Chooser) -> Buttons:
+def button_boxes(
+    size: tuple[int, int], chooser: choosing.Chooser, extra: Sequence[str] = ()
+) -> Buttons:
     """Each touch button of this step and where it is drawn: the digit pad where
-    a 院校代码 is typed; accept and back alone span the column."""
-    return column_boxes(size, choosing.buttons(chooser))
+    a 院校代码 is typed; accept and back alone span the column, then ``extra``
+    (the station's 退出: a touch-only crew leaves from the chooser too)."""
+    return column_boxes(size, (*choosing.buttons(chooser), *extra))
 
 
-def button_at(size: tuple[int, int], chooser: choosing.Chooser, x: float, y: float) -> str | None:
+def button_at(
+    size: tuple[int, int], chooser: choosing.Chooser, x: float, y: float, extra: Sequence[str] = ()
+) -> str | None:
     """The touch button under a tap (None: not on a button)."""
-    return hit(button_boxes(size, chooser), x, y)
+    return hit(button_boxes(size, chooser, extra), x, y)
 
 
 def line_at(
@@ -92,6 +98,7 @@ def draw_chooser(
     sizes: Sizes,
     language: str,
     keys: dict[str, str],
+    extra: Sequence[str] = (),
 ) -> None:
     w, h = surface.get_size()
     x = sizes.margin * 2
@@ -156,12 +163,15 @@ def draw_chooser(
             y += row
         help_text = crew_text(language, "chooser_keys", **names)
     measure: Any = lambda t: fonts.render(t, small, GREY).get_width()  # noqa: E731
+    if extra:  # a touch kiosk: how the crew gets back here once the session runs
+        hold = crew_text(language, "hold_help", seconds=keys.get("_hold", "?"))
+        help_text = f"{hold} · {help_text}"
     help_lines = wrap(help_text.split(" · "), width, measure)[: BOTTOM_LINES - 1]
     y = h - sizes.margin - len(help_lines) * step
     for line in help_lines:
         text(line, y, GREY)
         y += step
-    draw_buttons(surface, button_boxes((w, h), chooser), fonts, sizes, language)
+    draw_buttons(surface, button_boxes((w, h), chooser, extra), fonts, sizes, language)
 
 
 def _cut(line: str, room: float, fonts: Fonts, size: int) -> str:

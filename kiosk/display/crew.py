@@ -140,7 +140,8 @@ def draw_crew(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
         _pin_help(flow, crew_text(lang, "pin_keys", **_key_names(keys)), lang)
         return
     if state.chooser is not None:
-        draw_chooser(surface, state.chooser, fonts, sizes, lang, keys)
+        extra = [str(a) for a in st.crew_actions(state)] if view.touch else []
+        draw_chooser(surface, state.chooser, fonts, sizes, lang, keys, extra)
         return
     flow.line(f"{crew_text(lang, 'phase')}: {phase_name(lang, state.phase)}", GREY)
     flow.y -= round(sizes.small * 0.15)
@@ -153,6 +154,10 @@ def draw_crew(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
         message = crew_text(lang, state.notice.code, **_key_names(keys), **detail)
         bad = state.notice.code in ("save_failed", "failsafe", "camera_problem")
         flow.line(message, RED if bad else AMBER, band=(60, 40, 10))
+    if state.end_asked is not None:
+        flow.line(
+            crew_text(lang, "end_asked", seconds=f"{st.END_CONFIRM_S:g}"), AMBER, band=(60, 40, 10)
+        )
     light = _light_fault(state.reasons)
     if light is not None:
         flow.line(crew_text(lang, "light_fault", reason=say(lang, f"reason.{light}")), AMBER)
@@ -180,7 +185,8 @@ def draw_crew(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
     _key_help(flow, view, bottom_y)
     if thumbs and progress is not None:
         _thumbnails(surface, view, fonts, sizes, progress, left=main_width, bottom=bottom_y)
-    draw_buttons(surface, buttons, fonts, sizes, lang)
+    asked = {str(st.Action.SESSION): "act_session_again"} if state.end_asked else {}
+    draw_buttons(surface, buttons, fonts, sizes, lang, asked)
 
 
 def takes_the_screen(state: st.State) -> bool:
@@ -211,7 +217,7 @@ def crew_buttons(size: tuple[int, int], state: st.State) -> Buttons:
     if state.new_pin is not None or state.pin_entry is not None:
         return column_boxes(size, st.PIN_PAD)
     if state.chooser is not None:
-        return button_boxes(size, state.chooser)
+        return button_boxes(size, state.chooser, [str(a) for a in st.crew_actions(state)])
     actions = [str(action) for action in st.crew_actions(state)]
     return row_boxes(size, [*actions, STUDENT_SCREEN] if actions else [])
 
@@ -369,7 +375,14 @@ def _health(flow: Flow, view: View, progress: Progress | None) -> None:
 
 
 def _help_parts(view: View) -> list[str]:
-    return crew_text(view.language, "keys", **_key_names(view.keys)).split(" · ")
+    """The keys, after (on a one-display touch kiosk) how to reach this screen
+    from the student's: a long press, a brief tap is the student's. First, so
+    the 7" screen, which keeps only the first line above the buttons, says it."""
+    parts = crew_text(view.language, "keys", **_key_names(view.keys)).split(" · ")
+    if view.touch:
+        hold = crew_text(view.language, "hold_help", seconds=view.keys.get("_hold", "?"))
+        parts.insert(0, hold)
+    return parts
 
 
 def _key_help(flow: Flow, view: View, bottom: int) -> None:

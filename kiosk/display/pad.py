@@ -12,7 +12,7 @@ crew keys a touch-only crew needs, kiosk/station.py ``crew_actions``).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pygame
 
@@ -23,6 +23,7 @@ from kiosk.display.texts import crew_text
 from kiosk.display.view import GREEN, WHITE
 
 BUTTON = (45, 52, 66)
+ASKING = (150, 60, 30)  # a button that asks to be tapped again (结束 asked once)
 BUTTON_MM = 9.0  # a fingertip, with room to spare (touch guidelines ask 7-10 mm)
 PAD_COLUMNS = 3
 PAD_SHARE = 0.28  # of the screen width, for the buttons' column
@@ -119,20 +120,31 @@ def hit(boxes: Buttons, x: float, y: float) -> str | None:
     return None
 
 
-def label(name: str, language: str) -> str:
+def label(name: str, language: str, texts: Mapping[str, str] | None = None) -> str:
+    """A button's words; ``texts``: a catalogue key for a button that says
+    something else now (结束 asked once: tap again to confirm)."""
     if pad.is_digit(name):
         return name
-    return crew_text(language, BUTTON_TEXT.get(name, f"act_{name}"))
+    key = (texts or {}).get(name) or BUTTON_TEXT.get(name, f"act_{name}")
+    return crew_text(language, key)
 
 
 def draw_buttons(
-    surface: pygame.Surface, boxes: Buttons, fonts: Fonts, sizes: Sizes, language: str
+    surface: pygame.Surface,
+    boxes: Buttons,
+    fonts: Fonts,
+    sizes: Sizes,
+    language: str,
+    texts: Mapping[str, str] | None = None,
 ) -> None:
     for name, (bx, by, bw, bh) in boxes:
-        pygame.draw.rect(surface, BUTTON, (bx, by, bw, bh), border_radius=sizes.margin)
+        asking = name in (texts or {})
+        pygame.draw.rect(
+            surface, ASKING if asking else BUTTON, (bx, by, bw, bh), border_radius=sizes.margin
+        )
         colour = GREEN if name == pad.ACCEPT else WHITE  # a key's "accept" too
         text_size = sizes.big if pad.is_digit(name) else sizes.small
-        rendered = fonts.render(label(name, language), text_size, colour)
+        rendered = fonts.render(label(name, language, texts), text_size, colour)
         surface.blit(
             rendered,
             (bx + (bw - rendered.get_width()) // 2, by + (bh - rendered.get_height()) // 2),

@@ -62,6 +62,7 @@ class Screen:
         self._photo_key: Any = None
         self._thumbnails: dict[Path, Any] = {}
         self._drawn_key: Any = None
+        self.held = 0.0  # a long press on the student's screen, 0 to 1 (drawn as a bar)
         self._drawn_seq: int | None = None
         self._drawn_at = 0.0
         self._crew_drawn_at = 0.0
@@ -129,6 +130,7 @@ class Screen:
             "crew": s.key_crew_screen,
             "quit": s.key_quit,
             "_target": str(s.target_per_hour),
+            "_hold": f"{s.crew_hold_s:g}",
         }
         camera_status = state.devices.get("camera")
         return View(
@@ -188,14 +190,14 @@ class Screen:
 
     def draw(self, pygame: Any, state: st.State, progress: Progress | None, now: float) -> None:
         from kiosk.display.crew import draw_crew, takes_the_screen
-        from kiosk.display.student import draw_student
+        from kiosk.display.student import draw_hold, draw_student
 
         frame = self.camera.latest()
         seq = frame.seq if frame is not None else None
-        changed = (state, self.show_crew, progress) != self._drawn_key
+        changed = (state, self.show_crew, progress, self.held) != self._drawn_key
         if not changed and seq == self._drawn_seq and now - self._drawn_at < 0.1:
             return  # nothing new to show (the countdown still ticks every 0.1 s)
-        self._drawn_key = (state, self.show_crew, progress)
+        self._drawn_key = (state, self.show_crew, progress, self.held)
         self._drawn_seq = seq
         self._drawn_at = now
         view, frame = self.view(state, progress, now, frame)
@@ -204,6 +206,8 @@ class Screen:
             draw_crew(self.surface, view, self.fonts)
         else:
             draw_student(self.surface, view, self.fonts)
+            if self.held > 0:
+                draw_hold(self.surface, self.held)
         pygame.display.flip()
         if self.second is not None and (changed or now - self._crew_drawn_at > 1.0):
             self._crew_drawn_at = now

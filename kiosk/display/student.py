@@ -41,6 +41,14 @@ def hint_font_size(height: int) -> int:
     return max(16, round(height * HINT_SIZE))
 
 
+def draw_hold(surface: pygame.Surface, done: float) -> None:
+    """A long press on this screen, counting (``done``, 0 to 1): a bar along the
+    top grows until the crew screen shows, so the crew sees the press is
+    taken and holds on (a brief tap draws only a flicker of it)."""
+    w, h = surface.get_size()
+    pygame.draw.rect(surface, AMBER, (0, 0, round(w * done), max(6, round(h * 0.012))))
+
+
 def draw_student(surface: pygame.Surface, view: View, fonts: Fonts) -> None:
     w, h = surface.get_size()
     state = view.state
