@@ -423,7 +423,8 @@ def schedule_import(file: Path, where: Locations) -> None:
     "--file-name",
     "file_name",
     help="Photo file names, as the kiosk's export.file_name (default {身份证号}.jpg). "
-    "A school in 采集码 mode has no ID numbers: e.g. {拍摄序号}.jpg.",
+    "Students without an ID number (采集码) are named by export.file_name_without_id "
+    "({拍摄序号}.jpg) when this cannot name them.",
 )
 @storage_options
 def export_command(

@@ -106,6 +106,12 @@ def web_routes(
             return None
         return await run_in_threadpool(accounts.session, acc.token_digest(token), acc.iso(clock()))
 
+    def locked(name: str, at: dt.datetime) -> bool:
+        """Too many wrong passwords for this name lately (a login's or a password change's)."""
+        return accounts.failures_since(name, acc.iso(at - acc.FAILURE_WINDOW)) >= acc.MAX_FAILURES
+
+    lock_minutes = int(acc.FAILURE_WINDOW.total_seconds() // 60)
+
     async def form_with_csrf(request: Request, expected: str) -> dict[str, str]:
         """The posted fields (central/forms.py says what is refused), if the token matches."""
         body = bytearray()
@@ -200,8 +206,7 @@ def web_routes(
             if not acc.NAME_RE.fullmatch(name) or len(password) > acc.MAX_PASSWORD_LENGTH:
                 acc.verify_password(None, password[: acc.MAX_PASSWORD_LENGTH])  # same time
                 return "wrong", None  # no such account can exist: nothing to count or lock
-            since = acc.iso(at - acc.FAILURE_WINDOW)
-            if accounts.failures_since(name, since) >= acc.MAX_FAILURES:
+            if locked(name, at):
                 return "locked", None
             found = accounts.user(name)
             if not acc.verify_password(found[1] if found else None, password) or not found:
@@ -216,8 +221,9 @@ def web_routes(
 
         outcome, account = await run_in_threadpool(check)
         if outcome == "locked":
-            minutes = int(acc.FAILURE_WINDOW.total_seconds() // 60)
-            return await login_form(request, f"登录失败次数过多，请 {minutes} 分钟后再试。", 429)
+            return await login_form(
+                request, f"登录失败次数过多，请 {lock_minutes} 分钟后再试。", 429
+            )
         if outcome == "disabled":
             return await login_form(
                 request, "此账号已停用，无法登录。如需继续使用，请联系省教育厅重新启用。", 403
@@ -285,11 +291,8 @@ def web_routes(
         def change() -> tuple[int, str]:
             # A wrong old password counts against the login limit: a left-open
             # session is no way round it.
-            if accounts.failures_since(account.name, acc.iso(at - acc.FAILURE_WINDOW)) >= (
-                acc.MAX_FAILURES
-            ):
-                minutes = int(acc.FAILURE_WINDOW.total_seconds() // 60)
-                return 429, f"原密码输错次数过多，请 {minutes} 分钟后再试。"
+            if locked(account.name, at):
+                return 429, f"原密码输错次数过多，请 {lock_minutes} 分钟后再试。"
             found = accounts.user(account.name)
             if len(old) > acc.MAX_PASSWORD_LENGTH or not acc.verify_password(
                 found[1] if found else None, old

@@ -6,6 +6,7 @@ Read from the database by the app's records thread every couple of seconds
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from dataclasses import dataclass, field
@@ -34,6 +35,18 @@ class DepartmentProgress:
         return 100.0 * self.done / self.total if self.total else 0.0
 
 
+def added_up(rows: tuple[DepartmentProgress, ...], name: str = "") -> DepartmentProgress:
+    """Several departments' rows as one."""
+    return DepartmentProgress(
+        name,
+        sum(d.total for d in rows),
+        sum(d.done for d in rows),
+        sum(d.retakes for d in rows),
+        sum(d.refused for d in rows),
+        sum(d.absent for d in rows),
+    )
+
+
 @dataclass(frozen=True)
 class RecentShot:
     seq: int | None
@@ -60,19 +73,10 @@ class Progress:
     def totals(self) -> DepartmentProgress:
         """The 合计 row: every department of the session added up; in a 采集码
         session, the photographed against the expected headcount."""
-        rows = self.departments
-        done = sum(d.done for d in rows)
-        total = sum(d.total for d in rows)
+        whole = added_up(self.departments)
         if self.collection_codes:
-            total = max(done, self.expected or 0)
-        return DepartmentProgress(
-            "",
-            total,
-            done,
-            sum(d.retakes for d in rows),
-            sum(d.refused for d in rows),
-            sum(d.absent for d in rows),
-        )
+            whole = dataclasses.replace(whole, total=max(whole.done, self.expected or 0))
+        return whole
 
     @property
     def headcount_known(self) -> bool:
@@ -145,15 +149,7 @@ def read_progress(
     if collection_codes:
         # The students are the scanned codes, all photographed: one line, whose
         # whole is the headcount (Progress.totals).
-        departments = (
-            DepartmentProgress(
-                "",
-                sum(d.total for d in departments),
-                sum(d.done for d in departments),
-                sum(d.retakes for d in departments),
-                sum(d.refused for d in departments),
-            ),
-        )
+        departments = (added_up(departments),)
     now = now or dt.datetime.now(dt.UTC)
 
     def since(minutes: int) -> int:

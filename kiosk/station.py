@@ -1313,15 +1313,17 @@ def _pin(state: State, event: Key, config: StationConfig) -> Transition:
     accept); a wrong one is cleared and logged, and the crew types again."""
     if state.pin_entry is None:
         return Transition(dataclasses.replace(state, pin_entry="", pin_wrong=False))
+    length = max(len(config.crew_pin), 1)
     if event.action is Action.DIGIT and event.text.isdigit():
-        entry = state.pin_entry + event.text
+        entry = pad.typed_after(state.pin_entry, event.text, length)
         if entry == config.crew_pin:
             return _leave(state)
-        if len(entry) >= max(len(config.crew_pin), 1):
+        if len(entry) >= length:
             return _wrong_pin(state)
         return Transition(dataclasses.replace(state, pin_entry=entry, pin_wrong=False))
     if event.action is Action.DELETE:
-        return Transition(dataclasses.replace(state, pin_entry=state.pin_entry[:-1]))
+        entry = pad.typed_after(state.pin_entry, pad.DELETE, length)
+        return Transition(dataclasses.replace(state, pin_entry=entry))
     if event.action is Action.ACCEPT and state.pin_entry:
         return _leave(state) if state.pin_entry == config.crew_pin else _wrong_pin(state)
     if event.action in (Action.CANCEL, Action.QUIT):
